@@ -1,0 +1,198 @@
+# Makefile - build BOOTX64.EFI and its ESP image, boot it in QEMU, test it.
+#
+#   make                 build build/BOOTX64.EFI and build/esp.img
+#   make run [ARGS=...]  boot it under QEMU + OVMF, serial on this terminal
+#   make test            host unit tests, then the QEMU boot suite
+#   make bench           allocator and frame-allocator benchmarks
+#   make fuzz            run the heap fuzzer for FUZZ_SECONDS
+#   make debug           QEMU waiting for gdb; see docs/debugging.md
+#   make clean           remove build/
+#   V=1                  show full command lines
+#
+# Missing Debian packages are installed when run as root, else the exact
+# apt-get line is printed (target `deps`).
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+say = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' $(1) $(2);)
+
+B := build
+
+# --- Debian packages --------------------------------------------------------
+DEB_PKGS := make gcc binutils gnu-efi mtools ovmf qemu-system-x86 python3 \
+            kbd clang libclang-rt-14-dev libcmocka-dev
+
+.PHONY: deps
+deps:
+	$(Q)missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "deps: installing$$missing"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	    else \
+	        echo "deps: missing Debian packages. Run:"; \
+	        echo "    sudo apt-get install -y$$missing"; exit 1; \
+	    fi; \
+	fi
+
+# --- The EFI image -----------------------------------------------------------
+EFI_INC   := /usr/include/efi
+EFI_LIB   := /usr/lib
+EFI_CRT0  := $(EFI_LIB)/crt0-efi-x86_64.o
+LDSCRIPT  := efi/bootx64.lds
+FONT_PSF  := /usr/share/consolefonts/Lat15-Fixed16.psf.gz
+
+CC        := gcc
+LD        := ld
+OBJCOPY   := objcopy
+
+# -fpic: the firmware loads us anywhere; crt0 applies our relocations.
+# -mno-red-zone -mgeneral-regs-only: interrupts may arrive on our stack and
+# exception handlers must not clobber SSE state.
+# GNU_EFI_USE_MS_ABI: firmware calls are plain C calls, no uefi_call_wrapper.
+KCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror \
+           -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
+           -fno-strict-aliasing -fno-asynchronous-unwind-tables \
+           -mno-red-zone -mgeneral-regs-only -fvisibility=hidden \
+           -DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
+           -Iefi -Ikernel -Ipaging -Iheap
+KLDFLAGS := -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic --no-undefined \
+            -T $(LDSCRIPT) -L$(EFI_LIB)
+
+KSRCS := $(wildcard efi/*.c kernel/*.c kernel/*.S paging/*.c heap/heap.c)
+KOBJS := $(patsubst %,$(B)/obj/%.o,$(KSRCS)) $(B)/obj/font.o
+
+$(B)/obj/%.c.o: %.c | deps
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/%.S.o: %.S | deps
+	$(call say,AS,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+# The console font comes from Debian's kbd package, embedded as-is.
+$(B)/obj/font.o: | deps
+	$(call say,FONT,$(FONT_PSF))
+	$(Q)mkdir -p $(B)/obj
+	$(Q)zcat $(FONT_PSF) > $(B)/obj/font.psf
+	$(Q)cd $(B)/obj && $(OBJCOPY) -I binary -O elf64-x86-64 -B i386:x86-64 \
+	    --rename-section .data=.rodata,alloc,load,readonly,data,contents \
+	    font.psf font.o
+
+$(B)/BOOTX64.so: $(KOBJS) $(LDSCRIPT)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(KLDFLAGS) $(EFI_CRT0) $(KOBJS) -o $@ -lefi -lgnuefi
+
+$(B)/BOOTX64.EFI: $(B)/BOOTX64.so
+	$(call say,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) -j .text -j .reloc -j .rodata -j .data -j .dynamic -j .dynsym \
+	    -j .rel -j .rela -j '.rel.*' -j '.rela.*' \
+	    --target efi-app-x86_64 --subsystem=10 $< $@
+	$(Q)ls -l $@ | awk '{ printf "  %-7s %s bytes\n", "SIZE", $$5 }'
+
+# --- ESP images (mtools: no loop mounts, no root) ---------------------------
+# esp.img: the firmware's removable-media path \EFI\BOOT\BOOTX64.EFI.
+# esp-shell.img: the app at \BOOTX64.EFI, no \EFI\BOOT, so OVMF falls back
+# to its built-in UEFI Shell, which runs startup.nsh with ARGS.
+ARGS ?=
+ESP_MB := 64
+
+define make_fat
+	$(Q)rm -f $(1) && truncate -s $(ESP_MB)M $(1)
+	$(Q)mformat -i $(1) -F -v ESP ::
+endef
+
+$(B)/esp.img: $(B)/BOOTX64.EFI
+	$(call say,ESP,$@)
+	$(call make_fat,$@)
+	$(Q)mmd -i $@ ::/EFI ::/EFI/BOOT
+	$(Q)mcopy -i $@ $< ::/EFI/BOOT/BOOTX64.EFI
+
+$(B)/startup.nsh: esp/startup.nsh FORCE
+	$(Q)sed 's|@ARGS@|$(ARGS)|' $< > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+$(B)/esp-shell.img: $(B)/BOOTX64.EFI $(B)/startup.nsh
+	$(call say,ESP,$@)
+	$(call make_fat,$@)
+	$(Q)mcopy -i $@ $< ::/BOOTX64.EFI
+	$(Q)mcopy -i $@ $(B)/startup.nsh ::/startup.nsh
+
+.PHONY: all FORCE
+all: $(B)/BOOTX64.EFI $(B)/esp.img
+FORCE:
+
+# --- Running ------------------------------------------------------------------
+RUNNER := python3 test/qemu/qemu.py
+MEM ?= 256M
+
+.PHONY: run debug
+run: all $(B)/esp-shell.img
+	$(Q)$(RUNNER) run --mem $(MEM) $(if $(strip $(ARGS)),--shell,) 
+
+debug: all $(B)/esp-shell.img
+	$(Q)$(RUNNER) debug --mem $(MEM) $(if $(strip $(ARGS)),--shell,)
+
+# --- Host tests (cmocka, ASan + UBSan) --------------------------------------
+HOST_CC     ?= clang
+HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -Iefi -Ipaging -Iheap
+# Every host test links the whole freestanding part of the project.
+HOST_SRCS   := efi/options.c $(wildcard paging/*.c) heap/heap.c
+HOST_TESTS  := $(patsubst test/host/%.c,$(B)/host/%,$(wildcard test/host/test_*.c))
+
+$(B)/host/%: test/host/%.c $(HOST_SRCS) $(wildcard */*.h) | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_SRCS) -o $@ -lcmocka
+
+# `make test` runs both halves and ends with one summary line.
+TESTER := python3 test/run_tests.py
+
+.PHONY: test host-test qemu-test
+test: deps
+	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all
+	$(Q)$(TESTER) $(HOST_TESTS) $(if $(ONLY),--only $(ONLY),)
+
+host-test: $(HOST_TESTS)
+	$(Q)$(TESTER) --no-qemu $(HOST_TESTS)
+
+qemu-test: all
+	$(Q)$(TESTER) --no-host $(if $(ONLY),--only $(ONLY),)
+
+# --- Benchmarks and fuzzing ---------------------------------------------------
+BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Iefi -Ipaging -Iheap
+
+$(B)/bench/%: test/bench/%.c $(HOST_SRCS) | deps
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) $< $(HOST_SRCS) -o $@ -lm
+
+.PHONY: bench fuzz
+bench: $(B)/bench/bench_heap $(B)/bench/bench_frames all
+	$(Q)$(B)/bench/bench_heap
+	$(Q)$(B)/bench/bench_frames
+	$(Q)$(RUNNER) bench-boot
+
+FUZZ_SECONDS ?= 60
+$(B)/fuzz/fuzz_heap: test/fuzz/fuzz_heap.c heap/heap.c heap/heap.h | deps
+	$(Q)mkdir -p $(dir $@)
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -Iheap $< heap/heap.c -o $@
+
+fuzz: $(B)/fuzz/fuzz_heap
+	$(Q)mkdir -p $(B)/fuzz/corpus
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus
+
+.PHONY: clean
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,117 @@
+/*
+ * boot_info.h - the one structure that crosses the ExitBootServices line.
+ *
+ * The loader (efi/) fills a struct boot_info while boot services still run;
+ * the kernel (kernel/) receives a pointer to it and never calls the firmware
+ * again except through the runtime services table recorded here.
+ *
+ * Plain C types only: paging/ includes this header on the host too, where
+ * no gnu-efi headers exist.  The memory descriptor mirrors the UEFI layout
+ * (UEFI spec 2.10, 7.2 EFI_MEMORY_DESCRIPTOR) but the firmware may report a
+ * larger desc_size (edk2 reports 48): always step by desc_size.
+ */
+#ifndef BOOT_INFO_H
+#define BOOT_INFO_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* UEFI memory types we care about (values fixed by the UEFI spec). */
+enum efi_mem_type {
+	EFI_MEM_RESERVED = 0,
+	EFI_MEM_LOADER_CODE = 1,
+	EFI_MEM_LOADER_DATA = 2,
+	EFI_MEM_BOOT_CODE = 3,
+	EFI_MEM_BOOT_DATA = 4,
+	EFI_MEM_RUNTIME_CODE = 5,
+	EFI_MEM_RUNTIME_DATA = 6,
+	EFI_MEM_CONVENTIONAL = 7,
+	EFI_MEM_UNUSABLE = 8,
+	EFI_MEM_ACPI_RECLAIM = 9,
+	EFI_MEM_ACPI_NVS = 10,
+	EFI_MEM_MMIO = 11,
+	EFI_MEM_MMIO_PORT = 12,
+	EFI_MEM_PAL_CODE = 13,
+	EFI_MEM_PERSISTENT = 14,
+	EFI_MEM_UNACCEPTED = 15,
+	EFI_MEM_NTYPES = 16,
+};
+
+#define EFI_MEM_ATTR_RUNTIME (1ull << 63) /* region must be mapped for RT calls */
+#ifndef EFI_PAGE_SIZE /* gnu-efi's efidef.h has the same value */
+#define EFI_PAGE_SIZE 4096
+#endif
+
+/* The first fields of every UEFI memory descriptor (40 bytes). */
+struct efi_mem_desc {
+	uint32_t type;
+	uint32_t pad;
+	uint64_t phys_start;
+	uint64_t virt_start;
+	uint64_t num_pages;
+	uint64_t attribute;
+};
+
+/* What the user asked for on the command line (efi/options.c). */
+enum boot_command {
+	CMD_DEFAULT,  /* demo, then the self-tests */
+	CMD_SELFTEST, /* only the self-tests (optionally those matching a name) */
+	CMD_CRASH,    /* provoke a CPU exception to show its report */
+};
+
+enum crash_kind { CRASH_NONE, CRASH_NULL, CRASH_WRITE_CODE, CRASH_EXEC_HEAP, CRASH_STACK_OVERFLOW };
+
+enum exit_mode { EXIT_QEMU, EXIT_SHUTDOWN, EXIT_REBOOT, EXIT_HALT };
+
+#define BOOT_TEST_NAME_MAX 48
+
+struct boot_options {
+	enum boot_command command;
+	enum crash_kind crash;
+	enum exit_mode exit;
+	int exit_given;                       /* 1 when exit= was on the line */
+	uint64_t heap_size;                   /* initial kernel heap, bytes */
+	char test_name[BOOT_TEST_NAME_MAX];   /* "" runs every self-test */
+};
+
+/* Pixel formats of the GOP framebuffer we can draw to. */
+enum fb_format { FB_NONE = 0, FB_RGBX = 1, FB_BGRX = 2 };
+
+struct framebuffer {
+	uint64_t base;      /* physical address; 0 when there is none */
+	uint64_t size;      /* bytes */
+	uint32_t width;     /* visible pixels */
+	uint32_t height;
+	uint32_t stride;    /* pixels per scan line: may exceed width */
+	uint32_t format;    /* enum fb_format */
+};
+
+struct boot_info {
+	/* The memory map as ExitBootServices saw it. */
+	void *mmap;             /* desc_size-spaced struct efi_mem_desc */
+	uint64_t mmap_size;     /* bytes used in mmap */
+	uint64_t desc_size;     /* bytes between descriptors (>= 40) */
+	uint32_t desc_version;
+
+	struct framebuffer fb;
+	uint64_t rsdp;          /* physical address of the ACPI RSDP, or 0 */
+	uint32_t rsdp_revision; /* 2 when the ACPI 2.0 table was found */
+	void *runtime_services; /* EFI_RUNTIME_SERVICES *, or NULL */
+	uint64_t image_base;    /* where the firmware loaded BOOTX64.EFI */
+	uint64_t image_size;
+
+	struct boot_options opts;
+};
+
+/* Descriptor i of the map; the caller checks i < boot_info_mmap_count(). */
+static inline const struct efi_mem_desc *boot_info_desc(const struct boot_info *bi, size_t i)
+{
+	return (const struct efi_mem_desc *)((const char *)bi->mmap + i * bi->desc_size);
+}
+
+static inline size_t boot_info_mmap_count(const struct boot_info *bi)
+{
+	return bi->desc_size ? bi->mmap_size / bi->desc_size : 0;
+}
+
+#endif

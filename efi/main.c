@@ -1,0 +1,62 @@
+/*
+ * main.c - efi_main, the loader's boot story.
+ *
+ * Runs with boot services: read and check the command line, record what
+ * the kernel needs from the firmware, check memory, then exit boot
+ * services and hand one struct boot_info to kernel_main.  Every check
+ * that can fail happens before the exit, so a mistake returns an error
+ * status to a live EFI shell.
+ *
+ * gnu-efi's crt0 calls efi_main with the SysV ABI: it is not EFIAPI.
+ */
+#include <efi.h>
+#include <efilib.h>
+#include "loader.h"
+#include "options.h"
+#include "../kernel/kernel.h"
+
+/* Lives in the image (EfiLoaderCode/Data), so it survives the exit. */
+static struct boot_info boot_info;
+
+static EFI_STATUS read_options(EFI_HANDLE image, struct boot_options *opts)
+{
+	static char argv_buf[LOADER_MAX_ARGS][LOADER_ARG_LEN];
+	const char *argv[LOADER_MAX_ARGS];
+	char err[160];
+	int argc = loader_get_args(image, argv_buf, argv);
+
+	if (argc < 0) {
+		Print(L"BOOTX64.EFI: too many, too long or non-ASCII arguments\n%a\n", options_usage);
+		return EFI_INVALID_PARAMETER;
+	}
+	if (options_parse(argc, argv, opts, err, sizeof(err)) != 0) {
+		Print(L"BOOTX64.EFI: %a\n%a\n", err, options_usage);
+		return EFI_INVALID_PARAMETER;
+	}
+	return EFI_SUCCESS;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+	EFI_STATUS status;
+
+	InitializeLib(image, st);
+	BS->SetWatchdogTimer(0, 0, 0, NULL); /* the boot manager armed 5 minutes */
+
+	status = read_options(image, &boot_info.opts);
+	if (EFI_ERROR(status))
+		return status;
+	loader_record_firmware(image, st, &boot_info);
+	status = loader_check_memory(&boot_info.opts);
+	if (EFI_ERROR(status))
+		return status;
+
+	/* For `make debug`: gdb loads the symbols at this address. */
+	Print(L"loader: image base 0x%lx size 0x%lx\n", boot_info.image_base, boot_info.image_size);
+	Print(L"loader: exiting boot services\n");
+
+	status = loader_exit_boot_services(image, &boot_info);
+	if (EFI_ERROR(status))
+		return status;
+	kernel_main(&boot_info); /* never returns */
+}

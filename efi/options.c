@@ -1,0 +1,211 @@
+/*
+ * options.c - parse the EFI shell command line into struct boot_options.
+ *
+ * Everything here runs before ExitBootServices; it only reads its
+ * arguments and writes *out and err, so the host tests can drive it.
+ * No libc: the loader is freestanding.
+ */
+#include "options.h"
+
+const char options_usage[] =
+	"usage: BOOTX64.EFI [selftest [NAME] | crash null|write-code|exec-heap|stack-overflow]"
+	" [heap=SIZE] [exit=qemu|shutdown|reboot|halt]";
+
+static int str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/* If s starts with prefix, return what follows it, else NULL. */
+static const char *skip_prefix(const char *s, const char *prefix)
+{
+	while (*prefix) {
+		if (*s++ != *prefix++)
+			return NULL;
+	}
+	return s;
+}
+
+/* Append src to the NUL-terminated dst of capacity cap, truncating. */
+static void append(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+
+	while (n < cap && dst[n])
+		n++;
+	while (n + 1 < cap && *src)
+		dst[n++] = *src++;
+	if (n < cap)
+		dst[n] = '\0';
+}
+
+/* err = a + b + c, the usual "what: 'word'" message. */
+static int fail(char *err, size_t errlen, const char *a, const char *b, const char *c)
+{
+	if (errlen == 0)
+		return -1;
+	err[0] = '\0';
+	append(err, errlen, a);
+	append(err, errlen, b);
+	append(err, errlen, c);
+	return -1;
+}
+
+int options_parse_size(const char *s, uint64_t *bytes)
+{
+	uint64_t n = 0, unit = 1;
+	int digits = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	switch (*s) {
+	case 'k': case 'K': unit = 1ull << 10; s++; break;
+	case 'm': case 'M': unit = 1ull << 20; s++; break;
+	case 'g': case 'G': unit = 1ull << 30; s++; break;
+	}
+	if (digits == 0 || *s != '\0' || n > UINT64_MAX / unit)
+		return -1;
+	*bytes = n * unit;
+	return 0;
+}
+
+static void set_defaults(struct boot_options *o)
+{
+	o->command = CMD_DEFAULT;
+	o->crash = CRASH_NONE;
+	o->exit = EXIT_SHUTDOWN;
+	o->exit_given = 0;
+	o->heap_size = HEAP_SIZE_DEFAULT;
+	o->test_name[0] = '\0';
+}
+
+static int parse_heap(const char *value, struct boot_options *o, char *err, size_t errlen)
+{
+	uint64_t size;
+
+	if (options_parse_size(value, &size) != 0)
+		return fail(err, errlen, "heap=: not a size: '", value, "' (try 4M)");
+	if (size < HEAP_SIZE_MIN || size > HEAP_SIZE_MAX)
+		return fail(err, errlen, "heap=", value, ": out of range (64K to 1G)");
+	o->heap_size = size;
+	return 0;
+}
+
+static int parse_exit(const char *value, struct boot_options *o, char *err, size_t errlen)
+{
+	static const char *const names[] = { "qemu", "shutdown", "reboot", "halt" };
+	static const enum exit_mode modes[] = { EXIT_QEMU, EXIT_SHUTDOWN, EXIT_REBOOT, EXIT_HALT };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (str_eq(value, names[i])) {
+			o->exit = modes[i];
+			o->exit_given = 1;
+			return 0;
+		}
+	}
+	return fail(err, errlen, "exit=: unknown mode '", value, "' (qemu|shutdown|reboot|halt)");
+}
+
+static int parse_crash(const char *kind, struct boot_options *o, char *err, size_t errlen)
+{
+	static const char *const names[] = { "null", "write-code", "exec-heap", "stack-overflow" };
+	static const enum crash_kind kinds[] = { CRASH_NULL, CRASH_WRITE_CODE, CRASH_EXEC_HEAP,
+						 CRASH_STACK_OVERFLOW };
+
+	if (!kind)
+		return fail(err, errlen, "crash: which one? ", "null|write-code|exec-heap|stack-overflow", "");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (str_eq(kind, names[i])) {
+			o->command = CMD_CRASH;
+			o->crash = kinds[i];
+			return 0;
+		}
+	}
+	return fail(err, errlen, "crash: unknown kind '", kind, "'");
+}
+
+static int set_test_name(const char *name, struct boot_options *o, char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	for (; name[n]; n++) {
+		char c = name[n];
+		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+		if (!ok || n + 1 >= BOOT_TEST_NAME_MAX)
+			return fail(err, errlen, "selftest: bad test name '", name, "'");
+		o->test_name[n] = c;
+	}
+	o->test_name[n] = '\0';
+	return 0;
+}
+
+/* A word without '=': a command, or the NAME argument of selftest. */
+static int parse_word(const char *const argv[], int *i, int argc, struct boot_options *o,
+		      char *err, size_t errlen, int *have_command)
+{
+	const char *w = argv[*i];
+	const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
+	int has_arg = next && !skip_prefix(next, "heap=") && !skip_prefix(next, "exit=");
+
+	if (*have_command)
+		return fail(err, errlen, "unexpected argument '", w, "'");
+	*have_command = 1;
+	if (str_eq(w, "selftest")) {
+		o->command = CMD_SELFTEST;
+		if (!has_arg)
+			return 0;
+		(*i)++;
+		return set_test_name(next, o, err, errlen);
+	}
+	if (str_eq(w, "crash")) {
+		if (has_arg)
+			(*i)++;
+		return parse_crash(has_arg ? next : NULL, o, err, errlen);
+	}
+	return fail(err, errlen, "unknown command '", w, "' (selftest|crash)");
+}
+
+static int parse_all(int argc, const char *const argv[], struct boot_options *o, char *err,
+		     size_t errlen)
+{
+	int have_command = 0;
+	const char *v;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int rc;
+
+		if (a[0] == '\0')
+			continue;
+		if ((v = skip_prefix(a, "heap=")))
+			rc = parse_heap(v, o, err, errlen);
+		else if ((v = skip_prefix(a, "exit=")))
+			rc = parse_exit(v, o, err, errlen);
+		else if (a[0] == '-' || skip_prefix(a, "/"))
+			rc = fail(err, errlen, "unknown option '", a, "'");
+		else
+			rc = parse_word(argv, &i, argc, o, err, errlen, &have_command);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int options_parse(int argc, const char *const argv[], struct boot_options *out, char *err,
+		  size_t errlen)
+{
+	if (errlen > 0)
+		err[0] = '\0';
+	set_defaults(out);
+	if (parse_all(argc, argv, out, err, errlen) == 0)
+		return 0;
+	set_defaults(out);
+	return -1;
+}

@@ -1,0 +1,35 @@
+/*
+ * options.h - the command line a user types at the EFI shell.
+ *
+ *   BOOTX64.EFI [selftest [NAME] | crash KIND] [heap=SIZE] [exit=MODE]
+ *
+ * Parsed while boot services still run, so a mistake is reported on the
+ * firmware console and the user gets a live shell back.  Plain C: the host
+ * tests build this file too.
+ */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stddef.h>
+#include "boot_info.h"
+
+#define HEAP_SIZE_DEFAULT (1ull << 20)  /* 1 MiB, as in the blog_os post */
+#define HEAP_SIZE_MIN     (64ull << 10) /* the self-tests need room to work */
+#define HEAP_SIZE_MAX     (1ull << 30)  /* the heap window's reserved size */
+
+/*
+ * Fill *out from argv[1..argc) (argv[0] is the program's name and is
+ * ignored).  Returns 0, or -1 with a one-line reason in err[0..errlen).
+ * On error *out holds the defaults, never a half-parsed line.
+ */
+int options_parse(int argc, const char *const argv[], struct boot_options *out,
+		  char *err, size_t errlen);
+
+/* Parse "4096", "64K", "4M", "1G" (case-insensitive suffix) into bytes.
+ * Returns 0, or -1 on garbage, an empty number, or overflow. */
+int options_parse_size(const char *s, uint64_t *bytes);
+
+/* The usage line, for error messages. */
+extern const char options_usage[];
+
+#endif

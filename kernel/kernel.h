@@ -1,0 +1,46 @@
+/*
+ * kernel.h - the kernel's public API at a glance, grouped by file
+ * (the xv6 defs.h idea).  Everything here runs after ExitBootServices:
+ * nothing in kernel/ calls a boot service.
+ */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include "../efi/boot_info.h"
+
+#define NORETURN __attribute__((noreturn))
+
+/* main.c */
+NORETURN void kernel_main(const struct boot_info *bi);
+const struct boot_info *kernel_boot_info(void);
+
+/* serial.c: COM1, 115200 8N1, polled; works with no framebuffer */
+void serial_init(void);
+void serial_putc(char c);
+bool serial_present(void);
+
+/* fbcon.c: text on the GOP framebuffer, if there is one */
+void fbcon_init(const struct framebuffer *fb);
+void fbcon_putc(char c);
+void fbcon_relocate(uint64_t virt_base);
+
+/* console.c: formatted output to serial and screen.  The format is
+ * gnu-efi's (UnicodeVSPrint): %d %ld %x %lx %a (char *) %c; %lx is 64-bit. */
+void kprintf(const char *fmt, ...);
+void vkprintf(const char *fmt, __builtin_va_list args);
+void kputs(const char *s);
+
+/* panic.c: a broken invariant.  Prints the reason and ends the run with
+ * a failure status (exit=qemu: QEMU exits 35). */
+NORETURN void panic(const char *fmt, ...);
+
+/* finish.c: end the run as boot_options.exit says. */
+NORETURN void finish(bool passed);
+
+/* memsummary.c */
+void memmap_print_summary(const struct boot_info *bi);
+
+#endif

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""qemu.py - boot our ESP image under QEMU + OVMF, and read what it says.
+
+Used three ways:
+  qemu.py run [--shell] [--mem 256M]   `make run`: serial on this terminal
+  qemu.py debug [--shell]              `make debug`: QEMU waits for gdb
+  qemu.py bench-boot                   wall time of our boot beside a
+                                        minimal EFI app (a benchmark)
+and as a module by test/run_tests.py, which runs the boot suite.
+
+QEMU runs in TCG (software emulation): it never needs KVM.  OVMF's code is
+a read-only pflash; each boot gets its own writable copy of the vars store
+under build/, so parallel boots do not share one.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+LOGS = os.path.join(BUILD, "logs")
+
+# Debian's ovmf package: the 4 MiB build first, the 2 MiB one as fallback.
+OVMF_PAIRS = [
+    ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+    ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
+]
+
+# isa-debug-exit: QEMU exits with (value << 1) | 1.
+EXIT_PASS = 33  # the kernel wrote 0x10
+EXIT_FAIL = 35  # the kernel wrote 0x11
+
+ANSI = re.compile(r"\x1b\[[0-9;?=]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
+SHELL_PROMPT = "any other key to continue."  # the end of each countdown line
+
+
+def ovmf():
+    for code, vars_ in OVMF_PAIRS:
+        if os.path.exists(code) and os.path.exists(vars_):
+            return code, vars_
+    sys.exit("qemu.py: no OVMF firmware found (apt-get install ovmf)")
+
+
+def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
+                 serial="stdio", extra=()):
+    """The QEMU command line for one boot of `image`."""
+    code, vars_template = ovmf()
+    os.makedirs(LOGS, exist_ok=True)
+    vars_copy = os.path.join(BUILD, "vars", name + ".fd")
+    os.makedirs(os.path.dirname(vars_copy), exist_ok=True)
+    shutil.copyfile(vars_template, vars_copy)
+    return [
+        "qemu-system-x86_64", "-machine", machine + ",accel=tcg",
+        "-cpu", cpu, "-m", mem, "-smp", "1",
+        "-drive", "if=pflash,format=raw,readonly=on,file=" + code,
+        "-drive", "if=pflash,format=raw,file=" + vars_copy,
+        "-drive", "format=raw,file=" + image,
+        "-net", "none", "-display", "none", "-no-reboot",
+        "-serial", serial, "-monitor", "none",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-debugcon", "file:" + os.path.join(LOGS, name + ".ovmf.log"),
+        "-global", "isa-debugcon.iobase=0x402",
+        *extra,
+    ]
+
+
+class Boot:
+    """One finished boot: its exit status, serial text and wall times."""
+
+    def __init__(self, name, status, text, timed_out, seconds, last_line_at):
+        self.name = name
+        self.status = status
+        self.text = text
+        self.timed_out = timed_out
+        self.seconds = seconds
+        self.last_line_at = last_line_at
+
+
+def boot(image, name, timeout=120, **kw):
+    """Boot once, headless; skip the shell's 5 s wait by sending a key."""
+    cmd = qemu_command(image, name, **kw)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    chunks, last = [], [start]
+
+    def reader():
+        # The shell only sees a key typed during its countdown: send one
+        # each time a new countdown line shows.
+        seen = 0
+        for raw in iter(lambda: proc.stdout.read1(4096), b""):
+            chunks.append(raw)
+            last[0] = time.monotonic()
+            count = b"".join(chunks).count(SHELL_PROMPT.encode())
+            if count > seen:
+                try:
+                    proc.stdin.write(b"x")
+                    proc.stdin.flush()
+                except OSError:
+                    pass
+            seen = count
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.kill()
+        proc.wait()
+    t.join(timeout=5)
+    raw = b"".join(chunks)
+    with open(os.path.join(LOGS, name + ".serial.log"), "wb") as f:
+        f.write(raw)
+    text = ANSI.sub("", raw.decode("latin-1")).replace("\r", "")
+    return Boot(name, proc.returncode, text, timed_out, time.monotonic() - start, last[0] - start)
+
+
+def interactive(args, debug=False):
+    image = os.path.join(BUILD, "esp-shell.img" if args.shell else "esp.img")
+    extra = ["-s", "-S"] if debug else []
+    cmd = qemu_command(image, "run", mem=args.mem, serial="mon:stdio", extra=extra)
+    if debug:
+        print("qemu.py: QEMU waits for gdb on :1234; in another terminal run:\n"
+              "    gdb -x test/qemu/gdbinit\n"
+              "then `efi-symbols 0x<image base>` with the base the loader prints.")
+    print("qemu.py: booting %s (Ctrl-A X quits QEMU)" % os.path.relpath(image, ROOT), flush=True)
+    status = subprocess.call(cmd)
+    if status in (0, EXIT_PASS):
+        return 0
+    print("qemu.py: QEMU exited with status %d" % status)
+    return 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=["run", "debug", "bench-boot"])
+    ap.add_argument("--shell", action="store_true", help="boot build/esp-shell.img (startup.nsh with ARGS)")
+    ap.add_argument("--mem", default="256M")
+    args = ap.parse_args()
+    if args.mode == "bench-boot":
+        import bench_boot
+        return bench_boot.main()
+    return interactive(args, debug=args.mode == "debug")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
