@@ -40,6 +40,12 @@ NORETURN void panic(const char *fmt, ...);
 /* finish.c: end the run as boot_options.exit says. */
 NORETURN void finish(bool passed);
 
+/* demo.c: the blog_os "Heap Allocation" demo, in C */
+void demo(void);
+
+/* crash.c: `crash KIND` provokes a CPU exception to show its report */
+NORETURN void crash(enum crash_kind kind);
+
 /* memsummary.c */
 void memmap_print_summary(const struct boot_info *bi);
 

@@ -5,20 +5,61 @@
  * gone, and everything we use is ours or recorded in struct boot_info.
  */
 #include "kernel.h"
+#include "cpu_tables.h"
+#include "kheap.h"
+#include "selftest.h"
+#include "vm.h"
 
-static struct boot_info info; /* our own copy: the loader's may be reused */
+static struct boot_info info; /* our copy: lives in the image, always mapped */
+static bool booted;
+
+/* Until our own IST stack is mapped, #DF runs on this one. */
+static uint8_t early_df_stack[8192] __attribute__((aligned(16)));
 
 const struct boot_info *kernel_boot_info(void)
 {
-	return info.desc_size ? &info : NULL;
+	return booted ? &info : NULL;
+}
+
+static void run_command(void)
+{
+	bool passed = true;
+
+	switch (info.opts.command) {
+	case CMD_CRASH:
+		crash(info.opts.crash); /* reports an exception and ends the run */
+		break;
+	case CMD_DEFAULT:
+		demo();
+		passed = selftest_run("");
+		break;
+	case CMD_SELFTEST:
+		passed = selftest_run(info.opts.test_name);
+		break;
+	}
+	finish(passed);
+}
+
+/* The second half, on our own page tables and stack. */
+static void kernel_main_paged(void)
+{
+	vm_print_layout();                   /* what we mapped, and where */
+	if (kheap_init(info.opts.heap_size) != 0)   /* map the heap window */
+		panic("kheap: cannot map a %ld KiB heap at 0x%lx", info.opts.heap_size >> 10,
+		      (uint64_t)HEAP_START);
+	kprintf("kheap: %ld KiB at 0x%lx\n", info.opts.heap_size >> 10, (uint64_t)HEAP_START);
+	run_command();
 }
 
 void kernel_main(const struct boot_info *bi)
 {
 	info = *bi;
+	booted = true;
 	serial_init();              /* COM1 first: every later step can report */
 	fbcon_init(&info.fb);       /* the screen, when the firmware gave one */
 	kputs("kernel: boot services exited; the machine is ours\n");
-	memmap_print_summary(&info); /* what the firmware handed over */
-	finish(true);
+	gdt_init((uint64_t)(uintptr_t)(early_df_stack + sizeof(early_df_stack)));
+	idt_init();                 /* from here a fault is reported, not a reboot */
+	memmap_print_summary(&info);  /* what the firmware handed over */
+	vm_init_and_switch(&info, kernel_main_paged); /* our PML4, our stack */
 }

@@ -1,10 +1,22 @@
 /*
- * memsummary.c - print what the firmware's memory map handed over.
+ * memsummary.c - print what the firmware's memory map handed over:
+ * entries, MiB per type, total conventional memory.
  */
 #include "kernel.h"
+#include "memmap.h"
 
 void memmap_print_summary(const struct boot_info *bi)
 {
-	kprintf("memmap: %ld entries, descriptor size %ld\n",
-		(uint64_t)boot_info_mmap_count(bi), bi->desc_size);
+	struct memmap_summary s;
+
+	if (memmap_summarize(bi, &s) != 0)
+		panic("memmap: the firmware's map is malformed (desc_size %ld, size %ld)",
+		      bi->desc_size, bi->mmap_size);
+	kprintf("memmap: %ld entries (descriptor size %ld, %ld runtime)\n",
+		(uint64_t)s.entries, bi->desc_size, (uint64_t)s.runtime_entries);
+	for (uint32_t t = 0; t < EFI_MEM_NTYPES; t++)
+		if (s.pages[t])
+			kprintf("memmap:   %-22a %8ld KiB\n", memmap_type_name(t), s.pages[t] * 4);
+	kprintf("memmap: conventional memory %ld MiB, highest RAM address 0x%lx\n",
+		s.conventional_bytes >> 20, s.highest_end);
 }

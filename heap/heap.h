@@ -1,0 +1,116 @@
+/*
+ * heap.h - the kernel heap: first fit over one contiguous region.
+ *
+ * A heap hands out byte blocks from a region [start, start + size) that the
+ * caller owns (the kernel gives it pages after paging is up; the host tests
+ * give it a buffer).  The design is the one of the Rust linked_list_allocator
+ * crate and of K&R's malloc: the free holes form one list in address order,
+ * an allocation takes the lowest-addressed hole that fits, and a free merges
+ * the block with both neighbours at once.
+ *
+ * Every block, used or free, starts with a 16-byte header; a used block's
+ * payload follows it:
+ *
+ *   block         block + 16                            block + size
+ *   | magic | size | prev_size | seal | payload ...     |
+ *     u32     u32    u32         u32
+ *
+ * Sizes are counted in 16-byte granules, so one block (and one heap) is at
+ * most 64 GiB - 16 bytes.  Costs, and why:
+ *   overhead     16 bytes per block: the header keeps the payload 16-aligned.
+ *   granularity  16 bytes: every block starts and ends on a 16-byte boundary.
+ *   minimum      32 bytes: a free hole must hold its header and its list link.
+ *                heap_alloc(h, 0, 16) and heap_alloc(h, 16, 16) both use 32.
+ *
+ * Errors: running out of memory returns NULL; a bad pointer, a double free
+ * or a header that fails its check returns a negative HEAP_E* code and
+ * changes nothing.  Compile heap.c with -DHEAP_POISON to fill freed memory
+ * with a pattern that heap_alloc and heap_check verify (use after free).
+ *
+ * Not thread-safe: the caller holds a lock around every call.
+ */
+#ifndef HEAP_H
+#define HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Negative returns of heap_init, heap_free, heap_extend and heap_check. */
+enum {
+	HEAP_EINVAL = -1,   /* bad argument: not a live block, bad region */
+	HEAP_ECORRUPT = -2, /* a header or the hole list fails its check */
+	HEAP_ENOSPC = -3,   /* the heap would exceed HEAP_MAX_SIZE */
+};
+
+#define HEAP_ALIGN 16 /* every payload is at least this aligned */
+#define HEAP_MAX_SIZE ((size_t)UINT32_MAX * HEAP_ALIGN) /* bytes per heap */
+
+struct heap_hole; /* a free block, defined in heap.c */
+
+/* One heap.  Blocks tile [base, top) exactly; [top, end) is a tail too
+ * short to be a block (< 32 bytes) that waits for heap_extend. */
+struct heap {
+	uintptr_t base;          /* start rounded up to 16: the first block */
+	uintptr_t top;           /* end of the last block */
+	uintptr_t end;           /* start + size of the region as given */
+	struct heap_hole *holes; /* free holes, lowest address first */
+	size_t used;             /* bytes in used blocks, headers included */
+	size_t free;             /* bytes in holes, headers included */
+	size_t nholes;           /* number of holes */
+	size_t nallocs;          /* number of used blocks */
+	int ready;               /* heap_init succeeded */
+};
+
+struct heap_stats {
+	size_t size;         /* bytes in the region the heap manages: top - base */
+	size_t used;         /* bytes in allocated blocks, their overhead included */
+	size_t free;         /* bytes in free holes */
+	size_t largest_free; /* the largest size for which heap_alloc(h, size, 16) succeeds now */
+	size_t holes;        /* number of free holes */
+	size_t allocations;  /* number of live allocations */
+};
+
+/* Make [start, start + size) one free hole.  Bytes outside the region are
+ * never touched; up to 15 bytes at each end are lost to alignment.
+ * Returns 0, or < 0 (and h refuses every later call) when the aligned
+ * region is under 32 bytes, over HEAP_MAX_SIZE, or wraps the address space. */
+int heap_init(struct heap *h, void *start, size_t size);
+
+/* Return a block of at least size bytes whose address is a multiple of
+ * align (a power of two; below 16 means 16), from the lowest-addressed hole
+ * that fits.  size 0 gets a minimum block.  Returns NULL when no hole fits,
+ * align is not a power of two, or size is too large to represent.
+ * O(holes), plus O(size) in HEAP_POISON builds. */
+void *heap_alloc(struct heap *h, size_t size, size_t align);
+
+/* Give back a block from heap_alloc or heap_realloc; NULL is a no-op.
+ * Returns 0, HEAP_EINVAL for a pointer that is not the start of a live
+ * block of this heap (outside it, inside a block, already freed), or
+ * HEAP_ECORRUPT for a damaged header; on error nothing changes.
+ * O(holes below ptr + used blocks between ptr and the nearer hole). */
+int heap_free(struct heap *h, void *ptr);
+
+/* C realloc: resize ptr's block to size bytes, keeping the first
+ * min(old, new) bytes.  Grows or shrinks in place when it can, else moves
+ * to a new 16-aligned block.  ptr NULL acts as heap_alloc(h, size, 16);
+ * size 0 shrinks to a minimum block (never frees), so NULL always means
+ * failure: bad ptr or no room, and then the old block is untouched. */
+void *heap_realloc(struct heap *h, void *ptr, size_t size);
+
+/* The region now ends at end + by: the caller made those bytes usable.
+ * They join a free last hole, or become a new hole, or wait for more when
+ * fewer than 32.  Returns 0, or < 0 (nothing changes) when the end would
+ * wrap the address space or the heap exceed HEAP_MAX_SIZE. */
+int heap_extend(struct heap *h, size_t by);
+
+/* Fill *out from counters kept on every call; largest_free scans the
+ * holes, O(holes).  An uninitialised heap reports all zeroes. */
+void heap_stats(const struct heap *h, struct heap_stats *out);
+
+/* Walk every block and hole and check every invariant: headers sealed,
+ * blocks tile [base, top), holes in address order and never adjacent,
+ * counters match.  HEAP_POISON builds also check freed memory.
+ * Returns 0 or HEAP_ECORRUPT.  O(blocks), O(size) with HEAP_POISON. */
+int heap_check(const struct heap *h);
+
+#endif /* HEAP_H */

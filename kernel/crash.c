@@ -1,0 +1,73 @@
+/*
+ * crash.c - `BOOTX64.EFI crash KIND`: break a protection on purpose and
+ * let the exception handler report it.  Seeing the report is how one
+ * learns what each protection of our page tables does.
+ *
+ *   null            read address 0: page 0 is never mapped
+ *   write-code      write to our own code: text is mapped read+execute
+ *   exec-heap       jump into the heap: it is mapped no-execute
+ *   stack-overflow  recurse until the stack hits its unmapped guard page;
+ *                   the #PF cannot push its frame, so a #DF follows on
+ *                   its own IST stack
+ */
+#include "kernel.h"
+#include "kheap.h"
+
+static volatile uint64_t sink;
+static volatile uint64_t never = ~0ull; /* a bound the compiler cannot see through */
+
+static NORETURN void crash_null(void)
+{
+	sink = *(volatile uint64_t *)(uintptr_t)sink; /* sink is 0 */
+	panic("crash: reading address 0 did not fault");
+}
+
+static NORETURN void crash_write_code(void)
+{
+	volatile uint8_t *code = (volatile uint8_t *)(uintptr_t)&kernel_main;
+
+	*code = 0xCC;
+	panic("crash: writing to kernel code did not fault");
+}
+
+static NORETURN void crash_exec_heap(void)
+{
+	uint8_t *buf = kmalloc(16);
+
+	if (!buf)
+		panic("crash: no heap");
+	buf[0] = 0xC3; /* ret */
+	((void (*)(void))(uintptr_t)buf)();
+	panic("crash: executing the heap did not fault");
+}
+
+/* Each frame holds 1 KiB the compiler cannot drop. */
+static uint64_t recurse(uint64_t depth)
+{
+	volatile uint8_t pad[1024];
+
+	pad[depth % sizeof(pad)] = (uint8_t)depth;
+	if (depth == never)
+		return 0;
+	return recurse(depth + 1) + pad[0];
+}
+
+static NORETURN void crash_stack_overflow(void)
+{
+	sink = recurse(0);
+	panic("crash: the stack overflowed without a fault");
+}
+
+void crash(enum crash_kind kind)
+{
+	kprintf("crash: provoking '%a'\n", kind == CRASH_NULL ? "null" : kind == CRASH_WRITE_CODE ? "write-code"
+					   : kind == CRASH_EXEC_HEAP ? "exec-heap" : "stack-overflow");
+	switch (kind) {
+	case CRASH_NULL: crash_null();
+	case CRASH_WRITE_CODE: crash_write_code();
+	case CRASH_EXEC_HEAP: crash_exec_heap();
+	case CRASH_STACK_OVERFLOW: crash_stack_overflow();
+	case CRASH_NONE: break;
+	}
+	panic("crash: unknown kind %d", (int)kind);
+}

@@ -1,0 +1,59 @@
+/*
+ * isr.S - entry stubs for the 32 CPU exceptions.
+ *
+ * Each stub is 16 bytes (idt.c computes its address from isr_stubs), makes
+ * the stack look the same whether or not the CPU pushed an error code,
+ * pushes its vector and jumps to the common path, which saves the general
+ * registers into a struct trap_frame and calls exception_handler.
+ */
+	.text
+	.code64
+
+	/* Vectors 8, 10-14, 17, 21, 29 and 30 push an error code (Intel SDM
+	 * vol. 3, 6.13); the others get a 0 so the frame is the same. */
+	.macro stub v
+	.balign 16
+	.if !((\v == 8) || ((\v >= 10) && (\v <= 14)) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30))
+	pushq $0
+	.endif
+	pushq $\v
+	jmp isr_common
+	.endm
+
+	.balign 16
+	.globl isr_stubs
+	.hidden isr_stubs
+isr_stubs:
+	.altmacro
+	.set vec, 0
+	.rept 32
+	stub %vec
+	.set vec, vec + 1
+	.endr
+
+isr_common:
+	cld
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	andq $-16, %rsp            /* the C ABI wants a 16-byte aligned stack */
+	call exception_handler
+	/* exception_handler ends the run; never come back here. */
+1:	cli
+	hlt
+	jmp 1b
+
+	.section .note.GNU-stack,"",@progbits

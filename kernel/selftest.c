@@ -1,0 +1,92 @@
+/*
+ * selftest.c - run the in-kernel test tables and print KTAP.
+ *
+ *   KTAP version 1
+ *   1..3
+ *   ok 1 simple_allocation
+ *   # tests_heap.c:42: expected sum == 499500
+ *   not ok 2 large_vec
+ *   ...
+ *   # Totals: pass:2 fail:1 skip:0
+ *
+ * Around every test the runner compares the heap's live allocations and
+ * used bytes (and the free frame count) before and after, so a test that
+ * leaks fails even when all its own checks passed.
+ */
+#include "selftest.h"
+#include "kheap.h"
+
+static const struct selftest *const tables[] = { boot_tests, paging_tests, heap_tests };
+static bool current_failed;
+
+void selftest_fail(const char *file, int line, const char *what)
+{
+	current_failed = true;
+	kprintf("# %a:%d: expected %a\n", file, line, what);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return false;
+	return true;
+}
+
+/* Call fn(test) for every selected test; returns how many there were. */
+static int for_each_selected(const char *prefix, void (*fn)(const struct selftest *, int))
+{
+	int n = 0;
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct selftest *s = tables[t]; s->name; s++)
+			if (starts_with(s->name, prefix)) {
+				n++;
+				if (fn)
+					fn(s, n);
+			}
+	return n;
+}
+
+static int passed, failed;
+
+static void check_leaks(const struct kheap_usage *before)
+{
+	struct kheap_usage after;
+
+	kheap_usage(&after);
+	if (after.allocations != before->allocations || after.used != before->used) {
+		kprintf("# leak: %ld allocations / %ld bytes live before, %ld / %ld after\n",
+			before->allocations, before->used, after.allocations, after.used);
+		current_failed = true;
+	}
+}
+
+static void run_one(const struct selftest *s, int number)
+{
+	struct kheap_usage before;
+
+	kheap_usage(&before);
+	current_failed = false;
+	s->run();
+	check_leaks(&before);
+	kprintf("%aok %d %a\n", current_failed ? "not " : "", number, s->name);
+	if (current_failed)
+		failed++;
+	else
+		passed++;
+}
+
+bool selftest_run(const char *prefix)
+{
+	int total = for_each_selected(prefix, NULL);
+
+	passed = failed = 0;
+	kputs("KTAP version 1\n");
+	kprintf("1..%d\n", total);
+	if (total == 0)
+		kprintf("# no test name starts with '%a'\n", prefix);
+	for_each_selected(prefix, run_one);
+	kprintf("# Totals: pass:%d fail:%d skip:0\n", passed, failed);
+	return total > 0 && failed == 0;
+}

@@ -1,0 +1,38 @@
+/*
+ * selftest.h - in-kernel tests, reported in KTAP on serial and screen.
+ *
+ * A test is a plain function in a table; it checks with EXPECT(), which
+ * prints a "# file:line" diagnostic and marks the running test failed
+ * but lets it go on (so one run shows every broken check).  The runner
+ * (selftest.c) prints the KTAP plan, one ok/not ok line per test, and
+ * the closing "# Totals:" line.
+ */
+#ifndef SELFTEST_H
+#define SELFTEST_H
+
+#include "kernel.h"
+
+struct selftest {
+	const char *name;
+	void (*run)(void);
+};
+
+/* The tables, one per subsystem (tests_*.c); each ends with {NULL, NULL}. */
+extern const struct selftest boot_tests[];
+extern const struct selftest paging_tests[];
+extern const struct selftest heap_tests[];
+
+/* Run every test whose name starts with `prefix` ("" runs all).
+ * Returns true when all passed and at least one ran. */
+bool selftest_run(const char *prefix);
+
+/* Record a failed check; used through EXPECT(). */
+void selftest_fail(const char *file, int line, const char *what);
+
+#define EXPECT(cond) \
+	do { \
+		if (!(cond)) \
+			selftest_fail(__FILE__, __LINE__, #cond); \
+	} while (0)
+
+#endif

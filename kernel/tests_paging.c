@@ -1,0 +1,130 @@
+/*
+ * tests_paging.c - self-tests of our page tables, on the live machine.
+ */
+#include "selftest.h"
+#include "cpu.h"
+#include "frames.h"
+#include "kheap.h"
+#include "layout.h"
+#include "pagetable.h"
+#include "phys.h"
+#include "vm.h"
+
+#define PAGE 4096ull
+#define SCRATCH_VA 0xFFFFFD0000000000ull /* unused by the layout */
+
+static uint64_t pml4(void)
+{
+	return read_cr3() & ~0xFFFull;
+}
+
+/* Expect CR3 to hold our PML4, not the firmware's. */
+static void paging_firmware_cr3_unloaded(void)
+{
+	EXPECT(pml4() == vm_info()->out.pml4);
+	EXPECT(pml4() != (vm_info()->firmware_cr3 & ~0xFFFull));
+}
+
+static void check_region_at(const struct layout_region *r, uint64_t off)
+{
+	uint64_t pa;
+	unsigned flags, want = VM_WRITE | VM_EXEC | VM_PAGE_MASK;
+
+	EXPECT(vm_translate(pml4(), r->va + off, &pa, &flags) == 0);
+	EXPECT(pa == r->pa + off);
+	EXPECT((flags & want) == (r->flags & want));
+}
+
+/* Expect translate() to agree with every region of the layout table, at
+ * its first, middle and last byte, flags and page size included. */
+static void paging_layout_translates(void)
+{
+	size_t n;
+	const struct layout_region *r = layout_regions(&n);
+
+	EXPECT(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		check_region_at(&r[i], 0);
+		check_region_at(&r[i], (r[i].size / 2) & ~(PAGE - 1));
+		check_region_at(&r[i], r[i].size - 1);
+	}
+}
+
+/* Expect W^X everywhere but firmware runtime code, checked on the tables. */
+static void paging_write_xor_execute(void)
+{
+	size_t bad = 0;
+
+	EXPECT(layout_verify(pml4(), &bad));
+	EXPECT(bad == 0);
+}
+
+/* Expect page 0 and the stack's guard page to be unmapped. */
+static void paging_null_and_guard_unmapped(void)
+{
+	EXPECT(!vm_is_mapped(pml4(), 0));
+	EXPECT(!vm_is_mapped(pml4(), vm_info()->out.kstack_guard));
+	EXPECT(vm_is_mapped(pml4(), vm_info()->out.kstack_top - PAGE));
+}
+
+/* Expect a page mapped at a new address to show the frame's bytes, and
+ * unmap to return every frame it took. */
+static void paging_map_unmap_live(void)
+{
+	uint64_t before = frames_free_count(), pa = frames_alloc_zeroed();
+	volatile uint64_t *via_map = (volatile uint64_t *)SCRATCH_VA;
+
+	EXPECT(pa != 0);
+	EXPECT(vm_map(pml4(), SCRATCH_VA, pa, PAGE, VM_WRITE) == 0);
+	*via_map = 0x5EED;
+	EXPECT(*(volatile uint64_t *)phys_to_virt(pa) == 0x5EED);
+	EXPECT(vm_map(pml4(), SCRATCH_VA, pa, PAGE, VM_WRITE) != 0); /* no overwrite */
+	EXPECT(vm_unmap(pml4(), SCRATCH_VA, PAGE) == 0);
+	invlpg(SCRATCH_VA);
+	EXPECT(!vm_is_mapped(pml4(), SCRATCH_VA));
+	EXPECT(frames_free(pa) == 0);
+	EXPECT(frames_free_count() == before);
+}
+
+/* Expect every frame to be somewhere: free, behind the heap window, a
+ * page table, or a stack of the layout. */
+static void paging_frames_accounted(void)
+{
+	const struct layout_out *o = &vm_info()->out;
+	struct kheap_usage u;
+	uint64_t tables = vm_count_tables(pml4());
+	uint64_t stacks = (o->kstack_top - o->kstack_guard - PAGE) / PAGE +
+			  (o->ist_stack_top - o->ist_stack_guard - PAGE) / PAGE;
+
+	kheap_usage(&u);
+	kprintf("# frames: total %ld = free %ld + heap %ld + tables %ld + stacks %ld\n",
+		frames_total(), frames_free_count(), u.mapped / PAGE, tables, stacks);
+	EXPECT(frames_total() == frames_free_count() + u.mapped / PAGE + tables + stacks);
+}
+
+/* Expect 100 frames to be distinct, page-aligned, and all to come back. */
+static void paging_frames_alloc_free(void)
+{
+	uint64_t got[100], before = frames_free_count();
+
+	for (int i = 0; i < 100; i++) {
+		got[i] = frames_alloc();
+		EXPECT(got[i] != 0 && got[i] % PAGE == 0);
+		for (int j = 0; j < i; j++)
+			EXPECT(got[j] != got[i]);
+	}
+	for (int i = 0; i < 100; i++)
+		EXPECT(frames_free(got[i]) == 0);
+	EXPECT(frames_free_count() == before);
+}
+
+const struct selftest paging_tests[] = {
+	{ "paging_firmware_cr3_unloaded", paging_firmware_cr3_unloaded },
+	{ "paging_layout_translates", paging_layout_translates },
+	{ "paging_write_xor_execute", paging_write_xor_execute },
+	{ "paging_null_and_guard_unmapped", paging_null_and_guard_unmapped },
+	{ "paging_map_unmap_live", paging_map_unmap_live },
+	{ "paging_frames_alloc_free", paging_frames_alloc_free },
+	{ "paging_frames_accounted", paging_frames_accounted },
+	{ NULL, NULL },
+};

@@ -1,0 +1,27 @@
+/*
+ * vm.h - the kernel's side of paging: CPU features, building our address
+ * space with paging/layout.c, and the switch from the firmware's tables.
+ */
+#ifndef VM_H
+#define VM_H
+
+#include "kernel.h"
+#include "layout.h"
+
+struct vm_info {
+	uint64_t firmware_cr3;  /* what OVMF had loaded */
+	struct layout_out out;  /* our PML4, stacks, framebuffer window */
+	bool nx, gb_pages;      /* what CPUID reported */
+};
+
+/* Build our page tables and switch to them: CR3, a fresh stack with a
+ * guard page, then call next() on it.  Never returns.  Panics on
+ * failure: without our tables the kernel cannot go on. */
+NORETURN void vm_init_and_switch(const struct boot_info *bi, void (*next)(void));
+
+const struct vm_info *vm_info(void);
+
+/* Print the table of regions layout_build mapped. */
+void vm_print_layout(void);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * layout.c - builds the kernel address space described in layout.h and
+ * keeps the table of every region it mapped.  Units: bytes.
+ */
+#include "layout.h"
+#include "frames.h"
+#include "memmap.h"
+#include "mmu.h"
+#include "pagetable.h"
+#include "vmerr.h"
+
+static struct layout_region regions[LAYOUT_MAX_REGIONS];
+static size_t nregions;
+
+/* Building state shared by the helpers below. */
+struct build {
+	uint64_t pml4;
+	const struct layout_input *in;
+};
+
+static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
+static uint64_t page_up(uint64_t a) { return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); }
+
+static bool span_empty(struct layout_span s) { return s.end <= s.start; }
+
+/* Does [a, a + size) overlap the span? */
+static bool overlaps(struct layout_span s, uint64_t a, uint64_t size)
+{
+	return !span_empty(s) && s.start < a + size && a < s.end;
+}
+
+/* The flags translate will report: without NX every page is executable. */
+static unsigned effective(unsigned flags)
+{
+	return vm_nx_supported() ? flags : flags | VM_EXEC;
+}
+
+/* Append a row, or grow the last one when this piece continues it. */
+static int record(const char *name, uint64_t va, uint64_t pa, uint64_t size,
+		  unsigned flags, bool exempt)
+{
+	flags = effective(flags);
+	struct layout_region *last = nregions ? &regions[nregions - 1] : 0;
+
+	if (last && last->name == name && last->flags == flags && last->wx_exempt == exempt &&
+	    last->va + last->size == va && last->pa + last->size == pa) {
+		last->size += size;
+		return 0;
+	}
+	if (nregions == LAYOUT_MAX_REGIONS)
+		return VM_ENOMEM;
+	regions[nregions++] = (struct layout_region){ name, va, pa, size, flags, exempt };
+	return 0;
+}
+
+/* The largest page that fits at (va, pa) with rem bytes left. */
+static unsigned best_page(uint64_t va, uint64_t pa, uint64_t rem)
+{
+	if (vm_1g_supported() && (va | pa) % PAGE_SIZE_1G == 0 && rem >= PAGE_SIZE_1G)
+		return VM_PAGE_1G;
+	if ((va | pa) % PAGE_SIZE_2M == 0 && rem >= PAGE_SIZE_2M)
+		return VM_PAGE_2M;
+	return 0;
+}
+
+/* Map and record [va, va + size) -> pa with the largest pages that fit. */
+static int map_best(struct build *b, const char *name, uint64_t va, uint64_t pa,
+		    uint64_t size, unsigned flags, bool exempt)
+{
+	for (uint64_t off = 0; off < size;) {
+		unsigned f = flags | best_page(va + off, pa + off, size - off);
+		uint64_t ps = vm_page_size(f);
+		int err = vm_map(b->pml4, va + off, pa + off, ps, f);
+		if (!err)
+			err = record(name, va + off, pa + off, ps, f, exempt);
+		if (err)
+			return err;
+		off += ps;
+	}
+	return 0;
+}
+
+/* Identity ranges must leave page 0 (NULL) and the heap window alone. */
+static int check_identity(uint64_t base, uint64_t end)
+{
+	if (base < PAGE_SIZE)
+		return VM_EINVAL;
+	if (base < HEAP_END && end > HEAP_START)
+		return VM_EEXIST;
+	return 0;
+}
+
+static int map_direct(struct build *b, struct layout_out *out)
+{
+	struct memmap_summary s;
+	int err = memmap_summarize(b->in->boot, &s);
+	if (err)
+		return err;
+	uint64_t size = (s.highest_end + PAGE_SIZE_2M - 1) & ~(PAGE_SIZE_2M - 1);
+	if (size == 0 || size > DIRECT_MAP_MAX)
+		return VM_EINVAL;
+	out->direct_map_size = size;
+	return map_best(b, "direct map", DIRECT_MAP_BASE, 0, size, VM_WRITE | VM_GLOBAL, false);
+}
+
+/* Flags and row name for one image page; VM_EINVAL if it mixes W and X. */
+static int image_page(const struct layout_input *in, uint64_t pg, unsigned *f, const char **name)
+{
+	bool text = overlaps(in->text, pg, PAGE_SIZE);
+	bool data = overlaps(in->data, pg, PAGE_SIZE);
+
+	if (text && data)
+		return VM_EINVAL; /* the linker script must page-align sections */
+	if (text) {
+		*f = VM_EXEC, *name = "image text";
+	} else if (data) {
+		*f = VM_WRITE, *name = "image data";
+	} else if (overlaps(in->rodata, pg, PAGE_SIZE)) {
+		*f = VM_READ, *name = "image rodata";
+	} else {
+		*f = VM_READ, *name = "image other"; /* headers, relocations */
+	}
+	return 0;
+}
+
+/* The image's extent: the given span (or boot_info's), covering sections. */
+static struct layout_span image_span(const struct layout_input *in)
+{
+	struct layout_span img = in->image;
+	const struct layout_span *sec[] = { &in->text, &in->rodata, &in->data };
+
+	if (span_empty(img))
+		img = (struct layout_span){ in->boot->image_base,
+					    in->boot->image_base + in->boot->image_size };
+	for (int i = 0; i < 3; i++) {
+		if (span_empty(*sec[i]))
+			continue;
+		if (span_empty(img) || sec[i]->start < img.start)
+			img.start = sec[i]->start;
+		if (sec[i]->end > img.end)
+			img.end = sec[i]->end;
+	}
+	return (struct layout_span){ page_down(img.start), page_up(img.end) };
+}
+
+static int map_image(struct build *b)
+{
+	struct layout_span img = image_span(b->in);
+	int err = check_identity(img.start, img.end);
+
+	for (uint64_t pg = img.start; !err && pg < img.end; pg += PAGE_SIZE) {
+		unsigned f;
+		const char *name;
+		err = image_page(b->in, pg, &f, &name);
+		if (!err)
+			err = vm_map(b->pml4, pg, pg, PAGE_SIZE, f);
+		if (!err)
+			err = record(name, pg, pg, PAGE_SIZE, f, false);
+	}
+	return err;
+}
+
+/* Fresh frames for a stack ending at top; *phys and *guard filled in. */
+static int map_stack(struct build *b, const char *name, uint64_t top, uint64_t size,
+		     uint64_t *phys, uint64_t *guard)
+{
+	uint64_t pa = frames_alloc_contig(size / PAGE_SIZE);
+
+	if (!pa)
+		return VM_ENOMEM;
+	*phys = pa;
+	*guard = top - size - PAGE_SIZE;
+	return map_best(b, name, top - size, pa, size, VM_WRITE | VM_GLOBAL, false);
+}
+
+static int map_stacks(struct build *b, struct layout_out *out)
+{
+	int err = map_stack(b, "kernel stack", KSTACK_TOP, b->in->kstack_size,
+			    &out->kstack_phys, &out->kstack_guard);
+	if (err)
+		return err;
+	out->kstack_top = KSTACK_TOP;
+	if (b->in->ist_stack_size == 0)
+		return 0;
+	out->ist_stack_top = IST_STACK_TOP;
+	return map_stack(b, "double-fault stack", IST_STACK_TOP, b->in->ist_stack_size,
+			 &out->ist_stack_phys, &out->ist_stack_guard);
+}
+
+/*
+ * Flags for a runtime region.  Firmware images keep their globals inside
+ * RuntimeServicesCode (edk2 loads a whole runtime driver as code), so
+ * without the UEFI memory attributes table we cannot split code from data:
+ * RX would fault on ResetSystem's first write.  Hence RWX unless asked.
+ */
+static unsigned runtime_flags(const struct efi_mem_desc *d, bool code_rx, const char **name,
+			      bool *exempt)
+{
+	*exempt = false;
+	if (memmap_is_mmio(d->type)) {
+		*name = "runtime mmio";
+		return VM_WRITE | VM_NOCACHE;
+	}
+	if (d->type == EFI_MEM_RUNTIME_CODE) {
+		*name = "runtime code";
+		*exempt = !code_rx;
+		return code_rx ? VM_EXEC : VM_WRITE | VM_EXEC;
+	}
+	*name = "runtime data";
+	return VM_WRITE;
+}
+
+static int map_runtime(struct build *b)
+{
+	const struct boot_info *bi = b->in->boot;
+
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (!(d->attribute & EFI_MEM_ATTR_RUNTIME) || d->num_pages == 0)
+			continue;
+		const char *name;
+		bool exempt;
+		unsigned f = runtime_flags(d, b->in->rt_code_rx, &name, &exempt);
+		int err = check_identity(d->phys_start, memmap_end(d));
+		if (!err)
+			err = map_best(b, name, d->phys_start, d->phys_start,
+				       d->num_pages * PAGE_SIZE, f, exempt);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int map_framebuffer(struct build *b, struct layout_out *out)
+{
+	const struct framebuffer *fb = &b->in->boot->fb;
+
+	if (fb->base == 0 || fb->size == 0)
+		return 0;
+	uint64_t pa = page_down(fb->base);
+	uint64_t size = page_up(fb->base + fb->size) - pa;
+	if (size > FB_WINDOW_MAX)
+		return VM_EINVAL;
+	out->fb_va = FB_WINDOW_BASE + fb->base % PAGE_SIZE;
+	return map_best(b, "framebuffer", FB_WINDOW_BASE, pa, size,
+			VM_WRITE | VM_WRITETHROUGH | VM_GLOBAL, false);
+}
+
+/* Identity RW NX, page by page; a page already identity-mapped RW NX
+ * (by the image's data or another keep range) is fine. */
+static int map_keep(struct build *b, const struct layout_keep *k)
+{
+	uint64_t start = page_down(k->base), end = page_up(k->base + k->size);
+	int err = check_identity(start, end);
+	const char *name = k->name ? k->name : "kept";
+
+	for (uint64_t pg = start; !err && pg < end; pg += PAGE_SIZE) {
+		uint64_t pa;
+		unsigned f;
+		if (vm_translate(b->pml4, pg, &pa, &f) == 0)
+			err = (pa == pg && f == effective(VM_WRITE)) ? 0 : VM_EEXIST;
+		else
+			err = vm_map(b->pml4, pg, pg, PAGE_SIZE, VM_WRITE);
+		if (!err)
+			err = record(name, pg, pg, PAGE_SIZE, VM_WRITE, false);
+	}
+	return err;
+}
+
+static int check_input(const struct layout_input *in)
+{
+	if (!in || memmap_check(in->boot) || span_empty(in->text) || in->nkeep > LAYOUT_MAX_KEEP)
+		return VM_EINVAL;
+	if (in->kstack_size == 0 || in->kstack_size % PAGE_SIZE || in->kstack_size > KSTACK_MAX)
+		return VM_EINVAL;
+	if (in->ist_stack_size % PAGE_SIZE || in->ist_stack_size > IST_STACK_MAX)
+		return VM_EINVAL;
+	return 0;
+}
+
+static int build_all(struct build *b, struct layout_out *out)
+{
+	int err = map_direct(b, out);
+
+	if (!err)
+		err = map_image(b);
+	if (!err)
+		err = map_stacks(b, out);
+	if (!err)
+		err = map_runtime(b);
+	if (!err)
+		err = map_framebuffer(b, out);
+	for (size_t i = 0; !err && i < b->in->nkeep; i++)
+		err = map_keep(b, &b->in->keep[i]);
+	if (!err && vm_is_mapped(b->pml4, 0))
+		err = VM_EINVAL; /* belt and braces: NULL must fault */
+	return err;
+}
+
+/* Give back everything a failed build took. */
+static void undo(struct build *b, struct layout_out *out)
+{
+	if (out->kstack_phys)
+		frames_free_contig(out->kstack_phys, b->in->kstack_size / PAGE_SIZE);
+	if (out->ist_stack_phys)
+		frames_free_contig(out->ist_stack_phys, b->in->ist_stack_size / PAGE_SIZE);
+	vm_free_space(b->pml4);
+	nregions = 0;
+	__builtin_memset(out, 0, sizeof(*out));
+}
+
+int layout_build(const struct layout_input *in, struct layout_out *out)
+{
+	__builtin_memset(out, 0, sizeof(*out));
+	nregions = 0;
+	int err = check_input(in);
+	if (err)
+		return err;
+	vm_set_nx_supported(in->nx);
+	vm_set_1g_supported(in->gb_pages);
+	struct build b = { vm_new_space(), in };
+	if (!b.pml4)
+		return VM_ENOMEM;
+	err = build_all(&b, out);
+	if (err) {
+		undo(&b, out);
+		return err;
+	}
+	out->pml4 = b.pml4;
+	out->page_tables = vm_count_tables(b.pml4);
+	return 0;
+}
+
+const struct layout_region *layout_regions(size_t *n)
+{
+	*n = nregions;
+	return regions;
+}
+
+/* Every page of row r translates as recorded. */
+static bool region_ok(uint64_t pml4, const struct layout_region *r)
+{
+	uint64_t ps = vm_page_size(r->flags);
+
+	/* W^X needs NX: without it every page is executable anyway. */
+	if ((r->flags & VM_WRITE) && (r->flags & VM_EXEC) && !r->wx_exempt && vm_nx_supported())
+		return false;
+	for (uint64_t off = 0; off < r->size; off += ps) {
+		uint64_t pa;
+		unsigned f;
+		if (vm_translate(pml4, r->va + off, &pa, &f) || pa != r->pa + off || f != r->flags)
+			return false;
+	}
+	return true;
+}
+
+bool layout_verify(uint64_t pml4, size_t *bad)
+{
+	for (size_t i = 0; i < nregions; i++) {
+		if (!region_ok(pml4, &regions[i])) {
+			*bad = i;
+			return false;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,154 @@
+/*
+ * layout.h - the kernel address space, written down once.  Units: bytes.
+ *
+ *  0xFFFFFFFFFFFFFFFF +---------------------------------+
+ *                     | slot 511: unused (a future      |
+ *  0xFFFFFF8000000000 |   -2 GiB kernel image)          |
+ *                     +---------------------------------+
+ *  IST_STACK_TOP      | double-fault stack, RW NX       |  guard page(s)
+ *                     |   (unmapped gap below)          |  below each
+ *  KSTACK_TOP         | kernel stack, RW NX             |  stack: never
+ *  0xFFFFFF0000000000 |   (unmapped gap below)          |  mapped
+ *                     +---------------------------------+
+ *  0xFFFFFE0000000000 | framebuffer window, RW NX WT    |
+ *                     +---------------------------------+
+ *  0xFFFFC00000000000 | (unused)                        |
+ *                     +---------------------------------+
+ *  DIRECT_MAP_BASE    | direct map of physical memory   |
+ *  0xFFFF800000000000 |   [0, highest RAM end), RW NX   |
+ *                     +=================================+
+ *                     | non-canonical hole              |
+ *                     +=================================+
+ *  0x00007FFFFFFFFFFF | (unused)                        |
+ *  HEAP_START + MAX   +---------------------------------+
+ *                     | kernel heap window: reserved,   |
+ *  HEAP_START         |   mapped page by page by kernel |
+ *  0x0000444444440000 +---------------------------------+
+ *                     | identity (VA == PA): the image  |
+ *                     |   W^X, UEFI runtime regions,    |
+ *                     |   ranges the kernel asks to keep|
+ *  0x0000000000001000 +---------------------------------+
+ *  0x0000000000000000 | page 0: never mapped (NULL)     |
+ *                     +---------------------------------+
+ *
+ * docs/memory-layout.md has the same picture with every region's flags.
+ */
+#ifndef PAGING_LAYOUT_H
+#define PAGING_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot_info.h"
+
+/* Direct map: physical address p is at DIRECT_MAP_BASE + p. */
+#define DIRECT_MAP_BASE 0xFFFF800000000000ull
+#define DIRECT_MAP_MAX (64ull << 40)           /* 64 TiB: PML4 slots 256..383 */
+
+#define FB_WINDOW_BASE 0xFFFFFE0000000000ull   /* PML4 slot 508 */
+#define FB_WINDOW_MAX (1ull << 30)
+
+/* Stacks grow down from their TOP; the 1 MiB below each is never mapped. */
+#define STACK_REGION_BASE 0xFFFFFF0000000000ull /* PML4 slot 510 */
+#define KSTACK_TOP (STACK_REGION_BASE + 0x200000)
+#define KSTACK_MAX (1ull << 20)
+#define IST_STACK_TOP (STACK_REGION_BASE + 0x400000)
+#define IST_STACK_MAX (1ull << 20)
+
+/* Kernel heap window: not mapped by layout_build; the kernel maps pages
+ * [HEAP_START, HEAP_START + n * 4096) RW NX as the heap grows. */
+#define HEAP_START 0x444444440000ull
+#define HEAP_MAX (1ull << 30)
+#define HEAP_END (HEAP_START + HEAP_MAX)
+
+#define LAYOUT_MAX_REGIONS 128
+#define LAYOUT_MAX_KEEP 8
+
+/* A half-open range [start, end) of addresses; start == end: empty. */
+struct layout_span {
+	uint64_t start;
+	uint64_t end;
+};
+
+/* A range the kernel still reaches by its physical address after the
+ * switch (e.g. the memory-map buffer): identity-mapped RW NX. */
+struct layout_keep {
+	const char *name;
+	uint64_t base;
+	uint64_t size;
+};
+
+struct layout_input {
+	const struct boot_info *boot;   /* memory map and framebuffer */
+	struct layout_span image;       /* whole loaded image; {0,0}: boot's */
+	struct layout_span text;        /* mapped R+X */
+	struct layout_span rodata;      /* mapped R, NX (may be empty) */
+	struct layout_span data;        /* .data through .bss: RW, NX */
+	uint64_t kstack_size;           /* > 0, multiple of 4096, <= KSTACK_MAX */
+	uint64_t ist_stack_size;        /* 0: none; else as kstack_size */
+	struct layout_keep keep[LAYOUT_MAX_KEEP];
+	size_t nkeep;
+	bool nx;                        /* CPUID says NX and EFER.NXE is set */
+	bool gb_pages;                  /* CPUID says 1 GiB pages */
+	bool rt_code_rx;                /* map runtime code RX, not RWX */
+};
+
+/* What layout_build made, for the kernel to switch to. */
+struct layout_out {
+	uint64_t pml4;                  /* load into CR3 */
+	uint64_t kstack_top;            /* load into RSP (KSTACK_TOP) */
+	uint64_t kstack_phys;           /* frames behind the stack */
+	uint64_t kstack_guard;          /* an unmapped page just below it */
+	uint64_t ist_stack_top;         /* for TSS.IST1, or 0 */
+	uint64_t ist_stack_phys;
+	uint64_t ist_stack_guard;
+	uint64_t fb_va;                 /* framebuffer's first byte, or 0 */
+	uint64_t direct_map_size;       /* bytes mapped at DIRECT_MAP_BASE */
+	size_t page_tables;             /* page-table frames, PML4 included */
+};
+
+/* One row of the table of everything layout_build mapped. */
+struct layout_region {
+	const char *name;
+	uint64_t va;
+	uint64_t pa;
+	uint64_t size;
+	unsigned flags;                 /* VM_* as mapped, page size included */
+	bool wx_exempt;                 /* firmware runtime code, W+X on purpose */
+};
+
+/*
+ * Build the kernel address space (sets vm_set_nx_supported(in->nx) and
+ * vm_set_1g_supported(in->gb_pages) first).  Maps, recording each piece:
+ *   - the direct map [0, highest non-MMIO end rounded up to 2 MiB) at
+ *     DIRECT_MAP_BASE, RW NX global, with the largest pages allowed;
+ *   - the image at its running address, page by page: pages overlapping
+ *     text R+X, else data RW NX, else R NX (rodata, headers, relocations);
+ *   - the kernel stack (and the double-fault stack) in fresh contiguous
+ *     frames below KSTACK_TOP (IST_STACK_TOP), RW NX, guard below;
+ *   - every EFI_MEM_ATTR_RUNTIME region identity-mapped: runtime code
+ *     RWX (firmware keeps its globals there) or RX with rt_code_rx, MMIO
+ *     RW NX uncached, anything else RW NX;
+ *   - the framebuffer at FB_WINDOW_BASE + (base % 4096), RW NX
+ *     write-through; the keep ranges identity RW NX.
+ * Page 0 and the heap window stay unmapped.  Returns 0, or: VM_EINVAL
+ * (bad input, an identity range touching page 0, a page both text and
+ * data), VM_EEXIST (identity ranges collide with each other or with the
+ * heap window), VM_ENONCANON (a region above 128 TiB), VM_ENOMEM (out of
+ * frames or table full).  On error every frame it took is given back.
+ */
+int layout_build(const struct layout_input *in, struct layout_out *out);
+
+/* The table of regions the last successful layout_build mapped. */
+const struct layout_region *layout_regions(size_t *n);
+
+/*
+ * Check the space against the table: every page of every region
+ * translates to the recorded address with exactly the recorded flags, and
+ * no region but a wx_exempt one is both writable and executable.
+ * Returns true if all hold; else false with *bad = the first bad row.
+ */
+bool layout_verify(uint64_t pml4, size_t *bad);
+
+#endif

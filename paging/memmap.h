@@ -1,0 +1,63 @@
+/*
+ * memmap.h - reading the UEFI memory map the loader saved in boot_info.
+ *
+ * The map is an array of descriptors spaced desc_size bytes apart (40, 48
+ * or more: newer firmware appends fields), in no promised order, possibly
+ * with zero-length entries.  Each descriptor covers the physical range
+ * [phys_start, phys_start + num_pages * 4096).  Units: bytes and 4 KiB
+ * UEFI pages as named.
+ */
+#ifndef PAGING_MEMMAP_H
+#define PAGING_MEMMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot_info.h"
+
+#define MEMMAP_DESC_MIN 40 /* sizeof the fields we read */
+
+/* What the kernel prints at boot and sizes the direct map from. */
+struct memmap_summary {
+	size_t entries;            /* descriptors, zero-length ones included */
+	size_t empty_entries;      /* descriptors with num_pages == 0 */
+	size_t runtime_entries;    /* descriptors with EFI_MEM_ATTR_RUNTIME */
+	uint64_t pages[EFI_MEM_NTYPES]; /* 4 KiB pages per type; bytes = pages * 4096 */
+	uint64_t other_pages;      /* pages of types >= EFI_MEM_NTYPES (OEM/OS) */
+	uint64_t conventional_bytes;
+	uint64_t highest_end;      /* max end over non-MMIO descriptors, bytes */
+};
+
+/*
+ * Check that bi describes a sane map: non-NULL, desc_size >= 40 and a
+ * multiple of 8 (the fields are 64-bit), mmap_size a non-zero multiple of
+ * desc_size, every descriptor 4 KiB aligned and not wrapping past 2^64.
+ * Returns 0 or VM_EINVAL.  Every other memmap_ and frames_ call checks
+ * this first, so a caller rarely needs it on its own.
+ */
+int memmap_check(const struct boot_info *bi);
+
+/* Number of descriptors (valid only after memmap_check() succeeded). */
+size_t memmap_count(const struct boot_info *bi);
+
+/* Descriptor i, 0 <= i < memmap_count(bi); steps by desc_size. */
+const struct efi_mem_desc *memmap_desc(const struct boot_info *bi, size_t i);
+
+/* End of the range d covers: phys_start + num_pages * 4096 (exclusive). */
+uint64_t memmap_end(const struct efi_mem_desc *d);
+
+/* True for memory-mapped I/O types, which are not RAM (MMIO, MMIO port). */
+bool memmap_is_mmio(uint32_t type);
+
+/*
+ * Fill *out from the map.  Tolerates unsorted maps, zero-length entries
+ * and regions above 4 GiB.  Returns 0, or VM_EINVAL if memmap_check()
+ * fails (then *out is zeroed).
+ */
+int memmap_summarize(const struct boot_info *bi, struct memmap_summary *out);
+
+/* A short printable name for a type ("Conventional"); never NULL. */
+const char *memmap_type_name(uint32_t type);
+
+#endif

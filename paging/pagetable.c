@@ -1,0 +1,335 @@
+/*
+ * pagetable.c - building and reading 4-level page tables (see
+ * pagetable.h).  Levels are numbered as in mmu.h: 4 = PML4 ... 1 = PT.
+ * Every table is a 4096-byte frame of 512 64-bit entries.  Units: bytes.
+ */
+#include "pagetable.h"
+#include "frames.h"
+#include "mmu.h"
+#include "phys.h"
+#include "vmerr.h"
+
+#define VM_ALL_FLAGS (VM_WRITE | VM_EXEC | VM_USER | VM_NOCACHE | VM_WRITETHROUGH | \
+		      VM_GLOBAL | VM_PAGE_2M | VM_PAGE_1G)
+
+static bool nx_on;
+static bool gb_on;
+
+void vm_set_nx_supported(bool on) { nx_on = on; }
+void vm_set_1g_supported(bool on) { gb_on = on; }
+bool vm_nx_supported(void) { return nx_on; }
+bool vm_1g_supported(void) { return gb_on; }
+
+uint64_t vm_page_size(unsigned flags)
+{
+	if (flags & VM_PAGE_1G)
+		return PAGE_SIZE_1G;
+	if (flags & VM_PAGE_2M)
+		return PAGE_SIZE_2M;
+	return PAGE_SIZE;
+}
+
+static uint64_t *table_at(uint64_t pa)
+{
+	return phys_to_virt(pa);
+}
+
+/* Level whose entries map pages of ps bytes: 1, 2 or 3. */
+static int leaf_level(uint64_t ps)
+{
+	return ps == PAGE_SIZE ? 1 : ps == PAGE_SIZE_2M ? 2 : 3;
+}
+
+/* Does entry e, found at level, map a page itself (rather than a table)? */
+static bool is_leaf(uint64_t e, int level)
+{
+	return level == 1 || (level <= 3 && (e & PTE_PS));
+}
+
+static uint64_t leaf_bits(unsigned flags, uint64_t ps)
+{
+	uint64_t e = PTE_P;
+
+	if (flags & VM_WRITE)
+		e |= PTE_W;
+	if (flags & VM_USER)
+		e |= PTE_U;
+	if (flags & VM_NOCACHE)
+		e |= PTE_PCD | PTE_PWT;
+	if (flags & VM_WRITETHROUGH)
+		e |= PTE_PWT;
+	if (flags & VM_GLOBAL)
+		e |= PTE_G;
+	if (ps != PAGE_SIZE)
+		e |= PTE_PS;
+	/* Without EFER.NXE bit 63 is reserved: setting it would fault. */
+	if (!(flags & VM_EXEC) && nx_on)
+		e |= PTE_NX;
+	return e;
+}
+
+/* Our flags for leaf e at level; allow and nx gathered along the walk. */
+static unsigned leaf_flags(uint64_t e, uint64_t allow, uint64_t nx, int level)
+{
+	unsigned f = level == 3 ? VM_PAGE_1G : level == 2 ? VM_PAGE_2M : 0;
+
+	if (allow & PTE_W)
+		f |= VM_WRITE;
+	if (allow & PTE_U)
+		f |= VM_USER;
+	if (!nx)
+		f |= VM_EXEC;
+	if (e & PTE_PCD)
+		f |= VM_NOCACHE;
+	else if (e & PTE_PWT)
+		f |= VM_WRITETHROUGH;
+	if (e & PTE_G)
+		f |= VM_GLOBAL;
+	return f;
+}
+
+/* 0 if [va, va + size) is non-empty, aligned to align and in one half. */
+static int check_va_range(uint64_t va, uint64_t size, uint64_t align)
+{
+	if (size == 0 || va % align || size % align)
+		return VM_EINVAL;
+	uint64_t last = va + size - 1;
+	if (last < va || !va_is_canonical(va) || !va_is_canonical(last))
+		return VM_ENONCANON;
+	if ((va < LOWER_HALF_END) != (last < LOWER_HALF_END))
+		return VM_ENONCANON; /* crosses the hole */
+	return 0;
+}
+
+static int check_map_args(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size,
+			  unsigned flags)
+{
+	if (pml4 == 0 || pml4 % PAGE_SIZE || (flags & ~VM_ALL_FLAGS))
+		return VM_EINVAL;
+	if ((flags & VM_PAGE_MASK) == VM_PAGE_MASK)
+		return VM_EINVAL;
+	if ((flags & VM_NOCACHE) && (flags & VM_WRITETHROUGH))
+		return VM_EINVAL;
+	if ((flags & VM_PAGE_1G) && !gb_on)
+		return VM_ENOTSUP;
+	uint64_t ps = vm_page_size(flags);
+	if (pa % ps || size > PHYS_ADDR_LIMIT || pa > PHYS_ADDR_LIMIT - size)
+		return VM_EINVAL;
+	return check_va_range(va, size, ps);
+}
+
+/*
+ * The entry for va at level, creating the missing tables above it (zeroed,
+ * present, writable, +user for user pages).  NULL with *err set when a
+ * large page already covers va or a table cannot be allocated.
+ */
+static uint64_t *walk_create(uint64_t pml4, uint64_t va, int level, unsigned flags, int *err)
+{
+	uint64_t table = pml4;
+	uint64_t user = (flags & VM_USER) ? PTE_U : 0;
+
+	for (int l = 4; l > level; l--) {
+		uint64_t *e = &table_at(table)[PX(l, va)];
+		if (!(*e & PTE_P)) {
+			uint64_t t = frames_alloc_zeroed();
+			if (!t) {
+				*err = VM_ENOMEM;
+				return NULL;
+			}
+			*e = t | PTE_P | PTE_W | user;
+		} else if (is_leaf(*e, l)) {
+			*err = VM_EEXIST;
+			return NULL;
+		}
+		*e |= user;
+		table = PTE_ADDR(*e);
+	}
+	return &table_at(table)[PX(level, va)];
+}
+
+/* The leaf entry mapping va and its page size, or NULL if unmapped. */
+static uint64_t *find_leaf(uint64_t pml4, uint64_t va, uint64_t *ps)
+{
+	uint64_t table = pml4;
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t *e = &table_at(table)[PX(l, va)];
+		if (!(*e & PTE_P))
+			return NULL;
+		if (is_leaf(*e, l)) {
+			*ps = LEVEL_SPAN(l);
+			return e;
+		}
+		table = PTE_ADDR(*e);
+	}
+	return NULL;
+}
+
+static bool table_empty(uint64_t table)
+{
+	const uint64_t *t = table_at(table);
+
+	for (int i = 0; i < PT_ENTRIES; i++)
+		if (t[i] & PTE_P)
+			return false;
+	return true;
+}
+
+/* Free the tables on va's path that are empty, bottom-up, PML4 excluded. */
+static void prune(uint64_t pml4, uint64_t va)
+{
+	uint64_t *parent[5]; /* parent[l]: the level-l entry naming a table */
+	uint64_t table = pml4;
+	int lowest = 4;
+
+	for (int l = 4; l > 1; l--) {
+		uint64_t *e = &table_at(table)[PX(l, va)];
+		if (!(*e & PTE_P) || is_leaf(*e, l))
+			break;
+		parent[l] = e;
+		table = PTE_ADDR(*e);
+		lowest = l - 1;
+	}
+	for (int l = lowest; l < 4; l++) {
+		uint64_t t = PTE_ADDR(*parent[l + 1]);
+		if (!table_empty(t))
+			break;
+		*parent[l + 1] = 0;
+		frames_free(t);
+	}
+}
+
+/* Clear the leaves of a range known to be wholly mapped; prune as we go. */
+static void unmap_range(uint64_t pml4, uint64_t va, uint64_t size)
+{
+	for (uint64_t off = 0; off < size;) {
+		uint64_t ps = 0, cur = va + off;
+		uint64_t *e = find_leaf(pml4, cur, &ps);
+		*e = 0;
+		off += ps;
+		/* Leaving this leaf table, or the range: free it if now empty. */
+		if (off == size || ((cur + ps) & (ps * PT_ENTRIES - 1)) == 0)
+			prune(pml4, cur);
+	}
+}
+
+static int map_one(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t ps, unsigned flags)
+{
+	int err = 0;
+	uint64_t *e = walk_create(pml4, va, leaf_level(ps), flags, &err);
+
+	if (!e)
+		return err;
+	if (*e & PTE_P)
+		return VM_EEXIST; /* a leaf, or a table of smaller pages */
+	*e = pa | leaf_bits(flags, ps);
+	return 0;
+}
+
+int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
+{
+	int err = check_map_args(pml4, va, pa, size, flags);
+	if (err)
+		return err;
+	uint64_t ps = vm_page_size(flags);
+	for (uint64_t off = 0; off < size; off += ps) {
+		err = map_one(pml4, va + off, pa + off, ps, flags);
+		if (err) {
+			/* Undo: our pages, then tables created for the failed one. */
+			unmap_range(pml4, va, off);
+			prune(pml4, va + off);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* 0 if every page of the range is mapped by a leaf wholly inside it. */
+static int check_unmap(uint64_t pml4, uint64_t va, uint64_t size)
+{
+	for (uint64_t off = 0; off < size;) {
+		uint64_t ps = 0, cur = va + off;
+		if (!find_leaf(pml4, cur, &ps))
+			return VM_ENOENT;
+		if (cur % ps || size - off < ps)
+			return VM_ESPLIT;
+		off += ps;
+	}
+	return 0;
+}
+
+int vm_unmap(uint64_t pml4, uint64_t va, uint64_t size)
+{
+	if (pml4 == 0 || pml4 % PAGE_SIZE)
+		return VM_EINVAL;
+	int err = check_va_range(va, size, PAGE_SIZE);
+	if (!err)
+		err = check_unmap(pml4, va, size);
+	if (!err)
+		unmap_range(pml4, va, size);
+	return err;
+}
+
+int vm_translate(uint64_t pml4, uint64_t va, uint64_t *pa, unsigned *flags)
+{
+	uint64_t table = pml4;
+	uint64_t allow = PTE_W | PTE_U; /* ANDed down the walk, as the CPU does */
+	uint64_t nx = 0;                /* ORed down the walk */
+
+	if (!va_is_canonical(va))
+		return VM_ENONCANON;
+	for (int l = 4; l >= 1; l--) {
+		uint64_t e = table_at(table)[PX(l, va)];
+		if (!(e & PTE_P))
+			return VM_ENOENT;
+		allow &= e;
+		nx |= e & PTE_NX;
+		if (is_leaf(e, l)) {
+			uint64_t ps = LEVEL_SPAN(l);
+			if (pa)
+				*pa = (PTE_ADDR(e) & ~(ps - 1)) + (va & (ps - 1));
+			if (flags)
+				*flags = leaf_flags(e, allow, nx, l);
+			return 0;
+		}
+		table = PTE_ADDR(e);
+	}
+	return VM_ENOENT;
+}
+
+bool vm_is_mapped(uint64_t pml4, uint64_t va)
+{
+	return vm_translate(pml4, va, NULL, NULL) == 0;
+}
+
+uint64_t vm_new_space(void)
+{
+	return frames_alloc_zeroed();
+}
+
+/* Visit the table at level and, depth first, every table below it. */
+static size_t walk_tables(uint64_t table, int level, bool free_them)
+{
+	size_t n = 1;
+
+	if (level > 1) {
+		const uint64_t *t = table_at(table);
+		for (int i = 0; i < PT_ENTRIES; i++)
+			if ((t[i] & PTE_P) && !is_leaf(t[i], level))
+				n += walk_tables(PTE_ADDR(t[i]), level - 1, free_them);
+	}
+	if (free_them)
+		frames_free(table);
+	return n;
+}
+
+void vm_free_space(uint64_t pml4)
+{
+	if (pml4)
+		walk_tables(pml4, 4, true);
+}
+
+size_t vm_count_tables(uint64_t pml4)
+{
+	return pml4 ? walk_tables(pml4, 4, false) : 0;
+}

@@ -1,0 +1,892 @@
+/*
+ * test_heap.c - host tests for heap/heap.c (cmocka, run under ASan/UBSan).
+ *
+ * Each test builds a fresh heap over a buffer from aligned_alloc, so ASan
+ * sees any write outside it; tests about the region's edges add guard bytes
+ * around the region and check them.  Blocks in the pictures:
+ *   [U32] a used block of 32 bytes, [F64] a hole of 64 bytes, | = base/top.
+ * Silent on success; cmocka prints file:line on failure.
+ */
+#include <setjmp.h> /* cmocka.h needs these four first */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap.h"
+
+#define REGION 65536 /* bytes of the standard test region */
+#define GUARD 64     /* guard bytes on each side in edge tests */
+#define GUARD_BYTE 0xab
+
+/* The layout heap.h documents, replicated to forge and corrupt headers. */
+#define HDR 16
+#define MAGIC_USED 0x55534544u
+
+struct hdr {
+	uint32_t magic, size, prev_size, seal;
+};
+
+struct fix {
+	struct heap h;
+	unsigned char *mem; /* REGION bytes, 4096-aligned */
+};
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof *f);
+
+	assert_non_null(f);
+	f->mem = aligned_alloc(4096, REGION);
+	assert_non_null(f->mem);
+	assert_int_equal(heap_init(&f->h, f->mem, REGION), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	free(f->mem);
+	free(f);
+	return 0;
+}
+
+static struct heap_stats stats_of(const struct heap *h)
+{
+	struct heap_stats s;
+
+	heap_stats(h, &s);
+	return s;
+}
+
+/* A copy of the heap struct and its region, to prove a call changed nothing. */
+struct snap {
+	struct heap h;
+	unsigned char bytes[REGION];
+};
+
+static struct snap *take(const struct fix *f)
+{
+	struct snap *s = malloc(sizeof *s);
+
+	assert_non_null(s);
+	s->h = f->h;
+	memcpy(s->bytes, f->mem, REGION);
+	return s;
+}
+
+static void assert_unchanged(const struct fix *f, struct snap *s)
+{
+	assert_memory_equal(&s->h, &f->h, sizeof s->h);
+	assert_memory_equal(s->bytes, f->mem, REGION);
+	free(s);
+}
+
+static void fill(void *p, size_t n, unsigned char seed)
+{
+	for (size_t i = 0; i < n; i++)
+		((unsigned char *)p)[i] = (unsigned char)(seed + i * 7);
+}
+
+static int filled(const void *p, size_t n, unsigned char seed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (((const unsigned char *)p)[i] != (unsigned char)(seed + i * 7))
+			return 0;
+	return 1;
+}
+
+static uint32_t seal_of(const struct hdr *b)
+{
+	return ~(b->magic ^ b->size ^ b->prev_size ^ (uint32_t)((uintptr_t)b / 16));
+}
+
+/* ---- heap_init ---- */
+
+/* Expect every region under 32 usable bytes refused, every other accepted,
+ * and not one byte outside [start, start + size) written, for sizes 0..96
+ * at every misalignment 0..15. */
+static void heap_init_tiny_unaligned_regions_stay_inside(void **state)
+{
+	unsigned char *buf = aligned_alloc(16, GUARD + 128 + GUARD);
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t off = 0; off < 16; off++) {
+		for (size_t size = 0; size <= 96; size++) {
+			unsigned char *start = buf + GUARD + off;
+			uintptr_t lo = ((uintptr_t)start + 15) & ~(uintptr_t)15;
+			uintptr_t hi = ((uintptr_t)start + size) & ~(uintptr_t)15;
+			int fits = hi >= lo && hi - lo >= 32;
+			struct heap h;
+			void *p;
+
+			memset(buf, GUARD_BYTE, GUARD + 128 + GUARD);
+			assert_int_equal(heap_init(&h, start, size) == 0, fits);
+			if (fits) {
+				assert_int_equal(heap_check(&h), 0);
+				p = heap_alloc(&h, stats_of(&h).largest_free, 16);
+				assert_non_null(p);
+				memset(p, 0x11, stats_of(&h).largest_free);
+				assert_int_equal(heap_free(&h, p), 0);
+			}
+			for (unsigned char *q = buf; q < start; q++)
+				assert_int_equal(*q, GUARD_BYTE);
+			for (unsigned char *q = start + size; q < buf + GUARD + 128 + GUARD; q++)
+				assert_int_equal(*q, GUARD_BYTE);
+		}
+	}
+	free(buf);
+}
+
+/* Expect size 0 refused, and the refused heap to refuse every later call
+ * without touching memory. */
+static void heap_init_zero_size_refused(void **state)
+{
+	struct fix *f = *state;
+	struct heap_stats s;
+	struct snap *snap;
+
+	assert_true(heap_init(&f->h, f->mem, 0) < 0);
+	snap = take(f);
+	assert_null(heap_alloc(&f->h, 16, 16));
+	assert_true(heap_free(&f->h, f->mem + 16) < 0);
+	assert_int_equal(heap_free(&f->h, NULL), 0);
+	assert_null(heap_realloc(&f->h, f->mem + 16, 32));
+	assert_true(heap_extend(&f->h, 4096) < 0);
+	assert_true(heap_check(&f->h) < 0);
+	heap_stats(&f->h, &s);
+	assert_int_equal(s.size + s.used + s.free + s.largest_free + s.holes + s.allocations, 0);
+	assert_unchanged(f, snap);
+}
+
+/* Expect a NULL start, a region wrapping the address space and one over
+ * HEAP_MAX_SIZE refused before any byte is written (the pointers are bogus
+ * and would fault if touched). */
+static void heap_init_bad_regions_refused(void **state)
+{
+	struct heap h;
+
+	(void)state;
+	assert_int_equal(heap_init(&h, NULL, 4096), HEAP_EINVAL);
+	assert_int_equal(heap_init(&h, (void *)(UINTPTR_MAX - 100), 4096), HEAP_EINVAL);
+	assert_int_equal(heap_init(&h, (void *)(UINTPTR_MAX - 20), 10), HEAP_EINVAL);
+	assert_int_equal(heap_init(&h, (void *)0x10000, HEAP_MAX_SIZE + 4096), HEAP_ENOSPC);
+	assert_true(heap_check(&h) < 0);
+}
+
+/* Expect an unaligned region to be used from its first 16-aligned byte to
+ * its last 16-aligned byte: |F(size rounded in)|. */
+static void heap_init_unaligned_region_rounded_in(void **state)
+{
+	struct fix *f = *state;
+	struct heap_stats s;
+
+	assert_int_equal(heap_init(&f->h, f->mem + 3, 1000), 0);
+	s = stats_of(&f->h);
+	assert_int_equal(s.size, 992 - 16); /* [mem + 16, mem + 992) */
+	assert_int_equal(s.free, s.size);
+	assert_int_equal(s.holes, 1);
+	assert_int_equal(s.largest_free, s.size - HDR);
+	assert_ptr_equal(heap_alloc(&f->h, 1, 1), f->mem + 32);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* ---- heap_alloc ---- */
+
+/* Expect every power-of-two alignment 1..4096 honoured (below 16 means 16),
+ * with the blocks writable and the heap sound throughout. */
+static void heap_alloc_every_power_of_two_align(void **state)
+{
+	struct fix *f = *state;
+	void *p[13];
+
+	for (int i = 0; i <= 12; i++) {
+		size_t align = (size_t)1 << i;
+
+		p[i] = heap_alloc(&f->h, 40, align);
+		assert_non_null(p[i]);
+		assert_int_equal((uintptr_t)p[i] % (align < 16 ? 16 : align), 0);
+		fill(p[i], 40, (unsigned char)i);
+		assert_int_equal(heap_check(&f->h), 0);
+	}
+	for (int i = 0; i <= 12; i++) {
+		assert_true(filled(p[i], 40, (unsigned char)i));
+		assert_int_equal(heap_free(&f->h, p[i]), 0);
+	}
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(stats_of(&f->h).free, REGION);
+}
+
+/* Expect align 0, 3, 24, 48, 4097 and SIZE_MAX (not powers of two) to
+ * give NULL and change nothing. */
+static void heap_alloc_non_power_of_two_align_null(void **state)
+{
+	struct fix *f = *state;
+	size_t bad[] = { 0, 3, 24, 48, 4097, SIZE_MAX };
+	struct snap *snap = take(f);
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_null(heap_alloc(&f->h, 16, bad[i]));
+	assert_unchanged(f, snap);
+}
+
+/* Expect sizes that cannot fit, including ones whose rounding would wrap
+ * (SIZE_MAX, SIZE_MAX - 15), and huge alignments, to give NULL. */
+static void heap_alloc_huge_size_or_align_null(void **state)
+{
+	struct fix *f = *state;
+	size_t bad[] = { SIZE_MAX, SIZE_MAX - 15, SIZE_MAX - 16, SIZE_MAX / 2 + 1,
+			 HEAP_MAX_SIZE, HEAP_MAX_SIZE - 16, REGION - 15, REGION };
+	struct snap *snap = take(f);
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_null(heap_alloc(&f->h, bad[i], 16));
+	assert_null(heap_alloc(&f->h, 16, (size_t)1 << 63));
+	assert_null(heap_alloc(&f->h, 16, (size_t)1 << 47)); /* no such address in user space */
+	assert_unchanged(f, snap);
+	assert_non_null(heap_alloc(&f->h, REGION - HDR, 16)); /* exactly the whole heap */
+}
+
+/* Expect size 0 to return distinct minimum (32-byte) blocks. */
+static void heap_alloc_zero_size_minimum_block(void **state)
+{
+	struct fix *f = *state;
+	void *a = heap_alloc(&f->h, 0, 16), *b = heap_alloc(&f->h, 0, 16);
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(stats_of(&f->h).used, 64);
+	assert_int_equal((char *)b - (char *)a, 32);
+}
+
+/* Expect the lowest-addressed hole that fits, not the best one:
+ *   |U32 a|F96 b|U32 c|F64 d|U32 e|F rest|
+ * alloc(40) (a 64-byte block) takes b although d fits exactly; b's 32-byte
+ * tail is then too small for the next alloc(40), which takes d. */
+static void heap_alloc_first_fit_lowest_address(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 16, 16), *b = heap_alloc(&f->h, 80, 16);
+	char *c = heap_alloc(&f->h, 16, 16), *d = heap_alloc(&f->h, 48, 16);
+	char *e = heap_alloc(&f->h, 16, 16);
+
+	assert_non_null(a);
+	assert_non_null(e);
+	assert_int_equal(heap_free(&f->h, b), 0);
+	assert_int_equal(heap_free(&f->h, d), 0);
+	assert_ptr_equal(heap_alloc(&f->h, 40, 16), b); /* lowest that fits */
+	assert_ptr_equal(heap_alloc(&f->h, 40, 16), d); /* b's tail is too small */
+	assert_ptr_equal(heap_alloc(&f->h, 16, 16), b + 64); /* b's 32-byte tail hole */
+	assert_ptr_equal(heap_alloc(&f->h, 48, 16), e + 16 + HDR); /* the rest */
+	(void)c;
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* Expect a hole split when the remainder can be a hole (>= 32 bytes) and
+ * the remainder given to the block when it cannot (16 bytes):
+ *   |F64| alloc(32) -> |U48 + 16| = |U64|;  |F96| alloc(32) -> |U48|F48|. */
+static void heap_alloc_splits_only_big_remainders(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 48, 16), *guard = heap_alloc(&f->h, 16, 16);
+	char *b = heap_alloc(&f->h, 80, 16), *guard2 = heap_alloc(&f->h, 16, 16);
+	struct heap_stats s;
+
+	assert_non_null(guard);
+	assert_non_null(guard2);
+	assert_int_equal(heap_free(&f->h, a), 0); /* |F64|U|U96|U|F rest| */
+	assert_int_equal(heap_free(&f->h, b), 0); /* |F64|U|F96|U|F rest| */
+	assert_int_equal(stats_of(&f->h).holes, 3);
+	assert_ptr_equal(heap_alloc(&f->h, 32, 16), a); /* 48 of 64: takes all */
+	s = stats_of(&f->h);
+	assert_int_equal(s.holes, 2);
+	assert_int_equal(s.used, 64 + 32 + 32);
+	assert_ptr_equal(heap_alloc(&f->h, 32, 16), b); /* 48 of 96: splits */
+	s = stats_of(&f->h);
+	assert_int_equal(s.holes, 2);
+	assert_int_equal(s.used, 64 + 32 + 48 + 32);
+	assert_ptr_equal(heap_alloc(&f->h, 32, 16), b + 48); /* the 48-byte tail */
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* Expect an aligned allocation to keep the front of the hole as a hole,
+ * and never leave a 16-byte gap (it could be neither a hole nor part of one):
+ *   |U32|F...|   alloc(16, 64): payload 64 would leave a 16-byte gap, so
+ *   |U32|F80|U32 p|F...|       the payload goes to 128 (gap [32, 112))
+ *   |U32|F80|U32 p|F32|U32 q|F...|   alloc(16, 64) again: q = 192. */
+static void heap_alloc_align_front_gap_becomes_hole(void **state)
+{
+	struct fix *f = *state;
+	char *base = (char *)f->mem;
+
+	assert_ptr_equal(heap_alloc(&f->h, 16, 16), base + 16);
+	assert_ptr_equal(heap_alloc(&f->h, 16, 64), base + 128);
+	assert_int_equal(stats_of(&f->h).holes, 2);
+	assert_ptr_equal(heap_alloc(&f->h, 16, 64), base + 192); /* [32,112) cannot */
+	assert_int_equal(stats_of(&f->h).holes, 3);
+	assert_ptr_equal(heap_alloc(&f->h, 16, 16), base + 48); /* the lowest hole... */
+	assert_ptr_equal(heap_alloc(&f->h, 16, 16), base + 80); /* takes [64, 112) whole */
+	assert_ptr_equal(heap_alloc(&f->h, 16, 16), base + 160); /* the 32-byte front hole */
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* ---- heap_free ---- */
+
+/* Expect every one of the 24 free orders of four blocks tiling the whole
+ * heap to end in one hole, from which the whole heap can be allocated:
+ *   |U A|U B|U C|U D(rest)|  ->  |F all|. */
+static void heap_free_coalesces_every_order(void **state)
+{
+	struct fix *f = *state;
+	int orders = 0;
+
+	for (int n = 0; n < 256; n++) {
+		int perm[4] = { n & 3, n >> 2 & 3, n >> 4 & 3, n >> 6 & 3 };
+		int seen = 0;
+		void *p[4];
+
+		for (int i = 0; i < 4; i++)
+			seen |= 1 << perm[i];
+		if (seen != 15)
+			continue; /* not a permutation */
+		orders++;
+		assert_int_equal(heap_init(&f->h, f->mem, 4096), 0);
+		p[0] = heap_alloc(&f->h, 100, 16);
+		p[1] = heap_alloc(&f->h, 200, 16);
+		p[2] = heap_alloc(&f->h, 300, 16);
+		p[3] = heap_alloc(&f->h, stats_of(&f->h).largest_free, 16);
+		assert_non_null(p[3]);
+		assert_int_equal(stats_of(&f->h).holes, 0);
+		for (int i = 0; i < 4; i++) {
+			assert_int_equal(heap_free(&f->h, p[perm[i]]), 0);
+			assert_int_equal(heap_check(&f->h), 0);
+		}
+		assert_int_equal(stats_of(&f->h).holes, 1);
+		assert_ptr_equal(heap_alloc(&f->h, 4096 - HDR, 16), f->mem + HDR);
+	}
+	assert_int_equal(orders, 24);
+}
+
+/* Expect free(NULL) to return 0 and change nothing. */
+static void heap_free_null_noop(void **state)
+{
+	struct fix *f = *state;
+	struct snap *snap;
+
+	assert_non_null(heap_alloc(&f->h, 10, 16));
+	snap = take(f);
+	assert_int_equal(heap_free(&f->h, NULL), 0);
+	assert_unchanged(f, snap);
+}
+
+/* Expect a second free of the same block refused with nothing changed,
+ * both when the hole stands alone and after it merged with a neighbour. */
+static void heap_free_double_refused_unchanged(void **state)
+{
+	struct fix *f = *state;
+	void *a = heap_alloc(&f->h, 64, 16), *b = heap_alloc(&f->h, 64, 16);
+	void *c = heap_alloc(&f->h, 64, 16);
+	struct snap *snap;
+
+	assert_non_null(c);
+	assert_int_equal(heap_free(&f->h, b), 0);
+	snap = take(f);
+	assert_int_equal(heap_free(&f->h, b), HEAP_EINVAL);
+	assert_unchanged(f, snap);
+	assert_int_equal(heap_free(&f->h, a), 0); /* a and b merge: b is inside a hole */
+	snap = take(f);
+	assert_int_equal(heap_free(&f->h, b), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, a), HEAP_EINVAL);
+	assert_unchanged(f, snap);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* Expect every pointer into the middle of a live block refused with nothing
+ * changed, even when the caller's data there holds a perfectly forged
+ * header (right magic, sizes and seal for that address): the heap finds
+ * block starts by walking, never by trusting bytes at ptr - 16. */
+static void heap_free_interior_pointer_refused(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 256, 16), *b = heap_alloc(&f->h, 64, 16);
+	struct hdr *forged = (struct hdr *)(a + 64);
+	struct snap *snap;
+
+	assert_non_null(b);
+	*forged = (struct hdr){ MAGIC_USED, 4, 2, 0 };
+	forged->seal = seal_of(forged);
+	snap = take(f);
+	for (size_t off = 1; off < 256 + HDR; off++)
+		assert_int_equal(heap_free(&f->h, a + off), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, a - 1), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, a - 16), HEAP_EINVAL);
+	assert_unchanged(f, snap);
+	assert_int_equal(heap_free(&f->h, a), 0);
+	assert_int_equal(heap_free(&f->h, b), 0);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* Expect pointers outside the heap (below base, at and past top, on the
+ * stack) and pointers into a hole refused with nothing changed. */
+static void heap_free_outside_pointer_refused(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 64, 16);
+	int local;
+	struct snap *snap;
+
+	assert_non_null(a);
+	snap = take(f);
+	assert_int_equal(heap_free(&f->h, f->mem), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, f->mem - 16), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, f->mem + REGION), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, f->mem + REGION + 16), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, &local), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, (void *)16), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, (void *)UINTPTR_MAX), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, a + 96), HEAP_EINVAL);   /* hole interior */
+	assert_int_equal(heap_free(&f->h, a + 80), HEAP_EINVAL);   /* hole "payload" */
+	assert_int_equal(heap_free(&f->h, f->mem + REGION - 16), HEAP_EINVAL);
+	assert_unchanged(f, snap);
+}
+
+/* ---- heap_realloc ---- */
+
+/* Expect realloc(NULL, n) to act as heap_alloc(n, 16). */
+static void heap_realloc_null_acts_as_alloc(void **state)
+{
+	struct fix *f = *state;
+	void *p = heap_realloc(&f->h, NULL, 100);
+
+	assert_ptr_equal(p, f->mem + HDR);
+	assert_int_equal(stats_of(&f->h).allocations, 1);
+}
+
+/* Expect realloc(p, 0) to shrink p in place to a minimum block and return
+ * p (our choice: NULL from realloc always means failure). */
+static void heap_realloc_zero_keeps_minimum_block(void **state)
+{
+	struct fix *f = *state;
+	char *p = heap_alloc(&f->h, 200, 16);
+
+	fill(p, 16, 3);
+	assert_ptr_equal(heap_realloc(&f->h, p, 0), p);
+	assert_true(filled(p, 16, 3));
+	assert_int_equal(stats_of(&f->h).used, 32);
+	assert_int_equal(stats_of(&f->h).holes, 1); /* the tail merged with the rest */
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* Expect a shrink to stay in place, keep the prefix and free the tail:
+ *   |U256|U|F| -> |U64|F192|U|F|. */
+static void heap_realloc_shrink_in_place(void **state)
+{
+	struct fix *f = *state;
+	char *p = heap_alloc(&f->h, 240, 16), *q = heap_alloc(&f->h, 16, 16);
+
+	assert_non_null(q);
+	fill(p, 240, 9);
+	assert_ptr_equal(heap_realloc(&f->h, p, 48), p);
+	assert_true(filled(p, 48, 9));
+	assert_int_equal(stats_of(&f->h).holes, 2);
+	assert_ptr_equal(heap_alloc(&f->h, 100, 16), p + 48 + HDR);
+	assert_ptr_equal(heap_realloc(&f->h, p, 40), p); /* same block size: no-op */
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* Expect a grow into the touching hole above to stay in place:
+ *   |U64|F...| -> |U1024|F...|, and |U64|F64|U| -> |U128|U| (takes it all). */
+static void heap_realloc_grow_in_place(void **state)
+{
+	struct fix *f = *state;
+	char *p = heap_alloc(&f->h, 48, 16), *q, *r;
+
+	fill(p, 48, 5);
+	assert_ptr_equal(heap_realloc(&f->h, p, 1000), p);
+	assert_true(filled(p, 48, 5));
+	assert_int_equal(stats_of(&f->h).used, 1024);
+	q = heap_alloc(&f->h, 48, 16);
+	r = heap_alloc(&f->h, 16, 16);
+	assert_non_null(r);
+	assert_int_equal(heap_free(&f->h, q), 0); /* |U1024 p|F64|U r|F| */
+	assert_ptr_equal(heap_realloc(&f->h, p, 1000 + 56), p);
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(stats_of(&f->h).used, 1024 + 64 + 32);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* Expect a grow that cannot stay in place to move, keep every byte and
+ * free the old block: |U p|U q|F| -> |F|U q|U p'|F|. */
+static void heap_realloc_grow_moves_keeps_contents(void **state)
+{
+	struct fix *f = *state;
+	char *p = heap_alloc(&f->h, 300, 16), *q = heap_alloc(&f->h, 16, 16), *r;
+
+	assert_non_null(q);
+	fill(p, 300, 77);
+	r = heap_realloc(&f->h, p, 5000);
+	assert_non_null(r);
+	assert_ptr_not_equal(r, p);
+	assert_int_equal((uintptr_t)r % 16, 0);
+	assert_true(filled(r, 300, 77));
+	assert_int_equal(stats_of(&f->h).allocations, 2);
+	assert_int_equal(heap_check(&f->h), 0);
+	assert_ptr_equal(heap_alloc(&f->h, 300, 16), p); /* the old place is free */
+}
+
+/* Expect a realloc that cannot be met (too big, or a size that would
+ * wrap) to return NULL and leave the block and the whole region as they
+ * were. */
+static void heap_realloc_failure_keeps_old(void **state)
+{
+	struct fix *f = *state;
+	char *p = heap_alloc(&f->h, 100, 16);
+	struct snap *snap;
+
+	assert_non_null(heap_alloc(&f->h, 16, 16));
+	fill(p, 100, 1);
+	snap = take(f);
+	assert_null(heap_realloc(&f->h, p, REGION));
+	assert_null(heap_realloc(&f->h, p, SIZE_MAX));
+	assert_null(heap_realloc(&f->h, p, SIZE_MAX - 15));
+	assert_unchanged(f, snap);
+	assert_true(filled(p, 100, 1));
+}
+
+/* Expect realloc of a pointer that is not a live block (interior, freed,
+ * outside) to return NULL and change nothing. */
+static void heap_realloc_bad_pointer_null(void **state)
+{
+	struct fix *f = *state;
+	char *p = heap_alloc(&f->h, 100, 16), *q = heap_alloc(&f->h, 100, 16);
+	struct snap *snap;
+
+	assert_non_null(q);
+	assert_int_equal(heap_free(&f->h, q), 0);
+	snap = take(f);
+	assert_null(heap_realloc(&f->h, p + 32, 10));
+	assert_null(heap_realloc(&f->h, q, 10));
+	assert_null(heap_realloc(&f->h, f->mem + REGION, 10));
+	assert_unchanged(f, snap);
+}
+
+/* ---- heap_extend ---- */
+
+/* Expect new bytes to join a free last hole: |U|F| + 1024 -> |U|F+1024|. */
+static void heap_extend_merges_free_tail(void **state)
+{
+	struct fix *f = *state;
+	size_t before;
+
+	assert_int_equal(heap_init(&f->h, f->mem, 4096), 0);
+	assert_non_null(heap_alloc(&f->h, 100, 16));
+	before = stats_of(&f->h).largest_free;
+	assert_int_equal(heap_extend(&f->h, 1024), 0);
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(stats_of(&f->h).largest_free, before + 1024);
+	assert_int_equal(stats_of(&f->h).size, 4096 + 1024);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* Expect new bytes after a used last block to become a new hole:
+ *   |U all| + 1024 -> |U all|F1024|. */
+static void heap_extend_after_used_tail_new_hole(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(heap_init(&f->h, f->mem, 4096), 0);
+	assert_non_null(heap_alloc(&f->h, 4096 - HDR, 16));
+	assert_int_equal(heap_extend(&f->h, 1024), 0);
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(heap_check(&f->h), 0);
+	assert_ptr_equal(heap_alloc(&f->h, 1024 - HDR, 16), f->mem + 4096 + HDR);
+}
+
+/* Expect tiny and unaligned extensions never to write past the new end:
+ * bytes wait until 32 of them can form a hole, then merge. */
+static void heap_extend_small_steps_stay_inside(void **state)
+{
+	struct fix *f = *state;
+	unsigned char *end;
+	size_t steps[] = { 0, 1, 3, 8, 4, 15, 1, 13, 7, 16, 5, 2, 64, 9 };
+	size_t total = 0;
+
+	assert_int_equal(heap_init(&f->h, f->mem + 5, 100), 0); /* [16, 96) */
+	assert_non_null(heap_alloc(&f->h, stats_of(&f->h).largest_free, 16));
+	memset(f->mem + 105, GUARD_BYTE, REGION - 105);
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		assert_int_equal(heap_extend(&f->h, steps[i]), 0);
+		total += steps[i];
+		assert_int_equal(heap_check(&f->h), 0);
+		end = f->mem + 105 + total;
+		for (unsigned char *q = end; q < f->mem + REGION; q++)
+			assert_int_equal(*q, GUARD_BYTE);
+	}
+	/* end = mem + 105 + 148 = mem + 253: blocks now tile [16, 240) */
+	assert_int_equal(stats_of(&f->h).size, 224);
+	assert_int_equal(stats_of(&f->h).holes, 1);
+}
+
+/* Expect extend by 0 to do nothing, and an end that would wrap the address
+ * space or a heap over HEAP_MAX_SIZE to be refused with nothing changed. */
+static void heap_extend_zero_and_overflow(void **state)
+{
+	struct fix *f = *state;
+	struct snap *snap = take(f);
+
+	assert_int_equal(heap_extend(&f->h, 0), 0);
+	assert_int_equal(heap_extend(&f->h, SIZE_MAX), HEAP_EINVAL);
+	assert_int_equal(heap_extend(&f->h, HEAP_MAX_SIZE), HEAP_ENOSPC);
+	assert_unchanged(f, snap);
+}
+
+/* ---- heap_stats ---- */
+
+/* Expect every counter to follow a sequence of operations exactly. */
+static void heap_stats_track_every_operation(void **state)
+{
+	struct fix *f = *state;
+	struct heap_stats s;
+	char *a, *b, *c;
+
+	a = heap_alloc(&f->h, 100, 16); /* 128 */
+	b = heap_alloc(&f->h, 1, 16);   /* 32 */
+	c = heap_alloc(&f->h, 500, 16); /* 528 */
+	assert_int_equal(heap_free(&f->h, b), 0);
+	s = stats_of(&f->h);
+	assert_int_equal(s.size, REGION);
+	assert_int_equal(s.used, 128 + 528);
+	assert_int_equal(s.free, REGION - 128 - 528);
+	assert_int_equal(s.holes, 2);
+	assert_int_equal(s.allocations, 2);
+	assert_int_equal(s.largest_free, REGION - 128 - 32 - 528 - HDR);
+	assert_int_equal(heap_free(&f->h, a), 0);
+	assert_int_equal(heap_free(&f->h, c), 0);
+	s = stats_of(&f->h);
+	assert_int_equal(s.used + s.allocations, 0);
+	assert_int_equal(s.holes, 1);
+	assert_int_equal(s.free, REGION);
+}
+
+/* Expect largest_free to be exact: an allocation of it succeeds and one of
+ * it + 1 fails, in a heap fragmented into holes of many sizes. */
+static void heap_stats_largest_free_exact(void **state)
+{
+	struct fix *f = *state;
+	void *p[64];
+	size_t big;
+
+	for (int i = 0; i < 64; i++)
+		p[i] = heap_alloc(&f->h, (size_t)(i * 37 % 500), 16);
+	assert_non_null(heap_alloc(&f->h, stats_of(&f->h).largest_free, 16)); /* the tail */
+	for (int i = 0; i < 64; i += 2)
+		assert_int_equal(heap_free(&f->h, p[i]), 0);
+	big = stats_of(&f->h).largest_free;
+	assert_true(big > 0);
+	assert_null(heap_alloc(&f->h, big + 1, 16));
+	assert_non_null(heap_alloc(&f->h, big, 16));
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
+/* ---- heap_check ---- */
+
+/* Expect a damaged header (size, magic, boundary tag, a hole's link) to be
+ * reported by heap_check and to make free refuse with HEAP_ECORRUPT
+ * without writing; repairing it makes the heap sound again. */
+static void heap_check_catches_corrupted_header(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 64, 16), *b = heap_alloc(&f->h, 64, 16);
+	char *c = heap_alloc(&f->h, 64, 16);
+	struct hdr *hb = (struct hdr *)(b - HDR);
+	uint32_t *words[] = { &hb->magic, &hb->size, &hb->prev_size, &hb->seal };
+	struct snap *snap;
+
+	assert_int_equal(heap_free(&f->h, c), 0);
+	for (int i = 0; i < 4; i++) {
+		*words[i] ^= 0x10;
+		assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+		snap = take(f);
+		assert_int_equal(heap_free(&f->h, b), HEAP_ECORRUPT);
+		assert_int_not_equal(heap_free(&f->h, a), 0); /* its neighbour above is bad */
+		assert_unchanged(f, snap);
+		*words[i] ^= 0x10;
+		assert_int_equal(heap_check(&f->h), 0);
+	}
+	memset(a + 64, 0, 16); /* an overflow off the end of a onto b's header */
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	assert_int_equal(heap_init(&f->h, f->mem, REGION), 0);
+	a = heap_alloc(&f->h, 64, 16);
+	b = heap_alloc(&f->h, 64, 16);
+	assert_int_equal(heap_free(&f->h, a), 0);
+	*(uintptr_t *)(a + 0) = (uintptr_t)(b + 8); /* a hole's link now points nowhere */
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	assert_null(heap_alloc(&f->h, 4096, 16));
+}
+
+#ifdef HEAP_POISON
+/* Expect a write into freed memory to be caught (checked builds): by
+ * heap_check, and by heap_alloc refusing to hand the damaged bytes out. */
+static void heap_check_catches_use_after_free(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 256, 16), *b = heap_alloc(&f->h, 16, 16);
+
+	assert_non_null(b);
+	assert_int_equal(heap_free(&f->h, a), 0);
+	assert_int_equal(heap_check(&f->h), 0);
+	a[100] = 1;
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	assert_null(heap_alloc(&f->h, 256, 16));
+	a[100] = (char)0xdf;
+	assert_ptr_equal(heap_alloc(&f->h, 256, 16), a);
+}
+#endif
+
+/* ---- all together ---- */
+
+#define SLOTS 1000
+#define STRESS_OPS 200000
+#define CHECK_EVERY 1000
+#define STRESS_REGION (1 << 20)
+
+struct live {
+	unsigned char *p;
+	size_t size;
+	unsigned char seed;
+};
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static size_t random_size(void)
+{
+	switch (next_rand() % 8) {
+	case 0: return next_rand() % 16;
+	case 1: return 4096 + next_rand() % 12288;
+	default: return next_rand() % 1024;
+	}
+}
+
+static void stress_step(struct heap *h, struct live *slot, size_t *nlive)
+{
+	struct live *s = &slot[next_rand() % SLOTS];
+	unsigned op = next_rand() % 10;
+
+	if (s->p)
+		assert_true(filled(s->p, s->size, s->seed));
+	if (!s->p) {
+		size_t align = (size_t)1 << (next_rand() % 13);
+
+		s->size = random_size();
+		s->p = heap_alloc(h, s->size, next_rand() % 4 ? 16 : align);
+		if (s->p) {
+			assert_int_equal((uintptr_t)s->p % 16, 0);
+			s->seed = (unsigned char)next_rand();
+			fill(s->p, s->size, s->seed);
+			++*nlive;
+		}
+	} else if (op < 6) {
+		assert_int_equal(heap_free(h, s->p), 0);
+		s->p = NULL;
+		--*nlive;
+	} else {
+		size_t n = random_size();
+		unsigned char *q = heap_realloc(h, s->p, n);
+
+		if (q) {
+			assert_true(filled(q, n < s->size ? n : s->size, s->seed));
+			s->p = q;
+			s->size = n;
+			fill(q, n, s->seed);
+		}
+	}
+}
+
+/* Expect 200k random allocs, frees and reallocs (fixed seed) to keep every
+ * block's contents, the stats and every invariant; freeing all at the end
+ * leaves one hole the size of the heap. */
+static void heap_stress_random_ops(void **state)
+{
+	struct live *slot = calloc(SLOTS, sizeof *slot);
+	unsigned char *mem = aligned_alloc(4096, STRESS_REGION);
+	struct heap h;
+	size_t nlive = 0;
+
+	(void)state;
+	assert_non_null(slot);
+	assert_non_null(mem);
+	assert_int_equal(heap_init(&h, mem, STRESS_REGION), 0);
+	for (int op = 1; op <= STRESS_OPS; op++) {
+		stress_step(&h, slot, &nlive);
+		if (op % CHECK_EVERY == 0) {
+			assert_int_equal(heap_check(&h), 0);
+			assert_int_equal(stats_of(&h).allocations, nlive);
+		}
+	}
+	for (int i = 0; i < SLOTS; i++)
+		assert_int_equal(heap_free(&h, slot[i].p), 0);
+	assert_int_equal(stats_of(&h).holes, 1);
+	assert_int_equal(stats_of(&h).free, STRESS_REGION);
+	free(mem);
+	free(slot);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(heap_init_tiny_unaligned_regions_stay_inside),
+		T(heap_init_zero_size_refused),
+		T(heap_init_bad_regions_refused),
+		T(heap_init_unaligned_region_rounded_in),
+		T(heap_alloc_every_power_of_two_align),
+		T(heap_alloc_non_power_of_two_align_null),
+		T(heap_alloc_huge_size_or_align_null),
+		T(heap_alloc_zero_size_minimum_block),
+		T(heap_alloc_first_fit_lowest_address),
+		T(heap_alloc_splits_only_big_remainders),
+		T(heap_alloc_align_front_gap_becomes_hole),
+		T(heap_free_coalesces_every_order),
+		T(heap_free_null_noop),
+		T(heap_free_double_refused_unchanged),
+		T(heap_free_interior_pointer_refused),
+		T(heap_free_outside_pointer_refused),
+		T(heap_realloc_null_acts_as_alloc),
+		T(heap_realloc_zero_keeps_minimum_block),
+		T(heap_realloc_shrink_in_place),
+		T(heap_realloc_grow_in_place),
+		T(heap_realloc_grow_moves_keeps_contents),
+		T(heap_realloc_failure_keeps_old),
+		T(heap_realloc_bad_pointer_null),
+		T(heap_extend_merges_free_tail),
+		T(heap_extend_after_used_tail_new_hole),
+		T(heap_extend_small_steps_stay_inside),
+		T(heap_extend_zero_and_overflow),
+		T(heap_stats_track_every_operation),
+		T(heap_stats_largest_free_exact),
+		T(heap_check_catches_corrupted_header),
+#ifdef HEAP_POISON
+		T(heap_check_catches_use_after_free),
+#endif
+		T(heap_stress_random_ops),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
