@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "options.h"
 #include "../kernel/kernel.h"
+#include "../kernel/selftest.h"
 
 /* Lives in the image (EfiLoaderCode/Data), so it survives the exit. */
 static struct boot_info boot_info;
@@ -32,6 +33,10 @@ static EFI_STATUS read_options(EFI_HANDLE image, struct boot_options *opts)
 	if (options_parse(argc, argv, opts, err, sizeof(err)) != 0) {
 		Print(L"BOOTX64.EFI: %a\n%a\n", err, options_usage);
 		return EFI_INVALID_PARAMETER;
+	}
+	if (opts->command == CMD_SELFTEST && !selftest_exists(opts->test_name)) {
+		Print(L"BOOTX64.EFI: selftest: no test name starts with '%a'\n", opts->test_name);
+		return EFI_NOT_FOUND;
 	}
 	return EFI_SUCCESS;
 }

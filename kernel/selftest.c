@@ -48,6 +48,11 @@ static int for_each_selected(const char *prefix, void (*fn)(const struct selftes
 	return n;
 }
 
+bool selftest_exists(const char *prefix)
+{
+	return for_each_selected(prefix, NULL) > 0;
+}
+
 static int passed, failed;
 
 static void check_leaks(const struct kheap_usage *before)

@@ -146,7 +146,8 @@ const struct layout_region *layout_regions(size_t *n);
 /*
  * Check the space against the table: every page of every region
  * translates to the recorded address with exactly the recorded flags, and
- * no region but a wx_exempt one is both writable and executable.
+ * (when NX is on) no region but a wx_exempt one is writable and executable.
+ * Recorded flags are the effective ones: with NX off they include VM_EXEC.
  * Returns true if all hold; else false with *bad = the first bad row.
  */
 bool layout_verify(uint64_t pml4, size_t *bad);

@@ -1,0 +1,192 @@
+/*
+ * test_options.c - host tests of the EFI shell command-line parser
+ * (efi/options.c), good lines and bad.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "options.h"
+
+static char err[160];
+static struct boot_options o;
+
+/* Parse a NULL-terminated word list, with "BOOTX64.EFI" as argv[0]. */
+static int parse(const char *first, ...)
+{
+	const char *argv[16] = { "BOOTX64.EFI" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *w = first; w && argc < 16; w = va_arg(ap, const char *))
+		argv[argc++] = w;
+	va_end(ap);
+	memset(err, 0, sizeof(err));
+	return options_parse(argc, argv, &o, err, sizeof(err));
+}
+
+/* Expect no arguments to give the default boot: demo, 1 MiB, shutdown. */
+static void options_parse_empty_gives_defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(NULL), 0);
+	assert_int_equal(o.command, CMD_DEFAULT);
+	assert_int_equal(o.heap_size, 1 << 20);
+	assert_int_equal(o.exit, EXIT_SHUTDOWN);
+	assert_int_equal(o.exit_given, 0);
+	assert_string_equal(o.test_name, "");
+}
+
+/* Expect selftest with a name, a heap size and an exit mode, in any order. */
+static void options_parse_selftest_full_line(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("heap=4M", "selftest", "heap_alloc", "exit=qemu", NULL), 0);
+	assert_int_equal(o.command, CMD_SELFTEST);
+	assert_string_equal(o.test_name, "heap_alloc");
+	assert_int_equal(o.heap_size, 4 << 20);
+	assert_int_equal(o.exit, EXIT_QEMU);
+	assert_int_equal(o.exit_given, 1);
+}
+
+/* Expect selftest followed by an option to take no test name. */
+static void options_parse_selftest_without_name(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("selftest", "exit=halt", NULL), 0);
+	assert_int_equal(o.command, CMD_SELFTEST);
+	assert_string_equal(o.test_name, "");
+	assert_int_equal(o.exit, EXIT_HALT);
+}
+
+/* Expect each crash kind to be recognised. */
+static void options_parse_crash_kinds(void **state)
+{
+	static const struct { const char *word; enum crash_kind kind; } k[] = {
+		{ "null", CRASH_NULL }, { "write-code", CRASH_WRITE_CODE },
+		{ "exec-heap", CRASH_EXEC_HEAP }, { "stack-overflow", CRASH_STACK_OVERFLOW },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		assert_int_equal(parse("crash", k[i].word, NULL), 0);
+		assert_int_equal(o.command, CMD_CRASH);
+		assert_int_equal(o.crash, k[i].kind);
+	}
+}
+
+/* Expect every exit mode by name. */
+static void options_parse_exit_modes(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("exit=shutdown", NULL), 0);
+	assert_int_equal(o.exit, EXIT_SHUTDOWN);
+	assert_int_equal(parse("exit=reboot", NULL), 0);
+	assert_int_equal(o.exit, EXIT_REBOOT);
+}
+
+/* Expect sizes with and without K/M/G suffixes, either case. */
+static void options_parse_size_suffixes(void **state)
+{
+	uint64_t b;
+	(void)state;
+	assert_int_equal(options_parse_size("65536", &b), 0);
+	assert_int_equal(b, 65536);
+	assert_int_equal(options_parse_size("64k", &b), 0);
+	assert_int_equal(b, 64 << 10);
+	assert_int_equal(options_parse_size("3M", &b), 0);
+	assert_int_equal(b, 3 << 20);
+	assert_int_equal(options_parse_size("1G", &b), 0);
+	assert_int_equal(b, 1ull << 30);
+}
+
+/* Expect garbage, empty numbers, bad suffixes and overflow refused. */
+static void options_parse_size_rejects_garbage(void **state)
+{
+	static const char *bad[] = { "", "M", "4MB", "4 M", "-1", "0x10", "18446744073709551616",
+				     "17179869184G", "1.5M" };
+	uint64_t b = 7;
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(options_parse_size(bad[i], &b), -1);
+	assert_int_equal(b, 7); /* untouched on failure */
+}
+
+/* Expect a failed parse to leave defaults, never a half-parsed line, and
+ * a message naming the culprit. */
+static void options_parse_error_leaves_defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("heap=8M", "selftest", "exit=nope", NULL), -1);
+	assert_non_null(strstr(err, "nope"));
+	assert_int_equal(o.heap_size, 1 << 20);
+	assert_int_equal(o.command, CMD_DEFAULT);
+}
+
+/* Expect each bad line to fail with a message containing `word`. */
+static void expect_error(const char *word, const char *a, const char *b)
+{
+	assert_int_equal(parse(a, b, NULL), -1);
+	assert_non_null(strstr(err, word));
+}
+
+static void options_parse_rejects_bad_lines(void **state)
+{
+	(void)state;
+	expect_error("frobnicate", "frobnicate", NULL);
+	expect_error("out of range", "heap=1K", NULL);
+	expect_error("out of range", "heap=2G", NULL);
+	expect_error("not a size", "heap=", NULL);
+	expect_error("not a size", "heap=lots", NULL);
+	expect_error("unknown mode", "exit=", NULL);
+	expect_error("which one", "crash", NULL);
+	expect_error("unknown kind", "crash", "everything");
+	expect_error("bad test name", "selftest", "a b");
+	expect_error("bad test name", "selftest", "Heap!");
+	expect_error("unknown option", "-v", NULL);
+	assert_int_equal(parse("selftest", "x", "y", NULL), -1);
+	assert_non_null(strstr(err, "unexpected argument 'y'"));
+}
+
+/* Expect a too-small error buffer to be truncated, not overrun. */
+static void options_parse_short_error_buffer(void **state)
+{
+	const char *argv[] = { "BOOTX64.EFI", "frobnicate" };
+	char small[8];
+	(void)state;
+	memset(small, 'X', sizeof(small));
+	assert_int_equal(options_parse(2, argv, &o, small, 5), -1);
+	assert_int_equal(strlen(small), 4);
+	assert_int_equal(small[5], 'X');
+}
+
+/* Expect an over-long test name refused. */
+static void options_parse_rejects_long_test_name(void **state)
+{
+	char name[BOOT_TEST_NAME_MAX + 8];
+	(void)state;
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	expect_error("bad test name", "selftest", name);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(options_parse_empty_gives_defaults),
+		cmocka_unit_test(options_parse_selftest_full_line),
+		cmocka_unit_test(options_parse_selftest_without_name),
+		cmocka_unit_test(options_parse_crash_kinds),
+		cmocka_unit_test(options_parse_exit_modes),
+		cmocka_unit_test(options_parse_size_suffixes),
+		cmocka_unit_test(options_parse_size_rejects_garbage),
+		cmocka_unit_test(options_parse_error_leaves_defaults),
+		cmocka_unit_test(options_parse_rejects_bad_lines),
+		cmocka_unit_test(options_parse_short_error_buffer),
+		cmocka_unit_test(options_parse_rejects_long_test_name),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

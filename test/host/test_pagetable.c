@@ -1,0 +1,411 @@
+/*
+ * test_pagetable.c - host tests for paging/pagetable.c: map, unmap and
+ * translate at 4 KiB, 2 MiB and 1 GiB; every error case; no frame leaks,
+ * even when a map runs out of frames half-way.
+ *
+ * Simulated machine: 64 MiB of RAM, conventional from 1 MiB.  Mapped
+ * physical addresses need not exist: only the tables are touched.
+ */
+#define _DEFAULT_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "fixtures/sim.h"
+#include "frames.h"
+#include "mmu.h"
+#include "pagetable.h"
+#include "vmerr.h"
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define K4 PAGE_SIZE
+#define M2 PAGE_SIZE_2M
+#define G1 PAGE_SIZE_1G
+
+static const struct fix_row ram64[] = {
+	{ EFI_MEM_BOOT_DATA, 0, 0x100, 0xF },
+	{ EFI_MEM_CONVENTIONAL, MiB, 0x3F00, 0xF },
+};
+
+static struct boot_info bi;
+static uint64_t pml4;
+static uint64_t free0; /* free frames before the space was made */
+
+static int setup(void **state)
+{
+	(void)state;
+	sim_phys_init(64 * MiB);
+	map_build(&bi, ram64, ROWS(ram64), 48);
+	assert_int_equal(frames_init(&bi), 0);
+	vm_set_nx_supported(true);
+	vm_set_1g_supported(true);
+	free0 = frames_free_count();
+	pml4 = vm_new_space();
+	assert_int_not_equal(pml4, 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vm_free_space(pml4);
+	assert_int_equal(frames_free_count(), free0); /* no test leaks a table */
+	map_free(&bi);
+	sim_phys_fini();
+	return 0;
+}
+
+/* The raw entry at level for va, or 0 if the walk stops above it. */
+static uint64_t raw_entry(uint64_t va, int level)
+{
+	uint64_t t = pml4;
+	for (int l = 4; l >= level; l--) {
+		uint64_t e = ((uint64_t *)phys_to_virt(t))[PX(l, va)];
+		if (l == level)
+			return e;
+		if (!(e & PTE_P) || (e & PTE_PS))
+			return 0;
+		t = PTE_ADDR(e);
+	}
+	return 0;
+}
+
+static void expect_maps(uint64_t va, uint64_t pa, unsigned flags)
+{
+	uint64_t got;
+	unsigned f;
+	assert_int_equal(vm_translate(pml4, va, &got, &f), 0);
+	assert_int_equal(got, pa);
+	assert_int_equal(f, flags);
+}
+
+/* Expect a 4K page to translate at both ends, its neighbours unmapped,
+ * and unmap to give back all three new tables. */
+static void vm_map_4k_translate(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_map(pml4, 0x400000, 0x2000000, K4, VM_WRITE), 0);
+	expect_maps(0x400000, 0x2000000, VM_WRITE);
+	expect_maps(0x400FFF, 0x2000FFF, VM_WRITE);
+	assert_int_equal(vm_translate(pml4, 0x401000, NULL, NULL), VM_ENOENT);
+	assert_int_equal(vm_translate(pml4, 0x3FF000, NULL, NULL), VM_ENOENT);
+	assert_int_equal(vm_count_tables(pml4), 4);
+	assert_int_equal(vm_unmap(pml4, 0x400000, K4), 0);
+	assert_int_equal(vm_count_tables(pml4), 1);
+	assert_int_equal(frames_free_count(), free0 - 1);
+}
+
+/* Expect a 2M page reported as VM_PAGE_2M with offsets inside it. */
+static void vm_map_2m_translate(void **state)
+{
+	(void)state;
+	unsigned f = VM_WRITE | VM_PAGE_2M;
+	assert_int_equal(vm_map(pml4, 0xFFFF800000200000, 0x40000000, 2 * M2, f), 0);
+	expect_maps(0xFFFF800000200000, 0x40000000, f);
+	expect_maps(0xFFFF8000005FFFFF, 0x403FFFFF, f);
+	assert_int_equal(vm_count_tables(pml4), 3);
+	assert_int_equal(vm_unmap(pml4, 0xFFFF800000200000, 2 * M2), 0);
+	assert_int_equal(frames_free_count(), free0 - 1);
+}
+
+/* Expect a 1G page reported as VM_PAGE_1G; only two tables needed. */
+static void vm_map_1g_translate(void **state)
+{
+	(void)state;
+	unsigned f = VM_EXEC | VM_PAGE_1G | VM_GLOBAL;
+	assert_int_equal(vm_map(pml4, 0x40000000, 0x80000000, G1, f), 0);
+	expect_maps(0x40000000 + 0x12345678, 0x80000000 + 0x12345678, f);
+	assert_int_equal(vm_count_tables(pml4), 2);
+	assert_int_equal(vm_unmap(pml4, 0x40000000, G1), 0);
+	assert_int_equal(frames_free_count(), free0 - 1);
+}
+
+/* Expect every allowed flag combination to read back exactly. */
+static void vm_map_flags_roundtrip(void **state)
+{
+	(void)state;
+	uint64_t va = 0x10000000;
+	for (unsigned f = 0; f < 64; f++) {
+		if ((f & VM_NOCACHE) && (f & VM_WRITETHROUGH))
+			continue;
+		assert_int_equal(vm_map(pml4, va, 0x1000000, K4, f), 0);
+		expect_maps(va, 0x1000000, f);
+		va += K4;
+	}
+	assert_int_equal(vm_unmap(pml4, 0x10000000, va - 0x10000000), 0);
+}
+
+/* Expect two 4K pages in one 2M range to share one PT:
+ *   PML4 -> PDPT -> PD -> PT [ page a, page b ]   = 4 tables. */
+static void vm_map_table_reuse(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_map(pml4, 0x200000, 0x300000, K4, 0), 0);
+	assert_int_equal(vm_map(pml4, 0x3FF000, 0x301000, K4, 0), 0);
+	assert_int_equal(vm_count_tables(pml4), 4);
+	assert_int_equal(frames_free_count(), free0 - 4);
+	assert_int_equal(vm_map(pml4, 0x400000, 0x302000, K4, 0), 0); /* next 2M: new PT */
+	assert_int_equal(vm_count_tables(pml4), 5);
+	assert_int_equal(vm_unmap(pml4, 0x200000, K4), 0);
+	assert_int_equal(vm_count_tables(pml4), 5); /* PT still holds b */
+	assert_int_equal(vm_unmap(pml4, 0x3FF000, 2 * K4), 0);
+	assert_int_equal(vm_count_tables(pml4), 1);
+}
+
+/* Expect misaligned va, pa or size (for the page size) and size 0 to be
+ * VM_EINVAL, with nothing mapped and no frame taken. */
+static void vm_map_misaligned(void **state)
+{
+	(void)state;
+	const unsigned sizes[] = { 0, VM_PAGE_2M, VM_PAGE_1G };
+	for (int i = 0; i < 3; i++) {
+		uint64_t ps = vm_page_size(sizes[i]);
+		assert_int_equal(vm_map(pml4, ps + K4 * (ps > K4) + 8 * (ps == K4), 0, ps, sizes[i]), VM_EINVAL);
+		assert_int_equal(vm_map(pml4, ps, ps / 2, ps, sizes[i]), VM_EINVAL);
+		assert_int_equal(vm_map(pml4, ps, 0, ps + ps / 2, sizes[i]), VM_EINVAL);
+		assert_int_equal(vm_map(pml4, ps, 0, 0, sizes[i]), VM_EINVAL);
+	}
+	assert_int_equal(vm_count_tables(pml4), 1);
+	assert_int_equal(frames_free_count(), free0 - 1);
+}
+
+/* Expect non-canonical addresses, ranges across the hole and ranges
+ * wrapping past 2^64 to be VM_ENONCANON; the last page of the upper half
+ * and of the lower half to map fine. */
+static void vm_map_noncanonical(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_map(pml4, 0x0000800000000000, 0, K4, 0), VM_ENONCANON);
+	assert_int_equal(vm_map(pml4, 0xFFFF7FFFFFFFF000, 0, K4, 0), VM_ENONCANON);
+	assert_int_equal(vm_map(pml4, 0x00007FFFFFFFF000, 0, 2 * K4, 0), VM_ENONCANON);
+	assert_int_equal(vm_map(pml4, 0xFFFFFFFFFFFFF000, 0, 2 * K4, 0), VM_ENONCANON);
+	assert_int_equal(vm_translate(pml4, 0x0000900000000000, NULL, NULL), VM_ENONCANON);
+	assert_int_equal(vm_unmap(pml4, 0x0000800000000000, K4), VM_ENONCANON);
+	assert_int_equal(vm_map(pml4, 0xFFFFFFFFFFFFF000, 0x5000, K4, 0), 0);
+	assert_int_equal(vm_map(pml4, 0x00007FFFFFFFF000, 0x6000, K4, 0), 0);
+	expect_maps(0xFFFFFFFFFFFFFFFF, 0x5FFF, 0);
+	assert_int_equal(vm_unmap(pml4, 0xFFFFFFFFFFFFF000, K4), 0);
+	assert_int_equal(vm_unmap(pml4, 0x00007FFFFFFFF000, K4), 0);
+	assert_int_equal(vm_count_tables(pml4), 1);
+}
+
+/* Expect bad pml4, unknown flags, both page sizes, NOCACHE|WRITETHROUGH
+ * and physical ranges past 2^52 to be VM_EINVAL; 1G pages without the
+ * CPU feature VM_ENOTSUP. */
+static void vm_map_bad_args(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_map(0, 0x1000, 0, K4, 0), VM_EINVAL);
+	assert_int_equal(vm_map(pml4 + 8, 0x1000, 0, K4, 0), VM_EINVAL);
+	assert_int_equal(vm_map(pml4, 0x1000, 0, K4, 1u << 20), VM_EINVAL);
+	assert_int_equal(vm_map(pml4, 0, 0, G1, VM_PAGE_1G | VM_PAGE_2M), VM_EINVAL);
+	assert_int_equal(vm_map(pml4, 0x1000, 0, K4, VM_NOCACHE | VM_WRITETHROUGH), VM_EINVAL);
+	assert_int_equal(vm_map(pml4, 0x1000, PHYS_ADDR_LIMIT - K4, 2 * K4, 0), VM_EINVAL);
+	assert_int_equal(vm_unmap(0, 0x1000, K4), VM_EINVAL);
+	vm_set_1g_supported(false);
+	assert_int_equal(vm_map(pml4, 0, 0, G1, VM_PAGE_1G), VM_ENOTSUP);
+	assert_int_equal(vm_count_tables(pml4), 1);
+}
+
+/* Expect an overlap at every level refused with VM_EEXIST and the
+ * existing mapping left as it was:
+ *   4K on 4K, 4K inside 2M, 4K inside 1G, 2M over a PT of 4K pages,
+ *   2M inside 1G, 1G over a PD. */
+static void vm_map_overlap_every_level(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_map(pml4, 0x1000, 0x1000, K4, 0), 0);
+	assert_int_equal(vm_map(pml4, 0x1000, 0x9000, K4, VM_WRITE), VM_EEXIST);
+	assert_int_equal(vm_map(pml4, 0, 0, M2, VM_PAGE_2M), VM_EEXIST);
+	assert_int_equal(vm_map(pml4, 0, 0, G1, VM_PAGE_1G), VM_EEXIST);
+	expect_maps(0x1000, 0x1000, 0);
+
+	assert_int_equal(vm_map(pml4, 0x40000000 + M2, 0, M2, VM_PAGE_2M), 0);
+	assert_int_equal(vm_map(pml4, 0x40000000 + M2 + K4, 0, K4, 0), VM_EEXIST);
+	assert_int_equal(vm_map(pml4, 0x40000000, 0, G1, VM_PAGE_1G), VM_EEXIST);
+
+	assert_int_equal(vm_map(pml4, 0x80000000, 0, G1, VM_PAGE_1G), 0);
+	assert_int_equal(vm_map(pml4, 0x80000000 + M2, 0, M2, VM_PAGE_2M), VM_EEXIST);
+	assert_int_equal(vm_map(pml4, 0xBFFFF000, 0, K4, 0), VM_EEXIST);
+	expect_maps(0xBFFFF000, 0x3FFFF000, VM_PAGE_1G);
+
+	assert_int_equal(vm_unmap(pml4, 0x1000, K4), 0);
+	assert_int_equal(vm_unmap(pml4, 0x40000000 + M2, M2), 0);
+	assert_int_equal(vm_unmap(pml4, 0x80000000, G1), 0);
+	assert_int_equal(vm_count_tables(pml4), 1);
+}
+
+/* Expect a range that overlaps only at its end to fail and leave none of
+ * its own pages or tables behind:
+ *   existing:       [2][3]
+ *   new:      [0][1][2]...      -> VM_EEXIST, 0 and 1 unmapped again. */
+static void vm_map_overlap_partial_undone(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_map(pml4, 0x7000000 + 2 * K4, 0, 2 * K4, 0), 0);
+	uint64_t before = frames_free_count();
+	assert_int_equal(vm_map(pml4, 0x7000000, 0x100000, 5 * K4, 0), VM_EEXIST);
+	assert_false(vm_is_mapped(pml4, 0x7000000));
+	assert_false(vm_is_mapped(pml4, 0x7000000 + K4));
+	assert_true(vm_is_mapped(pml4, 0x7000000 + 2 * K4));
+	assert_int_equal(frames_free_count(), before);
+	assert_int_equal(vm_unmap(pml4, 0x7000000 + 2 * K4, 2 * K4), 0);
+}
+
+/* Expect unmapping part of a 2M or 1G page to be VM_ESPLIT, leaving it
+ * mapped; a range starting inside one too. */
+static void vm_unmap_part_of_large_page(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_map(pml4, 0x40000000, 0, M2, VM_PAGE_2M), 0);
+	assert_int_equal(vm_unmap(pml4, 0x40000000, K4), VM_ESPLIT);
+	assert_int_equal(vm_unmap(pml4, 0x40000000 + K4, M2 - K4), VM_ESPLIT);
+	assert_int_equal(vm_map(pml4, 0x80000000, 0, G1, VM_PAGE_1G), 0);
+	assert_int_equal(vm_unmap(pml4, 0x80000000, M2), VM_ESPLIT);
+	assert_true(vm_is_mapped(pml4, 0x40000000));
+	assert_true(vm_is_mapped(pml4, 0x80000000));
+	assert_int_equal(vm_unmap(pml4, 0x40000000, M2), 0);
+	assert_int_equal(vm_unmap(pml4, 0x80000000, G1), 0);
+}
+
+/* Expect unmapping a hole to be VM_ENOENT and to unmap nothing at all,
+ * even the mapped pages before the hole. */
+static void vm_unmap_unmapped(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_unmap(pml4, 0x1000, K4), VM_ENOENT);
+	assert_int_equal(vm_map(pml4, 0x1000, 0, K4, 0), 0);
+	assert_int_equal(vm_unmap(pml4, 0x1000, 2 * K4), VM_ENOENT);
+	assert_true(vm_is_mapped(pml4, 0x1000));
+	assert_int_equal(vm_unmap(pml4, 0x1000, K4), 0);
+	assert_int_equal(vm_translate(pml4, 0x1000, NULL, NULL), VM_ENOENT);
+}
+
+/* Expect one unmap to clear a range of mixed page sizes:
+ *   [ 4K x 511 ][ 2M ][ 4K ] crossing a PT and PD boundary, and every
+ *   table to come back. */
+static void vm_unmap_mixed_sizes(void **state)
+{
+	(void)state;
+	uint64_t base = 0x3FC01000;
+	assert_int_equal(vm_map(pml4, base, 0x100000, M2 - K4, 0), 0);
+	assert_int_equal(vm_map(pml4, 0x3FE00000, 0x800000, M2, VM_PAGE_2M), 0);
+	assert_int_equal(vm_map(pml4, 0x40000000, 0x900000, K4, 0), 0);
+	assert_int_equal(vm_unmap(pml4, base, 0x40001000 - base), 0);
+	assert_int_equal(vm_count_tables(pml4), 1);
+	assert_int_equal(frames_free_count(), free0 - 1);
+}
+
+/* Take all free frames but k; return them in a malloc'd array. */
+static uint64_t *hog_all_but(uint64_t k, size_t *n)
+{
+	size_t cap = frames_free_count();
+	uint64_t *got = malloc(cap * sizeof(*got));
+	*n = 0;
+	while (frames_free_count() > k)
+		got[(*n)++] = frames_alloc();
+	return got;
+}
+
+/* Expect a map needing 5 tables ([1G - 4K, 1G + 4K) crosses a PDPT
+ * entry: PDPT, PD x2, PT x2) to fail with VM_ENOMEM for every shortage,
+ * giving back every frame it took and mapping nothing. */
+static void vm_map_oom_rolls_back(void **state)
+{
+	(void)state;
+	for (uint64_t k = 0; k <= 5; k++) {
+		size_t n;
+		uint64_t *hog = hog_all_but(k, &n);
+		int err = vm_map(pml4, G1 - K4, 0x100000, 2 * K4, VM_WRITE);
+		if (k < 5) {
+			assert_int_equal(err, VM_ENOMEM);
+			assert_int_equal(frames_free_count(), k);
+			assert_false(vm_is_mapped(pml4, G1 - K4));
+			assert_int_equal(vm_count_tables(pml4), 1);
+		} else {
+			assert_int_equal(err, 0);
+			assert_int_equal(frames_free_count(), 0);
+			assert_int_equal(vm_unmap(pml4, G1 - K4, 2 * K4), 0);
+		}
+		for (size_t i = 0; i < n; i++)
+			frames_free(hog[i]);
+		free(hog);
+	}
+}
+
+/* Expect no bit 63 anywhere when NX is off, and translate to report the
+ * page as executable, as the CPU would. */
+static void vm_map_nx_off_no_bit63(void **state)
+{
+	(void)state;
+	vm_set_nx_supported(false);
+	assert_int_equal(vm_map(pml4, 0x1000, 0x1000, K4, VM_WRITE), 0);
+	assert_int_equal(vm_map(pml4, 0x200000, 0, M2, VM_PAGE_2M), 0);
+	assert_int_equal(raw_entry(0x1000, 1) & PTE_NX, 0);
+	assert_int_equal(raw_entry(0x200000, 2) & PTE_NX, 0);
+	expect_maps(0x1000, 0x1000, VM_WRITE | VM_EXEC);
+	vm_set_nx_supported(true);
+	assert_int_equal(vm_map(pml4, 0x2000, 0x2000, K4, VM_WRITE), 0);
+	assert_int_not_equal(raw_entry(0x2000, 1) & PTE_NX, 0);
+	assert_int_equal(vm_unmap(pml4, 0x1000, 2 * K4), 0);
+	assert_int_equal(vm_unmap(pml4, 0x200000, M2), 0);
+}
+
+/* Expect intermediate entries present+writable with no NX even above a
+ * read-only NX leaf, +user only when a user page lives below. */
+static void vm_map_intermediate_bits(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_map(pml4, 0x1000, 0x1000, K4, VM_READ), 0);
+	for (int l = 4; l >= 2; l--) {
+		uint64_t e = raw_entry(0x1000, l);
+		assert_int_equal(e & (PTE_P | PTE_W | PTE_U | PTE_NX), PTE_P | PTE_W);
+	}
+	assert_int_equal(vm_map(pml4, 0x2000, 0x2000, K4, VM_USER), 0);
+	assert_int_not_equal(raw_entry(0x2000, 2) & PTE_U, 0);
+	expect_maps(0x1000, 0x1000, VM_READ); /* leaf decides: still kernel */
+	expect_maps(0x2000, 0x2000, VM_USER);
+	assert_int_equal(vm_unmap(pml4, 0x1000, 2 * K4), 0);
+}
+
+/* Expect vm_free_space to give back every table of a busy space. */
+static void vm_free_space_returns_all(void **state)
+{
+	(void)state;
+	uint64_t other = vm_new_space();
+	assert_int_equal(vm_map(other, 0x1000, 0, 64 * K4, 0), 0);
+	assert_int_equal(vm_map(other, 0xFFFF800000000000, 0, 4 * M2, VM_PAGE_2M), 0);
+	assert_int_equal(vm_map(other, 0x8000000000, 0, G1, VM_PAGE_1G), 0);
+	assert_int_equal(vm_count_tables(other), 1 + 3 + 2 + 1);
+	vm_free_space(other);
+	assert_int_equal(frames_free_count(), free0 - 1);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(vm_map_4k_translate),
+		T(vm_map_2m_translate),
+		T(vm_map_1g_translate),
+		T(vm_map_flags_roundtrip),
+		T(vm_map_table_reuse),
+		T(vm_map_misaligned),
+		T(vm_map_noncanonical),
+		T(vm_map_bad_args),
+		T(vm_map_overlap_every_level),
+		T(vm_map_overlap_partial_undone),
+		T(vm_unmap_part_of_large_page),
+		T(vm_unmap_unmapped),
+		T(vm_unmap_mixed_sizes),
+		T(vm_map_oom_rolls_back),
+		T(vm_map_nx_off_no_bit63),
+		T(vm_map_intermediate_bits),
+		T(vm_free_space_returns_all),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

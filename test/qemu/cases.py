@@ -1,0 +1,129 @@
+"""cases.py - the QEMU boot suite: what each boot runs and must show.
+
+A case boots either the removable-media image (build/esp.img: the
+firmware starts \\EFI\\BOOT\\BOOTX64.EFI with no arguments) or a shell
+image made for it: BOOTX64.EFI at the root and a startup.nsh holding the
+case's shell lines, so the firmware falls back to the UEFI Shell.
+"""
+import os
+import subprocess
+from dataclasses import dataclass, field
+
+import qemu
+
+EFI = os.path.join(qemu.BUILD, "BOOTX64.EFI")
+HEAP_ADDR = r"0x4444444[0-9A-F]{5}\b"
+
+
+@dataclass
+class Case:
+    name: str
+    shell: list = None          # startup.nsh lines; None: removable path
+    status: int = qemu.EXIT_PASS
+    expect: list = field(default_factory=list)   # regexes that must match
+    reject: list = field(default_factory=list)   # regexes that must not
+    ktap: bool = True
+    allow_panic: bool = False
+    mem: str = "256M"
+    machine: str = "q35"
+    cpu: str = "qemu64"
+    timeout: int = 180
+
+    def image(self):
+        if self.shell is None:
+            return os.path.join(qemu.BUILD, "esp.img")
+        return make_shell_image(self.name, self.shell)
+
+
+def make_shell_image(name, lines):
+    """A FAT image with BOOTX64.EFI and startup.nsh at its root (mtools)."""
+    d = os.path.join(qemu.BUILD, "test-esp")
+    os.makedirs(d, exist_ok=True)
+    img, nsh = os.path.join(d, name + ".img"), os.path.join(d, name + ".nsh")
+    with open(nsh, "w") as f:
+        f.write("@echo -off\nfs0:\n" + "\n".join(lines) + "\n")
+    if os.path.exists(img):
+        os.remove(img)
+    subprocess.run(["truncate", "-s", "64M", img], check=True)
+    subprocess.run(["mformat", "-i", img, "-F", "-v", "TEST", "::"], check=True)
+    subprocess.run(["mcopy", "-i", img, EFI, "::/BOOTX64.EFI"], check=True)
+    subprocess.run(["mcopy", "-i", img, nsh, "::/startup.nsh"], check=True)
+    return img
+
+
+def selftest(name, args="", **kw):
+    return Case(name, shell=["BOOTX64.EFI selftest %s exit=qemu" % args], **kw)
+
+
+def crash(kind, expect, **kw):
+    return Case("crash_" + kind.replace("-", "_"), shell=["BOOTX64.EFI crash %s exit=qemu" % kind],
+                status=qemu.EXIT_FAIL, ktap=False, expect=expect, **kw)
+
+
+CASES = [
+    # The removable-media path: no arguments, the demo then every
+    # self-test, and the default exit (shutdown: QEMU ends with 0).
+    Case("removable_default_boot", status=0, expect=[
+        r"^loader: exiting boot services", r"^kernel: boot services exited",
+        r"^memmap: \d+ entries", r"^memmap: conventional memory \d+ MiB",
+        r"^demo: heap_value at " + HEAP_ADDR, r"^demo: vec at " + HEAP_ADDR,
+        r"^demo: current reference count is 2$", r"^demo: reference count is 1 now$",
+        r"^demo: It did not crash!$", r"^kernel: run PASSED$"]),
+
+    # The shell path: bad command lines are refused before
+    # ExitBootServices with a message, and the shell goes on to the next
+    # line, which runs the self-tests with options.
+    Case("shell_errors_then_selftest", shell=[
+        "BOOTX64.EFI frobnicate",
+        "echo shell-alive-1",
+        "BOOTX64.EFI heap=12Q",
+        "echo shell-alive-2",
+        "BOOTX64.EFI selftest no_such_test",
+        "echo shell-alive-3",
+        "BOOTX64.EFI exit=sideways",
+        "echo shell-alive-4",
+        "BOOTX64.EFI selftest heap=4M exit=qemu",
+    ], expect=[
+        r"BOOTX64.EFI: unknown command 'frobnicate'", r"^shell-alive-1",
+        r"BOOTX64.EFI: heap=: not a size: '12Q'", r"^shell-alive-2",
+        r"no test name starts with 'no_such_test'", r"^shell-alive-3",
+        r"exit=: unknown mode 'sideways'", r"^shell-alive-4",
+        r"^kheap: 4096 KiB at 0x444444440000", r"^kernel: run PASSED$"],
+        reject=[r"^demo:"]),
+
+    # More memory than the machine has: refused at the shell.
+    Case("shell_heap_too_big", mem="128M", shell=[
+        "BOOTX64.EFI heap=1G exit=qemu",
+        "echo shell-alive-after-oom",
+        "BOOTX64.EFI selftest boot_ exit=qemu",
+    ], expect=[r"too little conventional memory", r"^shell-alive-after-oom",
+               r"^ok \d+ boot_info_memory_map"]),
+
+    # One test by name prefix.
+    selftest("selftest_by_name", "heap_random", expect=[r"^1\.\.1$", r"^ok 1 heap_random_stress$"]),
+
+    # exit=reboot goes through ResetSystem; -no-reboot turns it into an exit.
+    Case("exit_reboot", shell=["BOOTX64.EFI selftest boot_ exit=reboot"], status=0,
+         expect=[r"^kernel: run PASSED$"]),
+
+    # CPU exceptions are reported, then the run fails cleanly (QEMU 35).
+    crash("null", [r"EXCEPTION: vector 14, #PF page fault", r"page not present, read",
+                   r"CR2 = 0x0$", r"NULL pointer dereference", r"0x0 is not mapped"]),
+    crash("write-code", [r"EXCEPTION: vector 14, #PF", r"protection violation, write",
+                         r"read-only, executable"]),
+    crash("exec-heap", [r"EXCEPTION: vector 14, #PF", r"protection violation, instruction fetch",
+                        r"CR2 = " + HEAP_ADDR, r"writable, no-execute"]),
+    crash("stack-overflow", [r"EXCEPTION: vector 8, #DF double fault",
+                             r"kernel stack overflow: the stack ran into its guard page"]),
+]
+
+# The machine matrix: memory sizes (6 GiB puts RAM above 4 GiB), both
+# chipsets, and a CPU without (qemu64) and with (max) 1 GiB pages.
+for mem in ("128M", "1G", "6G"):
+    for machine in ("q35", "pc"):
+        for cpu in ("qemu64", "max"):
+            expect = [r"^vm: NX on, 1 GiB pages %s" % ("on" if cpu == "max" else "off")]
+            if mem == "6G":
+                expect.append(r"direct map (\d{5,}|[5-9]\d{3}) MiB")
+            CASES.append(selftest("matrix_%s_%s_%s" % (mem.lower(), machine, cpu), "",
+                                  mem=mem, machine=machine, cpu=cpu, expect=expect))
