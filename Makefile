@@ -176,8 +176,19 @@ $(B)/bench/%: test/bench/%.c $(HOST_SRCS) | deps
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(BENCH_CFLAGS) $< $(HOST_SRCS) -o $@ -lm
 
+# A minimal EFI app, booted beside ours to measure our boot's overhead.
+$(B)/HELLO.EFI: test/bench/hello_efi.c | deps
+	$(Q)mkdir -p $(B)/obj/bench
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $(B)/obj/bench/hello.o
+	$(Q)$(LD) -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic \
+	    -T $(EFI_LIB)/elf_x86_64_efi.lds -L$(EFI_LIB) $(EFI_CRT0) $(B)/obj/bench/hello.o \
+	    -o $(B)/obj/bench/hello.so -lefi -lgnuefi
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	    -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
+	    $(B)/obj/bench/hello.so $@
+
 .PHONY: bench fuzz
-bench: $(B)/bench/bench_heap $(B)/bench/bench_frames all
+bench: $(B)/bench/bench_heap $(B)/bench/bench_frames $(B)/HELLO.EFI all
 	$(Q)$(B)/bench/bench_heap
 	$(Q)$(B)/bench/bench_frames
 	$(Q)$(RUNNER) bench-boot

@@ -281,16 +281,18 @@ static int walk_down(const struct heap *h, uintptr_t from, uintptr_t at, struct 
  * Prove that a block starts at s->at (or that it is top) by reaching it
  * from a hole, which the heap itself put on its list: up by sizes from the
  * hole below, or down by boundary tags from the hole above when that one
- * is nearer.  Needs s filled by find_holes(); sets s->prev, the size of
- * the block under s->at.  Returns 0, HEAP_EINVAL if no block starts at
- * s->at, or HEAP_ECORRUPT.  Writes nothing.
+ * is nearer (counting the bytes of used blocks in between).  Needs s
+ * filled by find_holes(); sets s->prev, the size of the block under s->at.
+ * Returns 0, HEAP_EINVAL if no block starts at s->at, or HEAP_ECORRUPT.
+ * Writes nothing.
  */
 static int reach(const struct heap *h, struct spot *s)
 {
 	uintptr_t from = s->below ? addr(s->below) : h->base;
+	uintptr_t up = s->below ? end_of(&s->below->hdr) : h->base; /* after one step */
 	uintptr_t above = addr(*s->link);
 
-	if (*s->link && above - s->at < s->at - from)
+	if (*s->link && above - s->at < s->at - up)
 		return walk_down(h, above, s->at, s);
 	return walk_up(h, from, s->at, s);
 }

@@ -3,9 +3,12 @@
  *
  * Every workload runs the same operation sequence (fixed-seed PRNG) on
  * both allocators, through the same function-pointer table so both pay
- * the same call overhead.  Each workload: one untimed warm-up run, then
- * RUNS timed runs interleaved ours/glibc (median reported), then one
- * untimed measuring run that tracks the footprint.
+ * the same call overhead.  First every workload is run once, untimed, to
+ * measure footprints (glibc's in a child process forked from the pristine
+ * parent, so memory glibc kept from earlier workloads cannot hide growth).
+ * Then each workload gets one untimed warm-up run and RUNS timed runs
+ * interleaved ours/glibc; the median is reported.  The bench's own arrays
+ * come from mmap, so they count in neither allocator.
  *
  * Workloads (an "op" is one alloc, free or realloc call, except large_vec):
  *   many_boxes    alloc a 32-byte box, write it, free it; repeated.
@@ -25,8 +28,9 @@
  *   ours   the highest payload byte ever handed out + 1, minus the heap's
  *          base: how much of the region must be backed by memory.
  *   glibc  mallinfo2() arena + hblkhd (sbrk'd heap plus mmapped chunks)
- *          minus the same before the run (after malloc_trim(0)), sampled
- *          every 1024 allocations and at the end of each phase.
+ *          minus the same before the run, sampled every 1024 allocations
+ *          and at the end; glibc grows its heap 128 KiB at a time, so
+ *          small workloads show that granule.
  *   live   the largest sum of requested sizes live at one time.
  *
  * Build: cc -std=c11 -O2 -Iheap test/bench/bench_heap.c heap/heap.c
@@ -39,7 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "heap.h"
 
@@ -108,7 +114,6 @@ static size_t glibc_now(void)
 
 static void glibc_reset(void)
 {
-	malloc_trim(0);
 	glibc_base = glibc_high = glibc_now();
 	glibc_notes = 0;
 }
@@ -146,6 +151,18 @@ static const struct allocator ours = { "ours", ours_reset, ours_alloc, ours_rele
 				       ours_resize, ours_note, ours_peak };
 static const struct allocator glibc = { "glibc", glibc_reset, glibc_alloc, free,
 					glibc_resize, glibc_note, glibc_peak };
+
+/* Memory for the bench's own bookkeeping, kept out of both allocators. */
+static void *scratch(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("bench_heap: mmap");
+		exit(1);
+	}
+	return p;
+}
 
 /* ---- one run: the allocator, and the live-byte count when measuring ---- */
 
@@ -256,8 +273,8 @@ static size_t large_vec(struct run *r, const struct workload *w, double *ns)
 static size_t steady_aligned(struct run *r, const struct workload *w, double *ns,
 			     unsigned align_kinds)
 {
-	void **p = calloc(w->n, sizeof *p);
-	size_t *size = calloc(w->n, sizeof *size);
+	void **p = scratch(w->n * sizeof *p);
+	size_t *size = scratch(w->n * sizeof *size);
 	double t0;
 
 	for (size_t i = 0; i < w->n; i++) {
@@ -275,8 +292,8 @@ static size_t steady_aligned(struct run *r, const struct workload *w, double *ns
 	*ns = now_ns() - t0;
 	for (size_t i = 0; i < w->n; i++)
 		r_free(r, p[i], size[i]);
-	free(p);
-	free(size);
+	munmap(p, w->n * sizeof *p);
+	munmap(size, w->n * sizeof *size);
 	return 2 * w->steps;
 }
 
@@ -293,8 +310,8 @@ static size_t mixed_align(struct run *r, const struct workload *w, double *ns)
 /* Alloc n mixed objects, then free them newest first or oldest first. */
 static size_t stack_or_queue(struct run *r, const struct workload *w, double *ns, int lifo)
 {
-	void **p = calloc(w->n, sizeof *p);
-	size_t *size = calloc(w->n, sizeof *size);
+	void **p = scratch(w->n * sizeof *p);
+	size_t *size = scratch(w->n * sizeof *size);
 	double t0;
 
 	for (size_t i = 0; i < w->n; i++)
@@ -308,8 +325,8 @@ static size_t stack_or_queue(struct run *r, const struct workload *w, double *ns
 		r_free(r, p[k], size[k]);
 	}
 	*ns = now_ns() - t0;
-	free(p);
-	free(size);
+	munmap(p, w->n * sizeof *p);
+	munmap(size, w->n * sizeof *size);
 	return 2 * w->n;
 }
 
@@ -370,40 +387,71 @@ static double median(double *v)
 	return v[RUNS / 2];
 }
 
-static void bench(const struct workload *w)
+/* The measuring run, in a child: it starts from the parent's heap, which
+ * has run no workload yet, and reports back through a pipe. */
+static void measure_in_child(const struct allocator *a, const struct workload *w,
+			     struct result *res)
 {
-	struct result mine = { 0 }, theirs = { 0 };
-	double a, b;
+	int fd[2];
+	pid_t pid;
 
-	run_once(&ours, w, 0, &mine);
-	run_once(&glibc, w, 0, &theirs);
-	for (int i = 0; i < RUNS; i++) {
-		mine.ns_per_op[i] = run_once(&ours, w, 0, &mine);
-		theirs.ns_per_op[i] = run_once(&glibc, w, 0, &theirs);
+	if (pipe(fd) != 0 || (pid = fork()) < 0) {
+		perror("bench_heap: fork");
+		exit(1);
 	}
-	run_once(&ours, w, 1, &mine);
-	run_once(&glibc, w, 1, &theirs);
-	a = median(mine.ns_per_op);
-	b = median(theirs.ns_per_op);
-	printf("%-14s %9zu %10.1f %10.1f %7.2fx %11zu %10zu %5.2fx %10zu %5.2fx\n", w->name,
-	       mine.ops, a, b, a / b, mine.peak_live / 1024, mine.peak_fp / 1024,
-	       (double)mine.peak_fp / (double)mine.peak_live, theirs.peak_fp / 1024,
-	       (double)theirs.peak_fp / (double)theirs.peak_live);
-	fflush(stdout);
+	if (pid == 0) {
+		run_once(a, w, 1, res);
+		_exit(write(fd[1], res, sizeof *res) == sizeof *res ? 0 : 1);
+	}
+	if (read(fd[0], res, sizeof *res) != sizeof *res || waitpid(pid, NULL, 0) != pid)
+		exit(1);
+	close(fd[0]);
+	close(fd[1]);
 }
+
+static void time_runs(const struct workload *w, struct result *mine, struct result *theirs)
+{
+	run_once(&ours, w, 0, mine); /* warm-up: fault the pages in */
+	run_once(&glibc, w, 0, theirs);
+	for (int i = 0; i < RUNS; i++) {
+		mine->ns_per_op[i] = run_once(&ours, w, 0, mine);
+		theirs->ns_per_op[i] = run_once(&glibc, w, 0, theirs);
+	}
+}
+
+static void print_row(const struct workload *w, struct result *mine, struct result *theirs)
+{
+	double a = median(mine->ns_per_op), b = median(theirs->ns_per_op);
+	double live = (double)mine->peak_live;
+
+	printf("%-14s %9zu %10.1f %10.1f %7.2fx %10.1f %10.1f %5.2fx %10.1f %5.2fx\n",
+	       w->name, mine->ops, a, b, a / b, live / 1024, mine->peak_fp / 1024.0,
+	       mine->peak_fp / live, theirs->peak_fp / 1024.0, theirs->peak_fp / live);
+}
+
+#define NWORK (sizeof workloads / sizeof workloads[0])
 
 int main(void)
 {
+	static struct result mine[NWORK], theirs[NWORK];
+
 	region = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (region == MAP_FAILED) {
 		perror("bench_heap: mmap");
 		return 1;
 	}
-	printf("%-14s %9s %10s %10s %8s %11s %10s %6s %10s %6s\n", "workload", "ops/run",
+	for (size_t i = 0; i < NWORK; i++) {
+		run_once(&ours, &workloads[i], 1, &mine[i]);
+		measure_in_child(&glibc, &workloads[i], &theirs[i]);
+	}
+	printf("%-14s %9s %10s %10s %8s %10s %10s %6s %10s %6s\n", "workload", "ops/run",
 	       "ours ns/op", "glibc ns", "ratio", "live KiB", "ours KiB", "/live",
 	       "glibc KiB", "/live");
-	for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
-		bench(&workloads[i]);
+	for (size_t i = 0; i < NWORK; i++) {
+		time_runs(&workloads[i], &mine[i], &theirs[i]);
+		print_row(&workloads[i], &mine[i], &theirs[i]);
+		fflush(stdout);
+	}
 	return 0;
 }

@@ -35,8 +35,8 @@ class Case:
         return make_shell_image(self.name, self.shell)
 
 
-def make_shell_image(name, lines):
-    """A FAT image with BOOTX64.EFI and startup.nsh at its root (mtools)."""
+def make_shell_image(name, lines, efi=EFI, target="BOOTX64.EFI"):
+    """A FAT image with the app and startup.nsh at its root (mtools)."""
     d = os.path.join(qemu.BUILD, "test-esp")
     os.makedirs(d, exist_ok=True)
     img, nsh = os.path.join(d, name + ".img"), os.path.join(d, name + ".nsh")
@@ -46,7 +46,7 @@ def make_shell_image(name, lines):
         os.remove(img)
     subprocess.run(["truncate", "-s", "64M", img], check=True)
     subprocess.run(["mformat", "-i", img, "-F", "-v", "TEST", "::"], check=True)
-    subprocess.run(["mcopy", "-i", img, EFI, "::/BOOTX64.EFI"], check=True)
+    subprocess.run(["mcopy", "-i", img, efi, "::/" + target], check=True)
     subprocess.run(["mcopy", "-i", img, nsh, "::/startup.nsh"], check=True)
     return img
 

@@ -122,14 +122,37 @@ def boot(image, name, timeout=120, **kw):
     return Boot(name, proc.returncode, text, timed_out, time.monotonic() - start, last[0] - start)
 
 
+GDB_SCRIPT = """# build/gdbinit - written by `make debug`; use: gdb -x build/gdbinit
+# The firmware loaded BOOTX64.EFI at {base} in a headless boot of the same
+# machine just before this one (OVMF places it the same way each time).
+set architecture i386:x86-64
+add-symbol-file {so} -o {base}
+target remote localhost:1234
+echo Symbols loaded at {base}. Try: break kernel_main, then continue\\n
+"""
+
+
+def write_gdbinit(image, mem):
+    """Boot once headless to learn where OVMF loads the image."""
+    b = boot(image, "debug-probe", timeout=180, mem=mem)
+    m = re.search(r"loader: image base (0x[0-9A-Fa-f]+)", b.text)
+    if not m:
+        sys.exit("qemu.py: the probe boot printed no image base; see build/logs/debug-probe.serial.log")
+    path = os.path.join(BUILD, "gdbinit")
+    with open(path, "w") as f:
+        f.write(GDB_SCRIPT.format(base=m.group(1), so=os.path.join(BUILD, "BOOTX64.so")))
+    return m.group(1), path
+
+
 def interactive(args, debug=False):
     image = os.path.join(BUILD, "esp-shell.img" if args.shell else "esp.img")
-    extra = ["-s", "-S"] if debug else []
-    cmd = qemu_command(image, "run", mem=args.mem, serial="mon:stdio", extra=extra)
+    extra = []
     if debug:
-        print("qemu.py: QEMU waits for gdb on :1234; in another terminal run:\n"
-              "    gdb -x test/qemu/gdbinit\n"
-              "then `efi-symbols 0x<image base>` with the base the loader prints.")
+        base, script = write_gdbinit(image, args.mem)
+        extra = ["-s", "-S"]
+        print("qemu.py: QEMU is waiting for gdb on localhost:1234. In another terminal:\n"
+              "    gdb -x %s      (symbols at %s)" % (os.path.relpath(script, ROOT), base))
+    cmd = qemu_command(image, "run", mem=args.mem, serial="mon:stdio", extra=extra)
     print("qemu.py: booting %s (Ctrl-A X quits QEMU)" % os.path.relpath(image, ROOT), flush=True)
     status = subprocess.call(cmd)
     if status in (0, EXIT_PASS):
