@@ -57,6 +57,7 @@ enum boot_command {
 	CMD_DEFAULT,  /* demo, then the self-tests */
 	CMD_SELFTEST, /* only the self-tests (optionally those matching a name) */
 	CMD_CRASH,    /* provoke a CPU exception to show its report */
+	CMD_MEMMAP,   /* print the firmware's memory map, one row a descriptor */
 };
 
 enum crash_kind { CRASH_NONE, CRASH_NULL, CRASH_WRITE_CODE, CRASH_EXEC_HEAP, CRASH_STACK_OVERFLOW };

@@ -8,7 +8,7 @@
 #include "options.h"
 
 const char options_usage[] =
-	"usage: BOOTX64.EFI [selftest [NAME] | crash null|write-code|exec-heap|stack-overflow]"
+	"usage: BOOTX64.EFI [selftest [NAME] | crash KIND | memmap]"
 	" [heap=SIZE] [exit=qemu|shutdown|reboot|halt]";
 
 static int str_eq(const char *a, const char *b)
@@ -164,12 +164,16 @@ static int parse_word(const char *const argv[], int *i, int argc, struct boot_op
 		(*i)++;
 		return set_test_name(next, o, err, errlen);
 	}
+	if (str_eq(w, "memmap")) {
+		o->command = CMD_MEMMAP;
+		return 0;
+	}
 	if (str_eq(w, "crash")) {
 		if (has_arg)
 			(*i)++;
 		return parse_crash(has_arg ? next : NULL, o, err, errlen);
 	}
-	return fail(err, errlen, "unknown command '", w, "' (selftest|crash)");
+	return fail(err, errlen, "unknown command '", w, "' (selftest|crash|memmap)");
 }
 
 static int parse_all(int argc, const char *const argv[], struct boot_options *o, char *err,

@@ -36,6 +36,9 @@ static void run_command(void)
 	case CMD_SELFTEST:
 		passed = selftest_run(info.opts.test_name);
 		break;
+	case CMD_MEMMAP:
+		memmap_print_rows(&info);
+		break;
 	}
 	finish(passed);
 }

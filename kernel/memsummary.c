@@ -20,3 +20,12 @@ void memmap_print_summary(const struct boot_info *bi)
 	kprintf("memmap: conventional memory %ld MiB, highest RAM address 0x%lx\n",
 		s.conventional_bytes >> 20, s.highest_end);
 }
+
+void memmap_print_rows(const struct boot_info *bi)
+{
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		kprintf("FIX(%d, 0x%016lx, 0x%08lx, 0x%016lx)\n", d->type, d->phys_start,
+			d->num_pages, d->attribute);
+	}
+}

@@ -377,7 +377,7 @@ static void frames_init_touches_only_bitmap(void **state)
 }
 
 /*
- * Expect, for every fixture (hand-made now, captured later): all frames
+ * Expect, for every captured OVMF map: all frames
  * unique and inside conventional rows, none in page 0; free everything
  * (when small enough to touch on the host) and the count comes back.
  */

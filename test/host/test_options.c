@@ -78,6 +78,15 @@ static void options_parse_crash_kinds(void **state)
 	}
 }
 
+/* Expect memmap to be a command of its own. */
+static void options_parse_memmap_command(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("memmap", "exit=qemu", NULL), 0);
+	assert_int_equal(o.command, CMD_MEMMAP);
+	assert_int_equal(o.exit, EXIT_QEMU);
+}
+
 /* Expect every exit mode by name. */
 static void options_parse_exit_modes(void **state)
 {
@@ -180,6 +189,7 @@ int main(void)
 		cmocka_unit_test(options_parse_selftest_full_line),
 		cmocka_unit_test(options_parse_selftest_without_name),
 		cmocka_unit_test(options_parse_crash_kinds),
+		cmocka_unit_test(options_parse_memmap_command),
 		cmocka_unit_test(options_parse_exit_modes),
 		cmocka_unit_test(options_parse_size_suffixes),
 		cmocka_unit_test(options_parse_size_rejects_garbage),
