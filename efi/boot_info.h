@@ -60,7 +60,10 @@ enum boot_command {
 	CMD_MEMMAP,   /* print the firmware's memory map, one row a descriptor */
 };
 
-enum crash_kind { CRASH_NONE, CRASH_NULL, CRASH_WRITE_CODE, CRASH_EXEC_HEAP, CRASH_STACK_OVERFLOW };
+enum crash_kind {
+	CRASH_NONE, CRASH_NULL, CRASH_WRITE_CODE, CRASH_EXEC_HEAP, CRASH_STACK_OVERFLOW,
+	CRASH_DOUBLE_FREE,
+};
 
 enum exit_mode { EXIT_QEMU, EXIT_SHUTDOWN, EXIT_REBOOT, EXIT_HALT };
 

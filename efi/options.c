@@ -115,12 +115,13 @@ static int parse_exit(const char *value, struct boot_options *o, char *err, size
 
 static int parse_crash(const char *kind, struct boot_options *o, char *err, size_t errlen)
 {
-	static const char *const names[] = { "null", "write-code", "exec-heap", "stack-overflow" };
+	static const char *const names[] = { "null", "write-code", "exec-heap", "stack-overflow",
+					     "double-free" };
 	static const enum crash_kind kinds[] = { CRASH_NULL, CRASH_WRITE_CODE, CRASH_EXEC_HEAP,
-						 CRASH_STACK_OVERFLOW };
+						 CRASH_STACK_OVERFLOW, CRASH_DOUBLE_FREE };
 
 	if (!kind)
-		return fail(err, errlen, "crash: which one? ", "null|write-code|exec-heap|stack-overflow", "");
+		return fail(err, errlen, "crash: which one? ", "null|write-code|exec-heap|stack-overflow|double-free", "");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (str_eq(kind, names[i])) {
 			o->command = CMD_CRASH;

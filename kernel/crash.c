@@ -9,6 +9,8 @@
  *   stack-overflow  recurse until the stack hits its unmapped guard page;
  *                   the #PF cannot push its frame, so a #DF follows on
  *                   its own IST stack
+ *   double-free     kfree the same block twice: the heap refuses the
+ *                   second free and kfree panics, naming the pointer
  */
 #include "kernel.h"
 #include "kheap.h"
@@ -41,6 +43,15 @@ static NORETURN void crash_exec_heap(void)
 	panic("crash: executing the heap did not fault");
 }
 
+static NORETURN void crash_double_free(void)
+{
+	void *p = kmalloc(32);
+
+	kfree(p);
+	kfree(p);
+	panic("crash: a double free went unnoticed");
+}
+
 /* Each frame holds 1 KiB the compiler cannot drop. */
 static uint64_t recurse(uint64_t depth)
 {
@@ -60,13 +71,17 @@ static NORETURN void crash_stack_overflow(void)
 
 void crash(enum crash_kind kind)
 {
-	kprintf("crash: provoking '%a'\n", kind == CRASH_NULL ? "null" : kind == CRASH_WRITE_CODE ? "write-code"
-					   : kind == CRASH_EXEC_HEAP ? "exec-heap" : "stack-overflow");
+	static const char *const names[] = { "none", "null", "write-code", "exec-heap",
+					     "stack-overflow", "double-free" };
+
+	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))
+		kprintf("crash: provoking '%a'\n", names[kind]);
 	switch (kind) {
 	case CRASH_NULL: crash_null();
 	case CRASH_WRITE_CODE: crash_write_code();
 	case CRASH_EXEC_HEAP: crash_exec_heap();
 	case CRASH_STACK_OVERFLOW: crash_stack_overflow();
+	case CRASH_DOUBLE_FREE: crash_double_free();
 	case CRASH_NONE: break;
 	}
 	panic("crash: unknown kind %d", (int)kind);

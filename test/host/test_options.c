@@ -69,6 +69,7 @@ static void options_parse_crash_kinds(void **state)
 	static const struct { const char *word; enum crash_kind kind; } k[] = {
 		{ "null", CRASH_NULL }, { "write-code", CRASH_WRITE_CODE },
 		{ "exec-heap", CRASH_EXEC_HEAP }, { "stack-overflow", CRASH_STACK_OVERFLOW },
+		{ "double-free", CRASH_DOUBLE_FREE },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {

@@ -115,6 +115,8 @@ CASES = [
                         r"CR2 = " + HEAP_ADDR, r"writable, no-execute"]),
     crash("stack-overflow", [r"EXCEPTION: vector 8, #DF double fault",
                              r"kernel stack overflow: the stack ran into its guard page"]),
+    crash("double-free", [r"PANIC: kfree\(0x4444444[0-9A-F]{5}\): not a live block"],
+          allow_panic=True),
 ]
 
 # The machine matrix: memory sizes (6 GiB puts RAM above 4 GiB), both
