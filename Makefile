@@ -17,6 +17,7 @@
 .SUFFIXES:
 
 V ?= 0
+export V   # the QEMU runner prints its command lines when V=1
 Q := $(if $(filter 1,$(V)),,@)
 say = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' $(1) $(2);)
 

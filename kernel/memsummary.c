@@ -14,9 +14,11 @@ void memmap_print_summary(const struct boot_info *bi)
 		      bi->desc_size, bi->mmap_size);
 	kprintf("memmap: %ld entries (descriptor size %ld, %ld runtime)\n",
 		(uint64_t)s.entries, bi->desc_size, (uint64_t)s.runtime_entries);
-	for (uint32_t t = 0; t < EFI_MEM_NTYPES; t++)
+	for (uint32_t t = 0; t < EFI_MEM_NTYPES; t++) {
+		uint64_t tenths = s.pages[t] * 4096 * 10 >> 20; /* MiB, one decimal */
 		if (s.pages[t])
-			kprintf("memmap:   %-22a %8ld KiB\n", memmap_type_name(t), s.pages[t] * 4);
+			kprintf("memmap:   %a: %ld.%ld MiB\n", memmap_type_name(t), tenths / 10, tenths % 10);
+	}
 	kprintf("memmap: conventional memory %ld MiB, highest RAM address 0x%lx\n",
 		s.conventional_bytes >> 20, s.highest_end);
 }

@@ -84,6 +84,8 @@ class Boot:
 def boot(image, name, timeout=120, **kw):
     """Boot once, headless; skip the shell's 5 s wait by sending a key."""
     cmd = qemu_command(image, name, **kw)
+    if os.environ.get("V") == "1":
+        print(" ".join(cmd), flush=True)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -153,6 +155,8 @@ def interactive(args, debug=False):
         print("qemu.py: QEMU is waiting for gdb on localhost:1234. In another terminal:\n"
               "    gdb -x %s      (symbols at %s)" % (os.path.relpath(script, ROOT), base))
     cmd = qemu_command(image, "run", mem=args.mem, serial="mon:stdio", extra=extra)
+    if os.environ.get("V") == "1":
+        print(" ".join(cmd))
     print("qemu.py: booting %s (Ctrl-A X quits QEMU)" % os.path.relpath(image, ROOT), flush=True)
     status = subprocess.call(cmd)
     if status in (0, EXIT_PASS):
