@@ -72,14 +72,16 @@ struct heap_stats {
 
 /* Make [start, start + size) one free hole.  Bytes outside the region are
  * never touched; up to 15 bytes at each end are lost to alignment.
- * Returns 0, or < 0 (and h refuses every later call) when the aligned
- * region is under 32 bytes, over HEAP_MAX_SIZE, or wraps the address space. */
+ * Returns 0, or < 0 (and h refuses every later call) when start is NULL,
+ * the aligned region is under 32 bytes or over HEAP_MAX_SIZE, or the
+ * region wraps the address space. */
 int heap_init(struct heap *h, void *start, size_t size);
 
 /* Return a block of at least size bytes whose address is a multiple of
  * align (a power of two; below 16 means 16), from the lowest-addressed hole
  * that fits.  size 0 gets a minimum block.  Returns NULL when no hole fits,
- * align is not a power of two, or size is too large to represent.
+ * align is not a power of two, size is too large to represent, or (in
+ * HEAP_POISON builds) the chosen memory was written after it was freed.
  * O(holes), plus O(size) in HEAP_POISON builds. */
 void *heap_alloc(struct heap *h, size_t size, size_t align);
 

@@ -98,8 +98,10 @@ void *kmalloc_aligned(size_t size, size_t align)
 	uint64_t flags = lock();
 	void *p = heap_alloc(&heap, size, align);
 
-	/* Room for the block, its alignment padding and a header or two. */
-	if (!p && size < HEAP_MAX && align < HEAP_MAX && grow_locked(size + align + 64) == 0)
+	/* Room for the block, its alignment padding and a header or two;
+	 * a bad alignment is refused by heap_alloc and is no reason to grow. */
+	bool align_ok = align && !(align & (align - 1)) && align < HEAP_MAX;
+	if (!p && align_ok && size < HEAP_MAX && grow_locked(size + align + 64) == 0)
 		p = heap_alloc(&heap, size, align);
 	unlock(flags);
 	return p;

@@ -16,7 +16,8 @@
  *                 realloc; an op is one push (amortised realloc cost).
  *   steady_N      N live objects of mixed sizes (16 + r % 2^(4..12), so
  *                 16..4111 bytes, log-spread); per step free a random live
- *                 one and allocate a new one in its place.  The fill is not
+ *                 one and allocate a new one in its place.  The fill and a
+ *                 churn of `warm` steps (to fragment the heap) are not
  *                 timed.  Steps shrink as N grows: ours is first fit over
  *                 a list, O(holes) per op, so steady_100000 does far fewer.
  *   lifo          alloc N mixed objects, free them newest first.
@@ -28,9 +29,9 @@
  *   ours   the highest payload byte ever handed out + 1, minus the heap's
  *          base: how much of the region must be backed by memory.
  *   glibc  mallinfo2() arena + hblkhd (sbrk'd heap plus mmapped chunks)
- *          minus the same before the run, sampled every 1024 allocations
- *          and at the end; glibc grows its heap 128 KiB at a time, so
- *          small workloads show that granule.
+ *          minus the same before the run, sampled every 1024 allocations,
+ *          after every one of 64 KiB or more, and at the end; glibc grows
+ *          its heap 128 KiB at a time, so small workloads show that granule.
  *   live   the largest sum of requested sizes live at one time.
  *
  * Build: cc -std=c11 -O2 -Iheap test/bench/bench_heap.c heap/heap.c
@@ -132,11 +133,12 @@ static void *glibc_resize(void *p, size_t size)
 	return realloc(p, size);
 }
 
+/* mallinfo2() walks glibc's free lists, so sample it: every 1024th
+ * allocation, and every large one (those move the footprint at once). */
 static void glibc_note(const void *p, size_t size)
 {
 	(void)p;
-	(void)size;
-	if (++glibc_notes % SAMPLE_EVERY == 0 && glibc_now() > glibc_high)
+	if ((++glibc_notes % SAMPLE_EVERY == 0 || size >= 65536) && glibc_now() > glibc_high)
 		glibc_high = glibc_now();
 }
 
@@ -218,7 +220,8 @@ static void r_free(struct run *r, void *p, size_t size)
 struct workload {
 	const char *name;
 	size_t n;     /* objects, live set or iterations */
-	size_t steps; /* steady-state steps */
+	size_t steps; /* steady-state steps, timed */
+	size_t warm;  /* steady-state steps before timing */
 	size_t (*run)(struct run *r, const struct workload *w, double *ns);
 };
 
@@ -281,10 +284,12 @@ static size_t steady_aligned(struct run *r, const struct workload *w, double *ns
 		size[i] = mixed_size(r);
 		p[i] = r_alloc(r, size[i], (size_t)16 << rnd(r) % align_kinds);
 	}
-	t0 = now_ns();
-	for (size_t s = 0; s < w->steps; s++) {
+	t0 = 0;
+	for (size_t s = 0; s < w->warm + w->steps; s++) {
 		size_t i = rnd(r) % w->n;
 
+		if (s == w->warm)
+			t0 = now_ns();
 		r_free(r, p[i], size[i]);
 		size[i] = mixed_size(r);
 		p[i] = r_alloc(r, size[i], (size_t)16 << rnd(r) % align_kinds);
@@ -341,15 +346,16 @@ static size_t fifo(struct run *r, const struct workload *w, double *ns)
 }
 
 static const struct workload workloads[] = {
-	{ "many_boxes", 1000000, 0, many_boxes },
-	{ "large_vec", 1 << 20, 0, large_vec },
-	{ "steady_100", 100, 1000000, steady },
-	{ "steady_1000", 1000, 300000, steady },
-	{ "steady_10000", 10000, 30000, steady },
-	{ "steady_100000", 100000, 3000, steady },
-	{ "lifo", 100000, 0, lifo },
-	{ "fifo", 100000, 0, fifo },
-	{ "mixed_align", 1000, 200000, mixed_align },
+	/* name            n        steps    warm */
+	{ "many_boxes",     1000000, 0,       0,     many_boxes },
+	{ "large_vec",      1 << 20, 0,       0,     large_vec },
+	{ "steady_100",     100,     1000000, 100,   steady },
+	{ "steady_1000",    1000,    300000,  1000,  steady },
+	{ "steady_10000",   10000,   50000,   10000, steady },
+	{ "steady_100000",  100000,  2000,    10000, steady },
+	{ "lifo",           100000,  0,       0,     lifo },
+	{ "fifo",           100000,  0,       0,     fifo },
+	{ "mixed_align",    1000,    200000,  1000,  mixed_align },
 };
 
 /* ---- driver ---- */

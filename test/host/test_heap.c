@@ -730,6 +730,34 @@ static void heap_check_catches_corrupted_header(void **state)
 	*(uintptr_t *)(a + 0) = (uintptr_t)(b + 8); /* a hole's link now points nowhere */
 	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
 	assert_null(heap_alloc(&f->h, 4096, 16));
+	assert_int_equal(heap_free(&f->h, b), HEAP_ECORRUPT);
+}
+
+/* Expect free to refuse, writing nothing, when a header it steps over on
+ * its way to the block is damaged: walking up from the base (b is nearer
+ * to it) and walking down from the hole above (d is nearer to that):
+ *   |U a|U b|U c|U d|U e|F rest|. */
+static void heap_free_refuses_corrupt_walk(void **state)
+{
+	struct fix *f = *state;
+	char *p[5];
+	struct snap *snap;
+
+	for (int i = 0; i < 5; i++)
+		p[i] = heap_alloc(&f->h, 48, 16);
+	((struct hdr *)(p[0] - HDR))->size++;
+	snap = take(f);
+	assert_int_equal(heap_free(&f->h, p[1]), HEAP_ECORRUPT); /* up over a */
+	assert_unchanged(f, snap);
+	((struct hdr *)(p[0] - HDR))->size--;
+	((struct hdr *)(p[4] - HDR))->magic = 0;
+	snap = take(f);
+	assert_int_equal(heap_free(&f->h, p[3]), HEAP_ECORRUPT); /* down over e */
+	assert_unchanged(f, snap);
+	((struct hdr *)(p[4] - HDR))->magic = MAGIC_USED;
+	for (int i = 4; i >= 0; i--)
+		assert_int_equal(heap_free(&f->h, p[i]), 0);
+	assert_int_equal(heap_check(&f->h), 0);
 }
 
 #ifdef HEAP_POISON
@@ -882,6 +910,7 @@ int main(void)
 		T(heap_stats_track_every_operation),
 		T(heap_stats_largest_free_exact),
 		T(heap_check_catches_corrupted_header),
+		T(heap_free_refuses_corrupt_walk),
 #ifdef HEAP_POISON
 		T(heap_check_catches_use_after_free),
 #endif
