@@ -10,11 +10,13 @@
  *   # Totals: pass:2 fail:1 skip:0
  *
  * Around every test the runner compares the heap's live allocations and
- * used bytes (and the free frame count) before and after, so a test that
- * leaks fails even when all its own checks passed.
+ * used bytes before and after, and checks that every frame is accounted
+ * for afterwards, so a test that leaks fails even when all its own checks
+ * passed.
  */
 #include "selftest.h"
 #include "kheap.h"
+#include "vm.h"
 
 static const struct selftest *const tables[] = { boot_tests, paging_tests, heap_tests };
 static bool current_failed;
@@ -63,6 +65,11 @@ static void check_leaks(const struct kheap_usage *before)
 	if (after.allocations != before->allocations || after.used != before->used) {
 		kprintf("# leak: %ld allocations / %ld bytes live before, %ld / %ld after\n",
 			before->allocations, before->used, after.allocations, after.used);
+		current_failed = true;
+	}
+	if (vm_frames_unaccounted() != 0) {
+		kprintf("# leak: %ld frames are neither free nor in use by the layout or heap\n",
+			vm_frames_unaccounted());
 		current_failed = true;
 	}
 }

@@ -258,6 +258,30 @@ static void heap_growth_beyond_initial(void)
 	EXPECT(kheap_check() == 0);
 }
 
+/* Expect the heap to grow until the window's maximum or the machine's
+ * frames run out, then kmalloc to return NULL, and everything to work
+ * after the blocks are freed.  (The frames stay in the heap window.) */
+static void heap_exhaustion_returns_null(void)
+{
+	enum { CHUNK = 4 << 20, MAX_CHUNKS = HEAP_MAX / CHUNK + 1 };
+	static void *chunks[MAX_CHUNKS];
+	size_t n = 0;
+	void *p;
+
+	while (n < MAX_CHUNKS && (chunks[n] = kmalloc(CHUNK)) != NULL)
+		n++;
+	EXPECT(n < MAX_CHUNKS); /* it did run out */
+	EXPECT(kheap_check() == 0);
+	p = kmalloc(64);        /* small blocks may still fit in the last hole */
+	for (size_t i = 0; i < n; i++)
+		kfree(chunks[i]);
+	kfree(p);
+	p = kmalloc(CHUNK);     /* and now a big one fits again */
+	EXPECT(p != NULL);
+	kfree(p);
+	kprintf("# exhaustion: %ld chunks of 4 MiB before NULL\n", (uint64_t)n);
+}
+
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
 static uint64_t rng(void)
@@ -341,5 +365,6 @@ const struct selftest heap_tests[] = {
 	{ "heap_bad_frees_refused", heap_bad_frees_refused },
 	{ "heap_growth_beyond_initial", heap_growth_beyond_initial },
 	{ "heap_random_stress", heap_random_stress },
+	{ "heap_exhaustion_returns_null", heap_exhaustion_returns_null },
 	{ NULL, NULL },
 };

@@ -14,6 +14,7 @@
 #include "cpu.h"
 #include "cpu_tables.h"
 #include "frames.h"
+#include "kheap.h"
 #include "pagetable.h"
 #include "phys.h"
 #include "vmerr.h"
@@ -132,4 +133,17 @@ void vm_print_layout(void)
 		kprintf("vm:   %-20a 0x%016lx %10ld KiB  %a%a%a\n", r[i].name, r[i].va, r[i].size >> 10,
 			r[i].flags & VM_WRITE ? "RW" : "R-", r[i].flags & VM_EXEC ? "X" : "-",
 			r[i].flags & VM_PAGE_1G ? " 1G" : r[i].flags & VM_PAGE_2M ? " 2M" : " 4K");
+}
+
+int64_t vm_frames_unaccounted(void)
+{
+	struct kheap_usage u;
+	const struct layout_out *o = &vm.out;
+	uint64_t tables = vm_count_tables(read_cr3() & ~0xFFFull);
+	uint64_t stacks = (o->kstack_top - o->kstack_guard) / 4096 - 1 +
+			  (o->ist_stack_top - o->ist_stack_guard) / 4096 - 1;
+
+	kheap_usage(&u);
+	return (int64_t)frames_total() -
+	       (int64_t)(frames_free_count() + u.mapped / 4096 + tables + stacks);
 }

@@ -21,6 +21,10 @@ NORETURN void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
 
 const struct vm_info *vm_info(void);
 
+/* Frames that are neither free, behind the heap window, a page table nor
+ * a stack of the layout: 0 when every frame is accounted for. */
+int64_t vm_frames_unaccounted(void);
+
 /* Print the table of regions layout_build mapped. */
 void vm_print_layout(void);
 
