@@ -149,7 +149,8 @@ HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -Iefi -Ipaging -Iheap
 # Every host test links the whole freestanding part of the project.
 HOST_SRCS   := efi/options.c $(wildcard paging/*.c) heap/heap.c
-HOST_TESTS  := $(patsubst test/host/%.c,$(B)/host/%,$(wildcard test/host/test_*.c))
+HOST_TESTS  := $(patsubst test/host/%.c,$(B)/host/%,$(wildcard test/host/test_*.c)) \
+               $(B)/host/test_heap_poison
 
 $(B)/host/%: test/host/%.c $(HOST_SRCS) $(wildcard */*.h) | deps
 	$(call say,HOSTCC,$@)
@@ -158,6 +159,12 @@ $(B)/host/%: test/host/%.c $(HOST_SRCS) $(wildcard */*.h) | deps
 
 # `make test` runs both halves and ends with one summary line.
 TESTER := python3 test/run_tests.py
+
+# The heap tests again, in the checked build that poisons freed memory.
+$(B)/host/test_heap_poison: test/host/test_heap.c $(HOST_SRCS) $(wildcard */*.h) | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DHEAP_POISON $< $(HOST_SRCS) -o $@ -lcmocka
 
 .PHONY: test host-test qemu-test
 test: deps

@@ -10,6 +10,7 @@
 #include <efi.h>
 #include <efilib.h>
 #include "loader.h"
+#include "../kernel/kernel.h" /* our consoles, for a failure past the exit */
 
 #define MAP_SLACK_DESCS 32  /* the Linux EFI stub's padding; 8 broke real machines */
 #define EXIT_RETRIES    8
@@ -34,10 +35,26 @@ static EFI_STATUS conventional_bytes(uint64_t *bytes)
 	return EFI_SUCCESS;
 }
 
+/* Our kernel builds 4-level tables.  Firmware that runs with 5-level
+ * paging (CR4.LA57) would read our PML4 as a PML5 and triple-fault at the
+ * CR3 load, so refuse here, while the shell can still show why. */
+static bool five_level_paging(void)
+{
+	uint64_t cr4;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	return cr4 & (1ull << 12);
+}
+
 EFI_STATUS loader_check_memory(const struct boot_options *opts)
 {
 	uint64_t have = 0, need = opts->heap_size + KERNEL_RESERVE;
 
+	if (five_level_paging()) {
+		Print(L"BOOTX64.EFI: the firmware runs with 5-level paging (CR4.LA57); "
+		      L"this kernel builds 4-level page tables\n");
+		return EFI_UNSUPPORTED;
+	}
 	if (EFI_ERROR(conventional_bytes(&have))) {
 		Print(L"BOOTX64.EFI: the firmware gave no memory map\n");
 		return EFI_UNSUPPORTED;
@@ -68,18 +85,20 @@ EFI_STATUS loader_exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
 {
 	UINTN capacity, size, key, dsize;
 	UINT32 dver;
+	int tries, exits = 0;
 	EFI_STATUS st = alloc_map_buffer(bi, &capacity);
 
 	if (EFI_ERROR(st)) {
 		Print(L"BOOTX64.EFI: cannot allocate the memory map buffer: %r\n", st);
 		return st;
 	}
-	for (int tries = 0; tries < EXIT_RETRIES; tries++) {
+	for (tries = 0; tries < EXIT_RETRIES; tries++) {
 		size = capacity;
 		st = BS->GetMemoryMap(&size, bi->mmap, &key, &dsize, &dver);
 		if (EFI_ERROR(st))
 			break;
 		st = BS->ExitBootServices(image, key);
+		exits++;
 		if (st == EFI_SUCCESS) {
 			__asm__ volatile("cli");
 			bi->mmap_size = size;
@@ -90,9 +109,16 @@ EFI_STATUS loader_exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
 		if (st != EFI_INVALID_PARAMETER)
 			break;
 	}
-	/* EDK2 checks the key before tearing anything down, so the console
-	 * still works after a refused ExitBootServices. */
-	Print(L"BOOTX64.EFI: ExitBootServices failed: %r\n", st);
-	BS->FreePool(bi->mmap);
-	return st;
+	if (exits == 0) { /* ExitBootServices was never called: all still works */
+		Print(L"BOOTX64.EFI: GetMemoryMap failed: %r\n", st);
+		BS->FreePool(bi->mmap);
+		return st;
+	}
+	/* After a refused ExitBootServices the firmware may have shut parts
+	 * of itself down (UEFI 2.10, 7.4): no boot service is safe now, so
+	 * report on our own consoles and stop. */
+	__asm__ volatile("cli");
+	serial_init();
+	fbcon_init(&bi->fb);
+	panic("loader: ExitBootServices failed %d times: status 0x%lx", exits, (uint64_t)st);
 }

@@ -425,6 +425,13 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 	return NULL;
 }
 
+int heap_check_ptr(struct heap *h, const void *ptr)
+{
+	struct spot s;
+
+	return find_live(h, ptr, &s);
+}
+
 int heap_free(struct heap *h, void *ptr)
 {
 	struct spot s;

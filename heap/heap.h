@@ -115,4 +115,11 @@ void heap_stats(const struct heap *h, struct heap_stats *out);
  * Returns 0 or HEAP_ECORRUPT.  O(blocks), O(size) with HEAP_POISON. */
 int heap_check(const struct heap *h);
 
+/* Is ptr a live block of h?  The same check heap_free and heap_realloc
+ * make before they touch anything, with nothing changed: 0, HEAP_EINVAL
+ * (not a live block: foreign, interior or already free) or HEAP_ECORRUPT.
+ * Lets a caller tell a bad pointer from a full heap when heap_realloc
+ * returns NULL.  Same cost as heap_free's check. */
+int heap_check_ptr(struct heap *h, const void *ptr);
+
 #endif /* HEAP_H */

@@ -67,11 +67,26 @@ static bool in_guard_page(uint64_t va)
 	return guard_page && va >= guard_page && va < guard_page + 4096;
 }
 
+/* A fault while reporting a fault (the screen is unmapped, ResetSystem
+ * faults) must not loop: the second time, say it on serial alone and
+ * stop the CPU, without the consoles or the firmware. */
+static NORETURN void nested_fault(const struct trap_frame *f)
+{
+	serial_puts_raw("\nEXCEPTION while handling an exception; halting\n");
+	(void)f;
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+static volatile int depth;
+
 void exception_handler(struct trap_frame *f)
 {
 	uint64_t cr2 = read_cr2();
 	const char *name = f->vector < NUM_EXCEPTIONS ? names[f->vector] : "unknown";
 
+	if (depth++ > 0)
+		nested_fault(f);
 	kprintf("\nEXCEPTION: vector %ld, %a\n", f->vector, name);
 	kprintf("  RIP = 0x%lx  CS = 0x%lx  RFLAGS = 0x%lx\n", f->rip, f->cs, f->rflags);
 	kprintf("  RSP = 0x%lx  error code = 0x%lx\n", f->rsp, f->error_code);

@@ -67,11 +67,16 @@ void fbcon_init(const struct framebuffer *fb)
 	if (fb->base == 0 || fb->format == FB_NONE || !load_font())
 		return;
 	con.width = fb->width;
-	con.height = fb->height;
 	con.stride = fb->stride;
+	/* Never draw past what the firmware says the buffer holds. */
+	con.height = fb->height;
+	if (con.stride && fb->size / 4 / con.stride < con.height)
+		con.height = (uint32_t)(fb->size / 4 / con.stride);
 	con.cols = con.width / GLYPH_W;
 	con.rows = con.height / con.glyph_h;
 	con.col = con.row = 0;
+	if (con.cols == 0 || con.rows == 0 || con.width > con.stride)
+		return; /* nothing sensible to draw on */
 	con.pixels = (volatile uint32_t *)(uintptr_t)fb->base;
 	for (uint64_t i = 0; i < (uint64_t)con.stride * con.height; i++)
 		con.pixels[i] = BG;

@@ -21,6 +21,7 @@ const struct boot_info *kernel_boot_info(void);
 void serial_init(void);
 void serial_putc(char c);
 bool serial_present(void);
+void serial_puts_raw(const char *s);
 
 /* fbcon.c: text on the GOP framebuffer, if there is one */
 void fbcon_init(const struct framebuffer *fb);

@@ -19,9 +19,11 @@
 
 #define PAGE 4096ull
 #define GROW_MIN (256ull << 10) /* grow in steps of at least 256 KiB */
+#define TABLE_HEADROOM 16       /* frames left for page tables, ours and others' */
 
 static struct heap heap;
 static uint64_t mapped;            /* [HEAP_START, HEAP_START + mapped) is backed */
+static uint64_t initial;           /* what kheap_init mapped */
 static volatile int lock_word;
 
 /* Take the lock with interrupts off; returns the caller's RFLAGS.IF. */
@@ -42,46 +44,62 @@ static void unlock(uint64_t flags)
 		__asm__ volatile("sti");
 }
 
-/* Back [HEAP_START + mapped, + bytes) with fresh frames, page by page.
- * Returns the bytes actually mapped (less when frames run out). */
-static uint64_t map_more(uint64_t bytes)
+/* Undo map_more's first `done` bytes: unmap them and free their frames. */
+static void unmap_tail(uint64_t pml4, uint64_t done)
+{
+	for (uint64_t off = 0; off < done; off += PAGE) {
+		uint64_t va = HEAP_START + mapped + off, pa;
+		unsigned flags;
+		if (vm_translate(pml4, va, &pa, &flags) == 0 && vm_unmap(pml4, va, PAGE) == 0) {
+			invlpg(va);
+			frames_free(pa);
+		}
+	}
+}
+
+/* Back [HEAP_START + mapped, + bytes) with fresh frames, page by page,
+ * all or nothing: a growth that cannot be finished is undone, so one
+ * failed large request does not swallow the machine's last frames.
+ * Returns 0, or -1 (window full, or not enough frames). */
+static int map_more(uint64_t bytes)
 {
 	uint64_t pml4 = read_cr3() & ~0xFFFull, done = 0;
 
-	if (bytes > HEAP_MAX - mapped)
-		bytes = HEAP_MAX - mapped;
+	if (bytes > HEAP_MAX - mapped || frames_free_count() < bytes / PAGE + TABLE_HEADROOM)
+		return -1;
 	for (; done < bytes; done += PAGE) {
 		uint64_t pa = frames_alloc();
-		if (!pa)
-			break;
-		if (vm_map(pml4, HEAP_START + mapped + done, pa, PAGE, VM_WRITE) != 0) {
-			frames_free(pa);
-			break;
+		if (!pa || vm_map(pml4, HEAP_START + mapped + done, pa, PAGE, VM_WRITE) != 0) {
+			if (pa)
+				frames_free(pa);
+			unmap_tail(pml4, done);
+			return -1;
 		}
 	}
-	mapped += done;
-	return done;
+	mapped += bytes;
+	return 0;
 }
 
 int kheap_init(uint64_t size)
 {
 	size = (size + PAGE - 1) & ~(PAGE - 1);
-	if (map_more(size) != size)
+	if (map_more(size) != 0)
 		return -1;
+	initial = size;
 	return heap_init(&heap, (void *)(uintptr_t)HEAP_START, size);
 }
 
 static int grow_locked(uint64_t bytes)
 {
-	uint64_t got;
-
 	bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
 	if (bytes < GROW_MIN)
 		bytes = GROW_MIN;
-	got = map_more(bytes);
-	if (got && heap_extend(&heap, got) != 0)
-		panic("kheap: heap_extend refused %ld bytes at 0x%lx", got, HEAP_START + mapped - got);
-	return got >= bytes ? 0 : -1;
+	if (map_more(bytes) != 0)
+		return -1;
+	if (heap_extend(&heap, bytes) != 0)
+		panic("kheap: heap_extend refused %ld bytes at 0x%lx (%a)", bytes, HEAP_START + mapped - bytes,
+		      heap_check(&heap) ? "the heap is corrupt" : "the heap is at its size limit");
+	return 0;
 }
 
 int kheap_grow(uint64_t bytes)
@@ -121,6 +139,14 @@ void *kzalloc(size_t size)
 	return p;
 }
 
+/* A pointer the heap refused: a bug in the caller, stop and say so. */
+static NORETURN void bad_pointer(const char *who, void *ptr, int err)
+{
+	panic("%a(0x%lx): %a", who, (uint64_t)(uintptr_t)ptr,
+	      err == HEAP_ECORRUPT ? "the heap is corrupt around this block"
+				   : "not a live block of this heap (double free or bad pointer)");
+}
+
 void kfree(void *ptr)
 {
 	uint64_t flags = lock();
@@ -128,19 +154,23 @@ void kfree(void *ptr)
 
 	unlock(flags);
 	if (rc != 0)
-		panic("kfree(0x%lx): %a", (uint64_t)(uintptr_t)ptr,
-		      rc == HEAP_ECORRUPT ? "the heap is corrupt around this block"
-					  : "not a live block of this heap (double free or bad pointer)");
+		bad_pointer("kfree", ptr, rc);
 }
 
 void *krealloc(void *ptr, size_t size)
 {
 	uint64_t flags = lock();
 	void *p = heap_realloc(&heap, ptr, size);
+	int bad = 0;
 
-	if (!p && size && size < HEAP_MAX && grow_locked(size + 64) == 0)
+	/* NULL means a full heap or a bad pointer: grow only for the first. */
+	if (!p && ptr)
+		bad = heap_check_ptr(&heap, ptr);
+	if (!p && !bad && size < HEAP_MAX && grow_locked(size + 64) == 0)
 		p = heap_realloc(&heap, ptr, size);
 	unlock(flags);
+	if (bad)
+		bad_pointer("krealloc", ptr, bad);
 	return p;
 }
 
@@ -160,6 +190,7 @@ void kheap_usage(struct kheap_usage *out)
 	out->allocations = s.allocations;
 	out->used = s.used;
 	out->mapped = mapped;
+	out->initial = initial;
 }
 
 int kheap_check(void)

@@ -58,3 +58,10 @@ void serial_putc(char c)
 		put_raw('\r');
 	put_raw(c);
 }
+
+/* No formatting, no screen: safe from a fault inside the report itself. */
+void serial_puts_raw(const char *s)
+{
+	while (*s)
+		serial_putc(*s++);
+}

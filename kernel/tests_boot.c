@@ -5,6 +5,7 @@
 #include "selftest.h"
 #include "cpu.h"
 #include "cpu_tables.h"
+#include "kheap.h"
 #include "memmap.h"
 
 /* Expect a sane map: descriptors at least 40 bytes, conventional memory. */
@@ -37,13 +38,17 @@ static void boot_gdt_ours(void)
 	EXPECT(gdt_ist_stack(IST_DOUBLE_FAULT) != 0);
 }
 
-/* Expect the options the loader parsed to have reached us. */
+/* Expect the options the loader parsed to have reached us and been used:
+ * the heap window was first mapped with exactly heap= bytes. */
 static void boot_options_reached_kernel(void)
 {
 	const struct boot_info *bi = kernel_boot_info();
+	struct kheap_usage u;
 
-	EXPECT(bi->opts.heap_size >= (64u << 10));
+	kheap_usage(&u);
+	EXPECT(u.initial == ((bi->opts.heap_size + 4095) & ~4095ull));
 	EXPECT(bi->opts.exit <= EXIT_HALT);
+	EXPECT(bi->opts.command == CMD_SELFTEST || bi->opts.command == CMD_DEFAULT);
 }
 
 const struct selftest boot_tests[] = {

@@ -59,7 +59,11 @@ static void fill_input(const struct boot_info *bi, struct layout_input *in)
 {
 	*in = (struct layout_input){ 0 };
 	in->boot = bi;
+	/* The linker's end can pass what the firmware loaded (objcopy drops
+	 * .dynstr): map only the pages the image really occupies. */
 	in->image = span(ImageBase, __image_end);
+	if (bi->image_size && in->image.end > in->image.start + bi->image_size)
+		in->image.end = in->image.start + bi->image_size;
 	in->text = span(__text_start, __text_end);
 	in->rodata = span(__rodata_start, __rodata_end);
 	in->data = span(__data_start, __data_end);

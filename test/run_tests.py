@@ -66,6 +66,8 @@ def check_ktap(text):
 def judge(case, b):
     """Problems with one boot ([] when it passed)."""
     problems = []
+    if b.triple_fault:
+        problems.append("triple fault (see build/logs/%s.qemu.log)" % case.name)
     if b.timed_out:
         problems.append("timed out after %d s" % case.timeout)
     elif b.status != case.status:

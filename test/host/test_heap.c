@@ -413,6 +413,25 @@ static void heap_free_double_refused_unchanged(void **state)
  * changed, even when the caller's data there holds a perfectly forged
  * header (right magic, sizes and seal for that address): the heap finds
  * block starts by walking, never by trusting bytes at ptr - 16. */
+/* Expect heap_check_ptr to accept exactly the live block starts, say why
+ * it refuses the others, and change nothing. */
+static void heap_check_ptr_tells_live_from_bad(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 100, 16), *b = heap_alloc(&f->h, 100, 16);
+	static char foreign[64];
+	struct snap *snap;
+
+	assert_int_equal(heap_free(&f->h, a), 0);
+	snap = take(f);
+	assert_int_equal(heap_check_ptr(&f->h, b), 0);
+	assert_int_equal(heap_check_ptr(&f->h, a), HEAP_EINVAL);      /* freed */
+	assert_int_equal(heap_check_ptr(&f->h, b + 16), HEAP_EINVAL); /* interior */
+	assert_int_equal(heap_check_ptr(&f->h, foreign), HEAP_EINVAL);
+	assert_unchanged(f, snap);
+	assert_int_equal(heap_free(&f->h, b), 0);
+}
+
 static void heap_free_interior_pointer_refused(void **state)
 {
 	struct fix *f = *state;
@@ -896,6 +915,7 @@ int main(void)
 		T(heap_free_double_refused_unchanged),
 		T(heap_free_interior_pointer_refused),
 		T(heap_free_outside_pointer_refused),
+		T(heap_check_ptr_tells_live_from_bad),
 		T(heap_realloc_null_acts_as_alloc),
 		T(heap_realloc_zero_keeps_minimum_block),
 		T(heap_realloc_shrink_in_place),

@@ -68,7 +68,8 @@ CASES = [
         r"^memmap: \d+ entries", r"^memmap: conventional memory \d+ MiB",
         r"^demo: heap_value at " + HEAP_ADDR, r"^demo: vec at " + HEAP_ADDR,
         r"^demo: current reference count is 2$", r"^demo: reference count is 1 now$",
-        r"^demo: It did not crash!$", r"^kernel: run PASSED$"]),
+        r"^demo: It did not crash!$", r"^kernel: run PASSED$"],
+        reject=[r"EXCEPTION:", r"ResetSystem returned"]),
 
     # The shell path: bad command lines are refused before
     # ExitBootServices with a message, and the shell goes on to the next
@@ -104,7 +105,7 @@ CASES = [
 
     # exit=reboot goes through ResetSystem; -no-reboot turns it into an exit.
     Case("exit_reboot", shell=["BOOTX64.EFI selftest boot_ exit=reboot"], status=0,
-         expect=[r"^kernel: run PASSED$"]),
+         expect=[r"^kernel: run PASSED$"], reject=[r"EXCEPTION:", r"ResetSystem returned"]),
 
     # CPU exceptions are reported, then the run fails cleanly (QEMU 35).
     crash("null", [r"EXCEPTION: vector 14, #PF page fault", r"page not present, read",

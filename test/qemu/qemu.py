@@ -64,6 +64,9 @@ def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
         "-serial", serial, "-monitor", "none",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-debugcon", "file:" + os.path.join(LOGS, name + ".ovmf.log"),
+        # QEMU logs "Triple fault" here: with -no-reboot a triple fault
+        # exits with status 0, just like a clean shutdown.
+        "-d", "cpu_reset", "-D", os.path.join(LOGS, name + ".qemu.log"),
         "-global", "isa-debugcon.iobase=0x402",
         *extra,
     ]
@@ -73,6 +76,8 @@ class Boot:
     """One finished boot: its exit status, serial text and wall times."""
 
     def __init__(self, name, status, text, timed_out, seconds, last_line_at):
+        with open(os.path.join(LOGS, name + ".qemu.log"), errors="replace") as f:
+            self.triple_fault = "Triple fault" in f.read()
         self.name = name
         self.status = status
         self.text = text
