@@ -1,14 +1,32 @@
 /*
- * memsummary.c - print what the firmware's memory map handed over:
- * entries, MiB per type, total conventional memory.
+ * memsummary.c - print what the firmware handed over: the framebuffer,
+ * ACPI and runtime services, and the memory map (entries, MiB per type,
+ * total conventional memory).
  */
 #include "kernel.h"
 #include "memmap.h"
+
+static void print_firmware(const struct boot_info *bi)
+{
+	const struct framebuffer *fb = &bi->fb;
+
+	if (fb->base)
+		kprintf("boot: framebuffer %dx%d (stride %d pixels, %a) at 0x%lx\n", fb->width,
+			fb->height, fb->stride, fb->format == FB_RGBX ? "RGBX" : "BGRX", fb->base);
+	else
+		kputs("boot: no framebuffer we can draw on: serial only\n");
+	if (bi->rsdp)
+		kprintf("boot: ACPI RSDP at 0x%lx (ACPI %a)\n", bi->rsdp,
+			bi->rsdp_revision >= 2 ? "2.0+" : "1.0");
+	kprintf("boot: runtime services at 0x%lx, image at 0x%lx (%ld KiB)\n",
+		(uint64_t)(uintptr_t)bi->runtime_services, bi->image_base, bi->image_size >> 10);
+}
 
 void memmap_print_summary(const struct boot_info *bi)
 {
 	struct memmap_summary s;
 
+	print_firmware(bi);
 	if (memmap_summarize(bi, &s) != 0)
 		panic("memmap: the firmware's map is malformed (desc_size %ld, size %ld)",
 		      bi->desc_size, bi->mmap_size);

@@ -65,6 +65,7 @@ CASES = [
     # self-test, and the default exit (shutdown: QEMU ends with 0).
     Case("removable_default_boot", status=0, expect=[
         r"^loader: exiting boot services", r"^kernel: boot services exited",
+        r"^boot: framebuffer \d+x\d+", r"^boot: ACPI RSDP at 0x[0-9A-F]+ \(ACPI 2\.0\+\)",
         r"^memmap: \d+ entries", r"^memmap: conventional memory \d+ MiB",
         r"^demo: heap_value at " + HEAP_ADDR, r"^demo: vec at " + HEAP_ADDR,
         r"^demo: current reference count is 2$", r"^demo: reference count is 1 now$",
