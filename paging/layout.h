@@ -14,8 +14,8 @@
  *                     +---------------------------------+
  *  0xFFFFC00000000000 | (unused)                        |
  *                     +---------------------------------+
- *  DIRECT_MAP_BASE    | direct map of physical memory   |
- *  0xFFFF800000000000 |   [0, highest RAM end), RW NX   |
+ *  DIRECT_MAP_BASE    | direct map of RAM only (holes   |
+ *  0xFFFF800000000000 |   unmapped), RW NX              |
  *                     +=================================+
  *                     | non-canonical hole              |
  *                     +=================================+
@@ -62,7 +62,13 @@
 #define HEAP_MAX (1ull << 30)
 #define HEAP_END (HEAP_START + HEAP_MAX)
 
-#define LAYOUT_MAX_REGIONS 128
+/*
+ * Fixed table sizes; a map that needs more makes layout_build fail with
+ * VM_ENOMEM.  Each merged piece of RAM takes up to five rows (runs of 4K,
+ * 2M, 1G, 2M, 4K pages), so 64 pieces use at most 320 rows.
+ */
+#define LAYOUT_MAX_REGIONS 512
+#define LAYOUT_MAX_RAM_RANGES 64  /* separate pieces of RAM in the map */
 #define LAYOUT_MAX_KEEP 8
 
 /* A half-open range [start, end) of addresses; start == end: empty. */
@@ -104,11 +110,18 @@ struct layout_out {
 	uint64_t ist_stack_phys;
 	uint64_t ist_stack_guard;
 	uint64_t fb_va;                 /* framebuffer's first byte, or 0 */
-	uint64_t direct_map_size;       /* bytes mapped at DIRECT_MAP_BASE */
+	uint64_t direct_map_size;       /* bytes of RAM mapped at DIRECT_MAP_BASE:
+					 * the sum of the merged RAM ranges, holes
+					 * not counted (the highest RAM address is
+					 * memmap_summary.highest_end) */
 	size_t page_tables;             /* page-table frames, PML4 included */
 };
 
-/* One row of the table of everything layout_build mapped. */
+/*
+ * One row of the table of everything layout_build mapped: a run of pages
+ * of one size with the same flags, contiguous in both va and pa.  Rows
+ * never mix page sizes, so any byte of a row translates with its flags.
+ */
 struct layout_region {
 	const char *name;
 	uint64_t va;
@@ -121,8 +134,12 @@ struct layout_region {
 /*
  * Build the kernel address space (sets vm_set_nx_supported(in->nx) and
  * vm_set_1g_supported(in->gb_pages) first).  Maps, recording each piece:
- *   - the direct map [0, highest non-MMIO end rounded up to 2 MiB) at
- *     DIRECT_MAP_BASE, RW NX global, with the largest pages allowed;
+ *   - the direct map: every RAM range of the map (memmap_ram_ranges:
+ *     memmap_is_ram types, merged) at DIRECT_MAP_BASE + pa, RW NX global,
+ *     with the largest pages its alignment allows and never a page past
+ *     the range's end.  Holes (legacy VGA, the PCI hole, Reserved, MMIO,
+ *     the framebuffer) stay unmapped.  Each merged range gives 1 to 5
+ *     "direct map" rows, one per run of equal page size;
  *   - the image at its running address, page by page: pages overlapping
  *     text R+X, else data RW NX, else R NX (rodata, headers, relocations);
  *   - the kernel stack (and the double-fault stack) in fresh contiguous
@@ -131,12 +148,16 @@ struct layout_region {
  *     RWX (firmware keeps its globals there) or RX with rt_code_rx, MMIO
  *     RW NX uncached, anything else RW NX;
  *   - the framebuffer at FB_WINDOW_BASE + (base % 4096), RW NX
- *     write-through; the keep ranges identity RW NX.
+ *     write-through: max(fb.size, stride * height * 4) bytes rounded out
+ *     to pages, since the console writes whole scan lines and some
+ *     firmware reports too small a size; the keep ranges identity RW NX.
  * Page 0 and the heap window stay unmapped.  Returns 0, or: VM_EINVAL
- * (bad input, an identity range touching page 0, a page both text and
+ * (bad input, no RAM or RAM above DIRECT_MAP_MAX, a framebuffer over
+ * FB_WINDOW_MAX, an identity range touching page 0, a page both text and
  * data), VM_EEXIST (identity ranges collide with each other or with the
  * heap window), VM_ENONCANON (a region above 128 TiB), VM_ENOMEM (out of
- * frames or table full).  On error every frame it took is given back.
+ * frames, RAM in more than LAYOUT_MAX_RAM_RANGES pieces, or the region
+ * table full).  On error every frame it took is given back.
  */
 int layout_build(const struct layout_input *in, struct layout_out *out);
 
@@ -144,11 +165,13 @@ int layout_build(const struct layout_input *in, struct layout_out *out);
 const struct layout_region *layout_regions(size_t *n);
 
 /*
- * Check the space against the table: every page of every region
- * translates to the recorded address with exactly the recorded flags, and
- * (when NX is on) no region but a wx_exempt one is writable and executable.
- * Recorded flags are the effective ones: with NX off they include VM_EXEC.
- * Returns true if all hold; else false with *bad = the first bad row.
+ * Check W^X over the whole space, not just the table: walk every present
+ * leaf of pml4 (all four levels, large pages included) and count in *bad
+ * the leaves that are writable and executable, unless the leaf lies
+ * wholly inside a wx_exempt row of the last layout_build (firmware
+ * runtime code).  Mappings made after layout_build (the heap, anything
+ * else) are checked too.  With NX off nothing can be non-executable, so
+ * nothing is counted.  Returns true when *bad == 0.
  */
 bool layout_verify(uint64_t pml4, size_t *bad);
 

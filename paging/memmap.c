@@ -37,6 +37,25 @@ bool memmap_is_mmio(uint32_t type)
 	return type == EFI_MEM_MMIO || type == EFI_MEM_MMIO_PORT;
 }
 
+bool memmap_is_ram(uint32_t type)
+{
+	switch (type) {
+	case EFI_MEM_CONVENTIONAL:
+	case EFI_MEM_LOADER_CODE:
+	case EFI_MEM_LOADER_DATA:
+	case EFI_MEM_BOOT_CODE:
+	case EFI_MEM_BOOT_DATA:
+	case EFI_MEM_RUNTIME_CODE:
+	case EFI_MEM_RUNTIME_DATA:
+	case EFI_MEM_ACPI_RECLAIM:
+	case EFI_MEM_ACPI_NVS:
+	case EFI_MEM_PERSISTENT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 size_t memmap_count(const struct boot_info *bi)
 {
 	return boot_info_mmap_count(bi);
@@ -86,8 +105,8 @@ static void add_desc(struct memmap_summary *s, const struct efi_mem_desc *d)
 		s->other_pages += d->num_pages;
 	if (d->type == EFI_MEM_CONVENTIONAL)
 		s->conventional_bytes += d->num_pages * EFI_PAGE_SIZE;
-	/* MMIO is not memory: a BAR near 2^40 must not size the direct map. */
-	if (d->num_pages && !memmap_is_mmio(d->type) && memmap_end(d) > s->highest_end)
+	/* Only RAM counts: a Reserved hole near 1 TiB (AMD) is not memory. */
+	if (d->num_pages && memmap_is_ram(d->type) && memmap_end(d) > s->highest_end)
 		s->highest_end = memmap_end(d);
 }
 
@@ -99,5 +118,59 @@ int memmap_summarize(const struct boot_info *bi, struct memmap_summary *out)
 		return err;
 	for (size_t i = 0; i < memmap_count(bi); i++)
 		add_desc(out, memmap_desc(bi, i));
+	return 0;
+}
+
+/* Does descriptor i come before descriptor j in (phys_start, index) order? */
+static bool desc_before(const struct boot_info *bi, size_t i, size_t j)
+{
+	uint64_t a = memmap_desc(bi, i)->phys_start, b = memmap_desc(bi, j)->phys_start;
+
+	return a < b || (a == b && i < j);
+}
+
+/*
+ * The non-empty RAM descriptor that follows descriptor prev in
+ * (phys_start, index) order, or SIZE_MAX when none does; prev SIZE_MAX
+ * asks for the first.  Calling this in a loop is a selection sort that
+ * needs no array: the map itself stays unsorted and untouched.
+ */
+static size_t next_ram(const struct boot_info *bi, size_t prev)
+{
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (!memmap_is_ram(d->type) || d->num_pages == 0)
+			continue;
+		if (prev != SIZE_MAX && !desc_before(bi, prev, i))
+			continue;
+		if (best == SIZE_MAX || desc_before(bi, i, best))
+			best = i;
+	}
+	return best;
+}
+
+int memmap_ram_ranges(const struct boot_info *bi, struct memmap_range *out, size_t max,
+		      size_t *n)
+{
+	*n = 0;
+	int err = memmap_check(bi);
+	if (err)
+		return err;
+	/* In address order each descriptor either touches the last range
+	 * (grow it) or starts after it (a new range): one pass merges all. */
+	for (size_t i = next_ram(bi, SIZE_MAX); i != SIZE_MAX; i = next_ram(bi, i)) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		struct memmap_range *last = *n ? &out[*n - 1] : NULL;
+		if (last && d->phys_start <= last->end) {
+			if (memmap_end(d) > last->end)
+				last->end = memmap_end(d);
+			continue;
+		}
+		if (*n == max)
+			return VM_ENOMEM;
+		out[(*n)++] = (struct memmap_range){ d->phys_start, memmap_end(d) };
+	}
 	return 0;
 }

@@ -18,7 +18,7 @@
 
 #define MEMMAP_DESC_MIN 40 /* sizeof the fields we read */
 
-/* What the kernel prints at boot and sizes the direct map from. */
+/* What the kernel prints at boot. */
 struct memmap_summary {
 	size_t entries;            /* descriptors, zero-length ones included */
 	size_t empty_entries;      /* descriptors with num_pages == 0 */
@@ -26,7 +26,13 @@ struct memmap_summary {
 	uint64_t pages[EFI_MEM_NTYPES]; /* 4 KiB pages per type; bytes = pages * 4096 */
 	uint64_t other_pages;      /* pages of types >= EFI_MEM_NTYPES (OEM/OS) */
 	uint64_t conventional_bytes;
-	uint64_t highest_end;      /* max end over non-MMIO descriptors, bytes */
+	uint64_t highest_end;      /* max end over RAM descriptors (memmap_is_ram), bytes */
+};
+
+/* A half-open range [start, end) of physical addresses. */
+struct memmap_range {
+	uint64_t start;
+	uint64_t end;
 };
 
 /*
@@ -51,11 +57,33 @@ uint64_t memmap_end(const struct efi_mem_desc *d);
 bool memmap_is_mmio(uint32_t type);
 
 /*
+ * True for types that are ordinary write-back RAM: Conventional, Loader
+ * code/data, Boot services code/data, Runtime services code/data, ACPI
+ * reclaim, ACPI NVS and Persistent.  Everything else may be a device or
+ * a hole (Reserved covers PCIe ECAM and the AMD HyperTransport hole),
+ * is broken (Unusable), or must not be touched before it is accepted
+ * (Unaccepted, in confidential VMs).
+ */
+bool memmap_is_ram(uint32_t type);
+
+/*
  * Fill *out from the map.  Tolerates unsorted maps, zero-length entries
  * and regions above 4 GiB.  Returns 0, or VM_EINVAL if memmap_check()
  * fails (then *out is zeroed).
  */
 int memmap_summarize(const struct boot_info *bi, struct memmap_summary *out);
+
+/*
+ * The RAM of the map (memmap_is_ram descriptors) as sorted, disjoint
+ * ranges: descriptors that touch or overlap are merged, so *n is the
+ * number of separate pieces of RAM (a handful on OVMF, whose map has
+ * ~125 descriptors).  Writes at most max ranges to out.  Returns 0,
+ * VM_EINVAL if memmap_check() fails, or VM_ENOMEM if the RAM is in more
+ * than max pieces (then out holds the first max and *n == max).  Cost
+ * O(D^2) for D descriptors and no memory beyond out.
+ */
+int memmap_ram_ranges(const struct boot_info *bi, struct memmap_range *out, size_t max,
+		      size_t *n);
 
 /* A short printable name for a type ("Conventional"); never NULL. */
 const char *memmap_type_name(uint32_t type);

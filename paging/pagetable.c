@@ -302,6 +302,52 @@ bool vm_is_mapped(uint64_t pml4, uint64_t va)
 	return vm_translate(pml4, va, NULL, NULL) == 0;
 }
 
+/* Bits 63..48 copied from bit 47, as the CPU requires. */
+static uint64_t sign_extend(uint64_t va)
+{
+	return (va & LOWER_HALF_END) ? va | UPPER_HALF_START : va;
+}
+
+/* The walk state vm_for_each_leaf carries down the levels. */
+struct leaf_walk {
+	vm_leaf_fn *fn;
+	void *ctx;
+};
+
+/*
+ * Report the leaves under the table at level, whose first entry maps va
+ * base.  allow (W and U ANDed) and nx (ORed) come from the entries above,
+ * so each leaf is reported with the rights the CPU would give it.
+ */
+static void walk_leaves(const struct leaf_walk *w, uint64_t table, int level, uint64_t base,
+			uint64_t allow, uint64_t nx)
+{
+	const uint64_t *t = table_at(table);
+
+	for (int i = 0; i < PT_ENTRIES; i++) {
+		uint64_t e = t[i];
+		if (!(e & PTE_P))
+			continue;
+		uint64_t va = sign_extend(base + ((uint64_t)i << PX_SHIFT(level)));
+		uint64_t a = allow & e, x = nx | (e & PTE_NX);
+		if (!is_leaf(e, level)) {
+			walk_leaves(w, PTE_ADDR(e), level - 1, va, a, x);
+			continue;
+		}
+		uint64_t ps = LEVEL_SPAN(level);
+		struct vm_leaf leaf = { va, PTE_ADDR(e) & ~(ps - 1), ps, leaf_flags(e, a, x, level) };
+		w->fn(&leaf, w->ctx);
+	}
+}
+
+void vm_for_each_leaf(uint64_t pml4, vm_leaf_fn *fn, void *ctx)
+{
+	struct leaf_walk w = { fn, ctx };
+
+	if (pml4)
+		walk_leaves(&w, pml4, 4, 0, PTE_W | PTE_U, 0);
+}
+
 uint64_t vm_new_space(void)
 {
 	return frames_alloc_zeroed();

@@ -96,6 +96,23 @@ int vm_translate(uint64_t pml4, uint64_t va, uint64_t *pa, unsigned *flags);
 /* True when va is mapped in the space. */
 bool vm_is_mapped(uint64_t pml4, uint64_t va);
 
+/* One present leaf entry, as vm_for_each_leaf reports it. */
+struct vm_leaf {
+	uint64_t va;     /* first byte mapped (upper half sign-extended) */
+	uint64_t pa;     /* physical address of that byte */
+	uint64_t size;   /* page size: 4096, 2 MiB or 1 GiB */
+	unsigned flags;  /* effective flags, as vm_translate reports them */
+};
+
+typedef void vm_leaf_fn(const struct vm_leaf *leaf, void *ctx);
+
+/*
+ * Call fn(leaf, ctx) once for every present leaf of the space, 4 KiB,
+ * 2 MiB and 1 GiB alike, in increasing order of the 48-bit index (lower
+ * half first, then upper half).  fn must not change the space.
+ */
+void vm_for_each_leaf(uint64_t pml4, vm_leaf_fn *fn, void *ctx);
+
 /* Page-table frames the space uses, the PML4 included. */
 size_t vm_count_tables(uint64_t pml4);
 

@@ -1,8 +1,10 @@
 /*
  * test_layout.c - host tests for paging/layout.c: build the whole kernel
  * space for a synthetic q35-like machine with 6 GiB of RAM, with and
- * without 1 GiB pages, and check it against the recorded region table and
- * by walking every leaf of the tables.
+ * without 1 GiB pages, and over each real OVMF map captured in
+ * fixtures/; check it against the recorded region table, by walking every
+ * leaf of the tables, and that the direct map holds all RAM and nothing
+ * else.
  */
 #define _DEFAULT_SOURCE
 #include <stdarg.h>
@@ -12,9 +14,10 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "fixtures/sim.h"
+#include "fixtures/fixtures.h"
 #include "frames.h"
 #include "layout.h"
+#include "memmap.h"
 #include "mmu.h"
 #include "pagetable.h"
 #include "vmerr.h"
@@ -28,6 +31,11 @@
  *   0x7C000000 image (LoaderCode), 0x7C040000 loader data (map buffer),
  *   0x7E000000.. runtime data/code/data, 0xB0000000 ECAM (reserved),
  *   0xFEC00000 IOAPIC (MMIO), 0xFFC00000 flash (runtime MMIO).
+ * Its RAM merges into three ranges; the direct map must hold exactly
+ * those, so legacy VGA, the PCI hole and the framebuffer stay unmapped:
+ *
+ *   0       0xA0000 0x100000      0x80000000   4 GiB            8 GiB
+ *   | RAM   | VGA   | RAM ...     | PCI hole   | RAM ...        |
  */
 static const struct fix_row q35_6g[] = {
 	{ EFI_MEM_BOOT_CODE, 0x0, 1, 0xF },
@@ -71,15 +79,48 @@ static void make_input(bool gb, bool nx)
 	};
 }
 
-static int setup(void **state)
+/* A machine with this map and sim bytes of simulated memory, frames
+ * ready, no framebuffer, input as make_input(true, true). */
+static void setup_map(const struct fix_row *rows, size_t n, uint64_t sim)
 {
-	(void)state;
-	sim_phys_init(8 * GiB);
-	map_build(&bi, q35_6g, ROWS(q35_6g), 48);
-	bi.fb = (struct framebuffer){ 0x80000000, 1280 * 800 * 4, 1280, 800, 1280, FB_BGRX };
+	sim_phys_init(sim);
+	map_build(&bi, rows, n, 48);
 	assert_int_equal(frames_init(&bi), 0);
 	free0 = frames_free_count();
 	make_input(true, true);
+}
+
+/* The first row of this type in the fixture; fails the test if none. */
+static const struct fix_row *first_row(const struct fixture *fx, uint32_t type)
+{
+	for (size_t i = 0; i < fx->n; i++)
+		if (fx->rows[i].type == type)
+			return &fx->rows[i];
+	fail();
+	return NULL;
+}
+
+/* Input for a captured map: the image is its LoaderCode row (our
+ * BOOTX64.EFI), cut into headers | text | rodata | data; the keep range
+ * is its first LoaderData row. */
+static void make_fixture_input(const struct fixture *fx, bool gb)
+{
+	const struct fix_row *img = first_row(fx, EFI_MEM_LOADER_CODE);
+	const struct fix_row *ld = first_row(fx, EFI_MEM_LOADER_DATA);
+	uint64_t s = img->start;
+	make_input(gb, true);
+	in.image = (struct layout_span){ s, s + img->pages * PAGE_SIZE };
+	in.text = (struct layout_span){ s + 0x1000, s + 0x80000 };
+	in.rodata = (struct layout_span){ s + 0x80000, s + 0xA0000 };
+	in.data = (struct layout_span){ s + 0xA0000, in.image.end };
+	in.keep[0] = (struct layout_keep){ "memory map", ld->start, ld->pages * PAGE_SIZE };
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	setup_map(q35_6g, ROWS(q35_6g), 8 * GiB);
+	bi.fb = (struct framebuffer){ 0x80000000, 1280 * 800 * 4, 1280, 800, 1280, FB_BGRX };
 	return 0;
 }
 
@@ -160,20 +201,95 @@ static size_t check_leaves(uint64_t table, int level, uint64_t va_base, uint64_t
 	return n;
 }
 
-/* Build; expect success and every region to verify. */
+/* Build; expect success and W^X over the whole space. */
 static void build_ok(void)
 {
-	size_t bad = 0;
+	size_t bad = 1;
 	assert_int_equal(layout_build(&in, &out), 0);
 	assert_true(layout_verify(out.pml4, &bad));
+	assert_int_equal(bad, 0);
 	assert_int_equal(out.page_tables, vm_count_tables(out.pml4));
 }
 
+/* Is every byte of [lo, hi) inside some RAM row?  Walks from row to row,
+ * so touching rows of different RAM types continue each other. */
+static bool rows_cover(const struct fix_row *rows, size_t n, uint64_t lo, uint64_t hi)
+{
+	for (bool moved = true; lo < hi && moved;) {
+		moved = false;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t end = rows[i].start + rows[i].pages * PAGE_SIZE;
+			if (memmap_is_ram(rows[i].type) && rows[i].start <= lo && lo < end) {
+				lo = end;
+				moved = true;
+			}
+		}
+	}
+	return lo >= hi;
+}
+
+struct dm_check {
+	const struct fix_row *rows;
+	size_t n;
+	uint64_t bytes;    /* direct-map bytes seen */
+	unsigned sizes;    /* page sizes seen: VM_PAGE_* bits, 1 for 4K */
+};
+
+/* vm_for_each_leaf callback: a direct-map leaf maps only RAM, RW NX. */
+static void check_dm_leaf(const struct vm_leaf *l, void *ctx)
+{
+	struct dm_check *c = ctx;
+	if (l->va < DIRECT_MAP_BASE || l->va >= DIRECT_MAP_BASE + DIRECT_MAP_MAX)
+		return;
+	assert_int_equal(l->pa, l->va - DIRECT_MAP_BASE);
+	assert_int_equal(l->flags & ~VM_PAGE_MASK, VM_WRITE | VM_GLOBAL);
+	assert_true(rows_cover(c->rows, c->n, l->pa, l->pa + l->size));
+	c->bytes += l->size;
+	c->sizes |= (l->flags & VM_PAGE_MASK) ? (l->flags & VM_PAGE_MASK) : 1;
+}
+
 /*
- * Expect with 1 GiB pages: the 8 GiB direct map as eight 1G pages, and
- * 15 page-table frames in all:
+ * Expect the direct map to be exactly the RAM of the map: every leaf in
+ * it lies in RAM rows, and the leaves add up to all RAM bytes (rows never
+ * overlap, and leaves cannot), so every RAM byte is mapped and no other
+ * byte is.  Spot-check both ends of each non-RAM row too.  Returns the
+ * page sizes seen.
+ */
+static unsigned expect_direct_map_is_ram(const struct fix_row *rows, size_t n)
+{
+	struct dm_check c = { rows, n, 0, 0 };
+	uint64_t ram = 0;
+	vm_for_each_leaf(out.pml4, check_dm_leaf, &c);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t start = rows[i].start, end = start + rows[i].pages * PAGE_SIZE;
+		if (memmap_is_ram(rows[i].type)) {
+			ram += end - start;
+		} else if (rows[i].pages) {
+			assert_false(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + start));
+			assert_false(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + end - 1));
+		}
+	}
+	assert_int_equal(c.bytes, ram);
+	assert_int_equal(out.direct_map_size, ram);
+	return c.sizes;
+}
+
+/* Expect no byte of physical [lo, hi) reachable through the direct map
+ * (checked page by page). */
+static void expect_direct_unmapped(uint64_t lo, uint64_t hi)
+{
+	for (uint64_t pa = lo; pa < hi; pa += PAGE_SIZE)
+		assert_false(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + pa));
+}
+
+/*
+ * Expect with 1 GiB pages: the three RAM ranges mapped (6 GiB less the
+ * 384 KiB VGA hole), 1 GiB pages wherever a range holds an aligned GiB,
+ * and 17 page-table frames in all:
  *   PML4                                                      1
- *   direct map: PDPT (eight 1G leaves)                        1
+ *   direct map: PDPT, PD 0-1G, PT 0-2M (RAM up to 0xA0000 and
+ *               from 0x100000: ragged edges get 4K pages);
+ *               1-2G and 4-8G are whole 1G pages             3
  *   identity:   PDPT, PD 1-2G, PD 3-4G (flash on 2M pages),
  *               PT image+keep, PT runtime 0x7E0.., PT 0x7E2.. 6
  *   stacks:     PDPT, PD, one PT per stack                    4
@@ -183,32 +299,95 @@ static void layout_build_6g_with_1g_pages(void **state)
 {
 	(void)state;
 	build_ok();
-	size_t n;
-	const struct layout_region *dm = find_region("direct map", &n);
-	assert_int_equal(n, 1);
-	assert_int_equal(dm->size, 8 * GiB);
-	assert_int_equal(dm->flags, VM_WRITE | VM_GLOBAL | VM_PAGE_1G);
-	assert_int_equal(out.direct_map_size, 8 * GiB);
-	assert_int_equal(out.page_tables, 15);
+	unsigned sizes = expect_direct_map_is_ram(q35_6g, ROWS(q35_6g));
+	assert_int_equal(sizes, 1 | VM_PAGE_2M | VM_PAGE_1G);
+	assert_int_equal(out.direct_map_size, 6 * GiB - 0x60000);
+	expect_maps(DIRECT_MAP_BASE + 4 * GiB, 4 * GiB, VM_WRITE | VM_GLOBAL | VM_PAGE_1G);
+	expect_maps(DIRECT_MAP_BASE + 8 * GiB - 1, 8 * GiB - 1, VM_WRITE | VM_GLOBAL | VM_PAGE_1G);
+	expect_maps(DIRECT_MAP_BASE + GiB, GiB, VM_WRITE | VM_GLOBAL | VM_PAGE_1G);
+	expect_maps(DIRECT_MAP_BASE + 0x9F000, 0x9F000, VM_WRITE | VM_GLOBAL);
+	expect_maps(DIRECT_MAP_BASE + 0x100000, 0x100000, VM_WRITE | VM_GLOBAL);
+	expect_maps(DIRECT_MAP_BASE + 0x200000, 0x200000, VM_WRITE | VM_GLOBAL | VM_PAGE_2M);
+	assert_int_equal(out.page_tables, 17);
 	assert_true(check_leaves(out.pml4, 4, 0, PTE_NX) > 0);
 }
 
-/* Expect without 1 GiB pages: 2M pages throughout the direct map, no 1G
- * page anywhere, and exactly one more table (a PD) per GiB: 15 + 8. */
+/* Expect without 1 GiB pages: 2M pages in the middle of each range, no
+ * 1G page anywhere, and one PD per GiB of direct map instead (1-2G and
+ * 4-8G: 5 more, and the 1G PDPT entries gone): 17 + 5 = 22. */
 static void layout_build_6g_without_1g_pages(void **state)
 {
 	(void)state;
 	make_input(false, true);
 	build_ok();
-	size_t n, nreg;
-	const struct layout_region *dm = find_region("direct map", &n);
-	assert_int_equal(dm->flags, VM_WRITE | VM_GLOBAL | VM_PAGE_2M);
-	assert_int_equal(dm->size, 8 * GiB);
+	size_t nreg;
+	unsigned sizes = expect_direct_map_is_ram(q35_6g, ROWS(q35_6g));
+	assert_int_equal(sizes, 1 | VM_PAGE_2M);
 	const struct layout_region *r = layout_regions(&nreg);
 	for (size_t i = 0; i < nreg; i++)
 		assert_false(r[i].flags & VM_PAGE_1G);
-	assert_int_equal(out.page_tables, 23);
+	expect_maps(DIRECT_MAP_BASE + 4 * GiB, 4 * GiB, VM_WRITE | VM_GLOBAL | VM_PAGE_2M);
+	assert_int_equal(out.page_tables, 22);
 	check_leaves(out.pml4, 4, 0, PTE_NX);
+}
+
+/*
+ * Expect the holes of the q35 map out of the direct map, page by page:
+ * legacy VGA, the PCI hole (framebuffer, ECAM, IOAPIC, flash), and
+ * everything from the end of RAM; RAM above 4 GiB in, and the rows for
+ * the direct map to be one per run of equal pages, all named so.
+ *   [0, 0xA0000) 4K | [0x100000, 0x200000) 4K, [0x200000, 1G) 2M,
+ *   [1G, 2G) 1G | [4G, 8G) 1G                              = 5 rows
+ */
+static void layout_direct_map_ram_only(void **state)
+{
+	(void)state;
+	build_ok();
+	expect_direct_unmapped(0xA0000, 0x100000);
+	expect_direct_unmapped(0x80000000, 4 * GiB);
+	expect_direct_unmapped(8 * GiB, 8 * GiB + 64 * MiB);
+	for (uint64_t pa = 4 * GiB; pa < 8 * GiB; pa += 2 * MiB)
+		assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + pa));
+	size_t n;
+	const struct layout_region *dm = find_region("direct map", &n);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(dm[i].name, "direct map");
+	assert_int_equal(dm[4].va, DIRECT_MAP_BASE + 4 * GiB);
+	assert_int_equal(dm[4].size, 4 * GiB);
+}
+
+/*
+ * Expect over every captured OVMF map, with and without 1 GiB pages:
+ * the build succeeds, W^X holds, every leaf is in a recorded row, and
+ * the direct map is every RAM byte and no other.  On q35 at 6 GiB: 19
+ * page-table frames with 1 GiB pages, 23 without.  The image is the
+ * map's LoaderCode (our BOOTX64.EFI), the keep range its first
+ * LoaderData.
+ */
+static void layout_build_fixtures(void **state)
+{
+	(void)state;
+	teardown(NULL);
+	for (size_t f = 0; f < ROWS(fixtures); f++) {
+		const struct fixture *fx = &fixtures[f];
+		uint64_t ram_end = 0;
+		for (size_t i = 0; i < fx->n; i++)
+			if (memmap_is_ram(fx->rows[i].type) &&
+			    fx->rows[i].start + fx->rows[i].pages * PAGE_SIZE > ram_end)
+				ram_end = fx->rows[i].start + fx->rows[i].pages * PAGE_SIZE;
+		for (int gb = 0; gb < 2; gb++) {
+			setup_map(fx->rows, fx->n, ram_end);
+			make_fixture_input(fx, gb);
+			build_ok();
+			expect_direct_map_is_ram(fx->rows, fx->n);
+			check_leaves(out.pml4, 4, 0, PTE_NX);
+			if (strcmp(fx->name, "ovmf_q35_6g") == 0) /* docs/paging.md figures */
+				assert_int_equal(out.page_tables, gb ? 19 : 23);
+			teardown(NULL);
+		}
+	}
+	setup(NULL);
 }
 
 /* Expect every row to translate page by page (at 4 KiB steps, not just
@@ -299,6 +478,87 @@ static void layout_framebuffer_window(void **state)
 	expect_maps(last, 0x80000000 + 1280 * 800 * 4 - 1, VM_WRITE | VM_WRITETHROUGH | VM_GLOBAL);
 }
 
+/*
+ * Expect the window to cover stride * height * 4 bytes when the firmware
+ * reports a smaller FrameBufferSize (here width * height * 4 with a
+ * wider stride, then 0), rounded out to pages from a base that is not
+ * page aligned, and nothing past it.
+ */
+static void layout_framebuffer_stride_beyond_size(void **state)
+{
+	(void)state;
+	unsigned f = VM_WRITE | VM_WRITETHROUGH | VM_GLOBAL;
+	uint64_t need = 1344ull * 800 * 4; /* 0x41A000 */
+	bi.fb = (struct framebuffer){ 0x80000800, 1280 * 800 * 4, 1280, 800, 1344, FB_BGRX };
+	build_ok();
+	assert_int_equal(out.fb_va, FB_WINDOW_BASE + 0x800);
+	expect_maps(out.fb_va + need - 1, 0x80000800 + need - 1, f);
+	assert_false(vm_is_mapped(out.pml4, FB_WINDOW_BASE + need + PAGE_SIZE));
+	teardown(NULL);
+
+	setup(NULL);
+	bi.fb = (struct framebuffer){ 0x80000000, 0, 1280, 800, 1344, FB_BGRX };
+	build_ok();
+	expect_maps(FB_WINDOW_BASE + need - 1, 0x80000000 + need - 1, f);
+	assert_false(vm_is_mapped(out.pml4, FB_WINDOW_BASE + need));
+}
+
+/* Expect a framebuffer larger than the 1 GiB window refused, whether by
+ * size or by stride * height (also when that product would wrap 32
+ * bits, or 64 once times 4), with no frame kept. */
+static void layout_framebuffer_too_big(void **state)
+{
+	(void)state;
+	bi.fb = (struct framebuffer){ 0x80000000, 0, 16384, 16385, 16384, FB_BGRX };
+	assert_int_equal(layout_build(&in, &out), VM_EINVAL);
+	bi.fb = (struct framebuffer){ 0x80000000, 0, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, FB_BGRX };
+	assert_int_equal(layout_build(&in, &out), VM_EINVAL);
+	bi.fb = (struct framebuffer){ 0x80000000, 2 * GiB, 1280, 800, 1280, FB_BGRX };
+	assert_int_equal(layout_build(&in, &out), VM_EINVAL);
+	bi.fb = (struct framebuffer){ 0x80000800, GiB, 1280, 800, 1280, FB_BGRX };
+	assert_int_equal(layout_build(&in, &out), VM_EINVAL); /* one page over */
+	assert_int_equal(frames_free_count(), free0);
+	assert_int_equal(out.pml4, 0);
+}
+
+/*
+ * Expect layout_verify to check every leaf, not just the table: a W+X
+ * 4K page and a W+X 2M page mapped after the build count 1 each, and so
+ * does an image data page remapped W+X (a recorded row, not exempt); a
+ * heap page (RW NX) counts nothing; the exempt runtime code is not
+ * counted; with the extra pages gone the space passes again.
+ */
+static void layout_verify_counts_late_wx(void **state)
+{
+	(void)state;
+	const uint64_t scratch = 0xFFFFFD0000000000ull; /* unused by the layout */
+	size_t bad = 0;
+	build_ok();
+	uint64_t pa = frames_alloc();
+	assert_int_equal(vm_map(out.pml4, HEAP_START, pa, PAGE_SIZE, VM_WRITE), 0);
+	assert_true(layout_verify(out.pml4, &bad));
+	assert_int_equal(vm_map(out.pml4, scratch, pa, PAGE_SIZE, VM_WRITE | VM_EXEC), 0);
+	assert_false(layout_verify(out.pml4, &bad));
+	assert_int_equal(bad, 1);
+	assert_int_equal(vm_map(out.pml4, scratch + 2 * MiB, 0x7C200000, 2 * MiB,
+				VM_WRITE | VM_EXEC | VM_PAGE_2M), 0);
+	assert_false(layout_verify(out.pml4, &bad));
+	assert_int_equal(bad, 2);
+	/* Inside a recorded row that is not exempt still counts. */
+	assert_int_equal(vm_unmap(out.pml4, 0x7C018000, PAGE_SIZE), 0);
+	assert_int_equal(vm_map(out.pml4, 0x7C018000, 0x7C018000, PAGE_SIZE, VM_WRITE | VM_EXEC), 0);
+	assert_false(layout_verify(out.pml4, &bad));
+	assert_int_equal(bad, 3);
+	assert_int_equal(vm_unmap(out.pml4, 0x7C018000, PAGE_SIZE), 0);
+	assert_int_equal(vm_map(out.pml4, 0x7C018000, 0x7C018000, PAGE_SIZE, VM_WRITE), 0);
+	assert_int_equal(vm_unmap(out.pml4, scratch, PAGE_SIZE), 0);
+	assert_int_equal(vm_unmap(out.pml4, scratch + 2 * MiB, 2 * MiB), 0);
+	assert_int_equal(vm_unmap(out.pml4, HEAP_START, PAGE_SIZE), 0);
+	assert_true(layout_verify(out.pml4, &bad));
+	assert_int_equal(bad, 0);
+	frames_free(pa);
+}
+
 /* Expect with NX off: no bit 63 in any entry, every page executable,
  * and verify still to pass (W^X needs NX). */
 static void layout_build_nx_off(void **state)
@@ -308,6 +568,9 @@ static void layout_build_nx_off(void **state)
 	build_ok();
 	check_leaves(out.pml4, 4, 0, 0);
 	expect_maps(0x7C018000, 0x7C018000, VM_WRITE | VM_EXEC);
+	size_t bad = 1;
+	assert_true(layout_verify(out.pml4, &bad)); /* every page is W+X: moot */
+	assert_int_equal(bad, 0);
 	vm_set_nx_supported(true);
 }
 
@@ -340,7 +603,7 @@ static void layout_build_oom_frees_everything(void **state)
 			frames_free_contig(out.kstack_phys, in.kstack_size / PAGE_SIZE);
 			frames_free_contig(out.ist_stack_phys, in.ist_stack_size / PAGE_SIZE);
 			out.pml4 = 0;
-			assert_true(k >= 15 + 16 + 4); /* tables + stacks */
+			assert_true(k >= 17 + 16 + 4); /* tables + stacks */
 		}
 		for (size_t i = 0; i < n; i++)
 			frames_free(hog[i]);
@@ -368,6 +631,75 @@ static void layout_build_bad_input(void **state)
 	assert_int_equal(frames_free_count(), free0);
 }
 
+/* A map of 64 MiB conventional from 1 MiB plus extra RAM descriptors
+ * rows[2..] filled by the caller; returns the row count. */
+static size_t small_map(struct fix_row *rows, size_t extra, uint32_t (*type)(size_t),
+			uint64_t gap)
+{
+	rows[0] = (struct fix_row){ EFI_MEM_BOOT_CODE, 0, 0x100, 0xF };
+	rows[1] = (struct fix_row){ EFI_MEM_CONVENTIONAL, MiB, 0x4000, 0xF };
+	for (size_t i = 0; i < extra; i++) {
+		uint32_t t = type(i);
+		uint64_t attr = 0xF | (t == EFI_MEM_CONVENTIONAL ? 0 : RT);
+		rows[2 + i] = (struct fix_row){ t, 128 * MiB + i * gap, 1, attr };
+	}
+	return 2 + extra;
+}
+
+static uint32_t always_conventional(size_t i)
+{
+	(void)i;
+	return EFI_MEM_CONVENTIONAL;
+}
+
+static uint32_t code_or_data(size_t i)
+{
+	return i % 2 ? EFI_MEM_RUNTIME_CODE : EFI_MEM_RUNTIME_DATA;
+}
+
+/* Expect RAM in LAYOUT_MAX_RAM_RANGES separate pieces to fit, and one
+ * piece more to fail with VM_ENOMEM, nothing kept. */
+static void layout_build_too_many_ram_pieces(void **state)
+{
+	(void)state;
+	static struct fix_row rows[2 + LAYOUT_MAX_RAM_RANGES];
+	teardown(NULL);
+	/* the low row and 0..63 MiB merge: one piece, plus 62 or 63 more */
+	size_t n = small_map(rows, LAYOUT_MAX_RAM_RANGES - 1, always_conventional, 2 * PAGE_SIZE);
+	setup_map(rows, n, 256 * MiB);
+	build_ok();
+	expect_direct_map_is_ram(rows, n);
+	teardown(NULL);
+
+	n = small_map(rows, LAYOUT_MAX_RAM_RANGES, always_conventional, 2 * PAGE_SIZE);
+	setup_map(rows, n, 256 * MiB);
+	assert_int_equal(layout_build(&in, &out), VM_ENOMEM);
+	assert_int_equal(frames_free_count(), free0);
+	assert_int_equal(out.pml4, 0);
+}
+
+/* Expect a map whose runtime regions need more rows than the region
+ * table holds (adjacent pages alternating code RWX / data RW, so no two
+ * rows merge) to fail with VM_ENOMEM, nothing kept. */
+static void layout_build_region_table_full(void **state)
+{
+	(void)state;
+	static struct fix_row rows[2 + LAYOUT_MAX_REGIONS];
+	size_t nreg;
+	teardown(NULL);
+	size_t n = small_map(rows, LAYOUT_MAX_REGIONS - 40, code_or_data, PAGE_SIZE);
+	setup_map(rows, n, 256 * MiB);
+	build_ok();
+	assert_true(layout_regions(&nreg) && nreg > LAYOUT_MAX_REGIONS - 40);
+	teardown(NULL);
+
+	n = small_map(rows, LAYOUT_MAX_REGIONS, code_or_data, PAGE_SIZE);
+	setup_map(rows, n, 256 * MiB);
+	assert_int_equal(layout_build(&in, &out), VM_ENOMEM);
+	assert_int_equal(frames_free_count(), free0);
+	assert_int_equal(layout_regions(&nreg) && nreg == 0, true);
+}
+
 /* Expect an identity range touching page 0 refused (NULL must fault),
  * and one reaching into the heap window refused. */
 static void layout_build_identity_conflicts(void **state)
@@ -389,14 +721,21 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(layout_build_6g_with_1g_pages),
 		T(layout_build_6g_without_1g_pages),
+		T(layout_direct_map_ram_only),
+		T(layout_build_fixtures),
 		T(layout_regions_translate),
 		T(layout_holes_unmapped),
 		T(layout_image_sections),
 		T(layout_runtime_regions),
 		T(layout_framebuffer_window),
+		T(layout_framebuffer_stride_beyond_size),
+		T(layout_framebuffer_too_big),
+		T(layout_verify_counts_late_wx),
 		T(layout_build_nx_off),
 		T(layout_build_oom_frees_everything),
 		T(layout_build_bad_input),
+		T(layout_build_too_many_ram_pieces),
+		T(layout_build_region_table_full),
 		T(layout_build_identity_conflicts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

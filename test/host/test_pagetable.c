@@ -385,6 +385,53 @@ static void vm_free_space_returns_all(void **state)
 	assert_int_equal(frames_free_count(), free0 - 1);
 }
 
+/* vm_for_each_leaf callback: append the leaf to a small array. */
+struct leaves {
+	struct vm_leaf l[8];
+	size_t n;
+};
+
+static void collect_leaf(const struct vm_leaf *leaf, void *ctx)
+{
+	struct leaves *c = ctx;
+	assert_true(c->n < 8);
+	c->l[c->n++] = *leaf;
+}
+
+static void expect_leaf(const struct vm_leaf *l, uint64_t va, uint64_t pa, uint64_t size,
+			unsigned flags)
+{
+	assert_int_equal(l->va, va);
+	assert_int_equal(l->pa, pa);
+	assert_int_equal(l->size, size);
+	assert_int_equal(l->flags, flags);
+}
+
+/*
+ * Expect every leaf, of every size and in both halves, reported once in
+ * address order, upper-half addresses sign-extended, with the flags
+ * translate gives; an empty space reports nothing.
+ */
+static void vm_for_each_leaf_every_size(void **state)
+{
+	(void)state;
+	struct leaves c = { .n = 0 };
+	vm_for_each_leaf(pml4, collect_leaf, &c);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(vm_map(pml4, 0xFFFF800040000000, 0, G1, VM_WRITE | VM_PAGE_1G), 0);
+	assert_int_equal(vm_map(pml4, 0x1000, 0x5000, 2 * K4, VM_WRITE | VM_EXEC), 0);
+	assert_int_equal(vm_map(pml4, 0x40200000, 0x600000, M2, VM_USER | VM_PAGE_2M), 0);
+	vm_for_each_leaf(pml4, collect_leaf, &c);
+	assert_int_equal(c.n, 4);
+	expect_leaf(&c.l[0], 0x1000, 0x5000, K4, VM_WRITE | VM_EXEC);
+	expect_leaf(&c.l[1], 0x2000, 0x6000, K4, VM_WRITE | VM_EXEC);
+	expect_leaf(&c.l[2], 0x40200000, 0x600000, M2, VM_USER | VM_PAGE_2M);
+	expect_leaf(&c.l[3], 0xFFFF800040000000, 0, G1, VM_WRITE | VM_PAGE_1G);
+	assert_int_equal(vm_unmap(pml4, 0x1000, 2 * K4), 0);
+	assert_int_equal(vm_unmap(pml4, 0x40200000, M2), 0);
+	assert_int_equal(vm_unmap(pml4, 0xFFFF800040000000, G1), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -406,6 +453,7 @@ int main(void)
 		T(vm_map_nx_off_no_bit63),
 		T(vm_map_intermediate_bits),
 		T(vm_free_space_returns_all),
+		T(vm_for_each_leaf_every_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
