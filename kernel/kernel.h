@@ -20,7 +20,6 @@ const struct boot_info *kernel_boot_info(void);
 /* serial.c: COM1, 115200 8N1, polled; works with no framebuffer */
 void serial_init(void);
 void serial_putc(char c);
-bool serial_present(void);
 void serial_puts_raw(const char *s);
 
 /* fbcon.c: text on the GOP framebuffer, if there is one */

@@ -102,15 +102,6 @@ static int grow_locked(uint64_t bytes)
 	return 0;
 }
 
-int kheap_grow(uint64_t bytes)
-{
-	uint64_t flags = lock();
-	int rc = grow_locked(bytes);
-
-	unlock(flags);
-	return rc;
-}
-
 void *kmalloc_aligned(size_t size, size_t align)
 {
 	uint64_t flags = lock();

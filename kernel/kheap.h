@@ -40,8 +40,4 @@ void kheap_usage(struct kheap_usage *out);
 void kheap_stats(struct heap_stats *out);
 int kheap_check(void);
 
-/* Grow the mapped window by at least `bytes`; 0, or < 0 when the window's
- * maximum or the free frames would be exceeded (then nothing changes). */
-int kheap_grow(uint64_t bytes);
-
 #endif

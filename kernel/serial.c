@@ -38,11 +38,6 @@ void serial_init(void)
 	outb(COM1 + REG_MCR, 0x0B);  /* DTR, RTS, OUT2 */
 }
 
-bool serial_present(void)
-{
-	return present;
-}
-
 static void put_raw(char c)
 {
 	for (int i = 0; i < SPIN_LIMIT && !(inb(COM1 + REG_LSR) & LSR_THR_EMPTY); i++)
