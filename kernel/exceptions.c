@@ -70,10 +70,9 @@ static bool in_guard_page(uint64_t va)
 /* A fault while reporting a fault (the screen is unmapped, ResetSystem
  * faults) must not loop: the second time, say it on serial alone and
  * stop the CPU, without the consoles or the firmware. */
-static NORETURN void nested_fault(const struct trap_frame *f)
+static NORETURN void nested_fault(void)
 {
 	serial_puts_raw("\nEXCEPTION while handling an exception; halting\n");
-	(void)f;
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
@@ -86,7 +85,7 @@ void exception_handler(struct trap_frame *f)
 	const char *name = f->vector < NUM_EXCEPTIONS ? names[f->vector] : "unknown";
 
 	if (depth++ > 0)
-		nested_fault(f);
+		nested_fault();
 	kprintf("\nEXCEPTION: vector %ld, %a\n", f->vector, name);
 	kprintf("  RIP = 0x%lx  CS = 0x%lx  RFLAGS = 0x%lx\n", f->rip, f->cs, f->rflags);
 	kprintf("  RSP = 0x%lx  error code = 0x%lx\n", f->rsp, f->error_code);

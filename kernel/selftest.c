@@ -67,9 +67,9 @@ static void check_leaks(const struct kheap_usage *before)
 			before->allocations, before->used, after.allocations, after.used);
 		current_failed = true;
 	}
-	if (vm_frames_unaccounted() != 0) {
-		kprintf("# leak: %ld frames are neither free nor in use by the layout or heap\n",
-			vm_frames_unaccounted());
+	int64_t lost = vm_frames_unaccounted();
+	if (lost != 0) {
+		kprintf("# leak: %ld frames are neither free nor in use by the layout or heap\n", lost);
 		current_failed = true;
 	}
 }

@@ -35,6 +35,14 @@ class Case:
         return make_shell_image(self.name, self.shell)
 
 
+def new_fat_image(img):
+    """An empty 64 MiB FAT image at img (mtools: no loop mount, no root)."""
+    if os.path.exists(img):
+        os.remove(img)
+    subprocess.run(["truncate", "-s", "64M", img], check=True)
+    subprocess.run(["mformat", "-i", img, "-F", "-v", "TEST", "::"], check=True)
+
+
 def make_shell_image(name, lines, efi=EFI, target="BOOTX64.EFI"):
     """A FAT image with the app and startup.nsh at its root (mtools)."""
     d = os.path.join(qemu.BUILD, "test-esp")
@@ -42,10 +50,7 @@ def make_shell_image(name, lines, efi=EFI, target="BOOTX64.EFI"):
     img, nsh = os.path.join(d, name + ".img"), os.path.join(d, name + ".nsh")
     with open(nsh, "w") as f:
         f.write("@echo -off\nfs0:\n" + "\n".join(lines) + "\n")
-    if os.path.exists(img):
-        os.remove(img)
-    subprocess.run(["truncate", "-s", "64M", img], check=True)
-    subprocess.run(["mformat", "-i", img, "-F", "-v", "TEST", "::"], check=True)
+    new_fat_image(img)
     subprocess.run(["mcopy", "-i", img, efi, "::/" + target], check=True)
     subprocess.run(["mcopy", "-i", img, nsh, "::/startup.nsh"], check=True)
     return img
