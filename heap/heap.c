@@ -432,6 +432,15 @@ int heap_check_ptr(struct heap *h, const void *ptr)
 	return find_live(h, ptr, &s);
 }
 
+size_t heap_usable_size(struct heap *h, const void *ptr)
+{
+	struct spot s;
+
+	if (!ptr || find_live(h, ptr, &s))
+		return 0;
+	return bytes(block_at(s.at)) - G;
+}
+
 int heap_free(struct heap *h, void *ptr)
 {
 	struct spot s;

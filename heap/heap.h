@@ -122,4 +122,9 @@ int heap_check(const struct heap *h);
  * returns NULL.  Same cost as heap_free's check. */
 int heap_check_ptr(struct heap *h, const void *ptr);
 
+/* The payload bytes ptr's block really has (at least what was asked for,
+ * up to 16 + 15 more): what C's malloc_usable_size reports.  0 when ptr is
+ * NULL or not a live block of h.  Same cost as heap_free's check. */
+size_t heap_usable_size(struct heap *h, const void *ptr);
+
 #endif /* HEAP_H */
