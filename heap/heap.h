@@ -68,6 +68,7 @@ struct heap_stats {
 	size_t largest_free; /* the largest size for which heap_alloc(h, size, 16) succeeds now */
 	size_t holes;        /* number of free holes */
 	size_t allocations;  /* number of live allocations */
+	size_t index_bytes;  /* side structures kept in the region, outside size */
 };
 
 /* Make [start, start + size) one free hole.  Bytes outside the region are
