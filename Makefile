@@ -66,7 +66,8 @@ KCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror \
 KLDFLAGS := -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic --no-undefined \
             -T $(LDSCRIPT) -L$(EFI_LIB)
 
-KSRCS := $(wildcard efi/*.c kernel/*.c kernel/*.S paging/*.c heap/heap.c)
+HEAP_SRCS := heap/heap.c heap/holes.c
+KSRCS := $(wildcard efi/*.c kernel/*.c kernel/*.S paging/*.c) $(HEAP_SRCS)
 KOBJS := $(patsubst %,$(B)/obj/%.o,$(KSRCS)) $(B)/obj/font.o
 
 $(B)/obj/%.c.o: %.c | deps
@@ -146,9 +147,10 @@ debug: all $(B)/esp-shell.img
 HOST_CC     ?= clang
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
-               -Iefi -Ipaging -Iheap
-# Every host test links the whole freestanding part of the project.
-HOST_SRCS   := efi/options.c $(wildcard paging/*.c) heap/heap.c
+               -Iefi -Ipaging -Iheap -Itest/reference
+# Every host test links the whole freestanding part of the project, and
+# the reference list heap that the fast heap is tested against.
+HOST_SRCS   := efi/options.c $(wildcard paging/*.c) $(HEAP_SRCS) test/reference/list_heap.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(B)/host/%,$(wildcard test/host/test_*.c)) \
                $(B)/host/test_heap_poison
 
@@ -202,9 +204,9 @@ bench: $(B)/bench/bench_heap $(B)/bench/bench_frames $(B)/HELLO.EFI all
 	$(Q)$(RUNNER) bench-boot
 
 FUZZ_SECONDS ?= 60
-$(B)/fuzz/fuzz_heap: test/fuzz/fuzz_heap.c heap/heap.c heap/heap.h | deps
+$(B)/fuzz/fuzz_heap: test/fuzz/fuzz_heap.c $(HEAP_SRCS) $(wildcard heap/*.h) | deps
 	$(Q)mkdir -p $(dir $@)
-	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -Iheap $< heap/heap.c -o $@
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -Iheap $< $(HEAP_SRCS) -o $@
 
 fuzz: $(B)/fuzz/fuzz_heap
 	$(Q)mkdir -p $(B)/fuzz/corpus

@@ -3,10 +3,13 @@
  *
  * A heap hands out byte blocks from a region [start, start + size) that the
  * caller owns (the kernel gives it pages after paging is up; the host tests
- * give it a buffer).  The design is the one of the Rust linked_list_allocator
- * crate and of K&R's malloc: the free holes form one list in address order,
- * an allocation takes the lowest-addressed hole that fits, and a free merges
- * the block with both neighbours at once.
+ * give it a buffer).  The policy is the one of the Rust linked_list_allocator
+ * crate and of K&R's malloc: an allocation takes the lowest-addressed hole
+ * that fits, and a free merges the block with both neighbours at once.
+ * What makes it fast is the bookkeeping, not the policy (see heap.c):
+ * the holes are indexed by address in a balanced tree that also knows the
+ * largest hole below every node, so first fit is one descent, O(log holes);
+ * and a bitmap of block starts lets a free check its pointer in O(1).
  *
  * Every block, used or free, starts with a 16-byte header; a used block's
  * payload follows it:
@@ -15,17 +18,27 @@
  *   | magic | size | prev_size | seal | payload ...     |
  *     u32     u32    u32         u32
  *
+ * The region is split once, at heap_init, and again at each heap_extend:
+ *
+ *   start  base                               top     limit  bits      end
+ *   |slack | block | hole | block ... | block |  tail  |      | bitmap  |
+ *
+ * Blocks tile [base, top); the bitmap at the end holds 2 bits for each
+ * 16-byte granule of [base, limit), 16 bytes per KiB (1.6 %), reported as
+ * heap_stats.index_bytes and not counted in heap_stats.size.
+ *
  * Sizes are counted in 16-byte granules, so one block (and one heap) is at
  * most 64 GiB - 16 bytes.  Costs, and why:
  *   overhead     16 bytes per block: the header keeps the payload 16-aligned.
  *   granularity  16 bytes: every block starts and ends on a 16-byte boundary.
- *   minimum      32 bytes: a free hole must hold its header and its list link.
+ *   minimum      32 bytes: a free hole must hold its header and its tree node.
  *                heap_alloc(h, 0, 16) and heap_alloc(h, 16, 16) both use 32.
  *
  * Errors: running out of memory returns NULL; a bad pointer, a double free
  * or a header that fails its check returns a negative HEAP_E* code and
- * changes nothing.  Compile heap.c with -DHEAP_POISON to fill freed memory
- * with a pattern that heap_alloc and heap_check verify (use after free).
+ * changes nothing.  A heap whose index is found damaged refuses every later
+ * call.  Compile heap.c with -DHEAP_POISON to fill freed memory with a
+ * pattern that heap_alloc and heap_check verify (use after free).
  *
  * Not thread-safe: the caller holds a lock around every call.
  */
@@ -45,24 +58,30 @@ enum {
 #define HEAP_ALIGN 16 /* every payload is at least this aligned */
 #define HEAP_MAX_SIZE ((size_t)UINT32_MAX * HEAP_ALIGN) /* bytes per heap */
 
-struct heap_hole; /* a free block, defined in heap.c */
+struct heap_bits; /* 64 granules' worth of the bitmap, defined in heap_impl.h */
 
-/* One heap.  Blocks tile [base, top) exactly; [top, end) is a tail too
- * short to be a block (< 32 bytes) that waits for heap_extend. */
+/* One heap.  Blocks tile [base, top) exactly; [top, limit) is a tail too
+ * short to be a block (< 32 bytes) that waits for heap_extend; the bitmap
+ * fills [bits, end).  Callers read these fields, never write them. */
 struct heap {
 	uintptr_t base;          /* start rounded up to 16: the first block */
 	uintptr_t top;           /* end of the last block */
+	uintptr_t limit;         /* blocks may reach this far: the bitmap covers [base, limit) */
 	uintptr_t end;           /* start + size of the region as given */
-	struct heap_hole *holes; /* free holes, lowest address first */
+	struct heap_bits *bits;  /* the bitmap of block starts, at the region's end */
+	size_t nbits;            /* entries in bits[], 64 granules each */
+	uint32_t root;           /* the hole tree's root, as a granule number */
+	uint32_t top_prev;       /* granules in the block just under top (top's boundary tag) */
 	size_t used;             /* bytes in used blocks, headers included */
 	size_t free;             /* bytes in holes, headers included */
 	size_t nholes;           /* number of holes */
 	size_t nallocs;          /* number of used blocks */
 	int ready;               /* heap_init succeeded */
+	int broken;              /* the hole index was found damaged: refuse everything */
 };
 
 struct heap_stats {
-	size_t size;         /* bytes in the region the heap manages: top - base */
+	size_t size;         /* bytes the blocks tile: top - base */
 	size_t used;         /* bytes in allocated blocks, their overhead included */
 	size_t free;         /* bytes in free holes */
 	size_t largest_free; /* the largest size for which heap_alloc(h, size, 16) succeeds now */
@@ -71,11 +90,12 @@ struct heap_stats {
 	size_t index_bytes;  /* side structures kept in the region, outside size */
 };
 
-/* Make [start, start + size) one free hole.  Bytes outside the region are
- * never touched; up to 15 bytes at each end are lost to alignment.
- * Returns 0, or < 0 (and h refuses every later call) when start is NULL,
- * the aligned region is under 32 bytes or over HEAP_MAX_SIZE, or the
- * region wraps the address space. */
+/* Make [start, start + size) one free hole and its bitmap.  Bytes outside
+ * the region are never touched; up to 15 bytes at each end are lost to
+ * alignment, and 1/65 of the rest to the bitmap.  Returns 0, or < 0 (and
+ * h refuses every later call) when start is NULL, the region leaves under
+ * 32 bytes for blocks or over HEAP_MAX_SIZE, or it wraps the address space.
+ * O(size / 1024): the bitmap is cleared. */
 int heap_init(struct heap *h, void *start, size_t size);
 
 /* Return a block of at least size bytes whose address is a multiple of
@@ -83,49 +103,57 @@ int heap_init(struct heap *h, void *start, size_t size);
  * that fits.  size 0 gets a minimum block.  Returns NULL when no hole fits,
  * align is not a power of two, size is too large to represent, or (in
  * HEAP_POISON builds) the chosen memory was written after it was freed.
- * O(holes), plus O(size) in HEAP_POISON builds. */
+ * O(log holes) for align <= 16.  A larger align costs O(log holes) more
+ * for each lower hole that is big enough but cannot be aligned; the first
+ * hole of size + align + 32 bytes always can.  Plus O(size) with poison. */
 void *heap_alloc(struct heap *h, size_t size, size_t align);
 
 /* Give back a block from heap_alloc or heap_realloc; NULL is a no-op.
  * Returns 0, HEAP_EINVAL for a pointer that is not the start of a live
  * block of this heap (outside it, inside a block, already freed), or
  * HEAP_ECORRUPT for a damaged header; on error nothing changes.
- * O(holes below ptr + used blocks between ptr and the nearer hole). */
+ * The pointer is checked against the bitmap, which no payload overlaps,
+ * so bytes the caller wrote (a forged header) cannot pass.  O(log holes). */
 int heap_free(struct heap *h, void *ptr);
 
 /* C realloc: resize ptr's block to size bytes, keeping the first
  * min(old, new) bytes.  Grows or shrinks in place when it can, else moves
  * to a new 16-aligned block.  ptr NULL acts as heap_alloc(h, size, 16);
  * size 0 shrinks to a minimum block (never frees), so NULL always means
- * failure: bad ptr or no room, and then the old block is untouched. */
+ * failure: bad ptr or no room, and then the old block is untouched.
+ * O(log holes) in place, plus the copy when it moves. */
 void *heap_realloc(struct heap *h, void *ptr, size_t size);
 
 /* The region now ends at end + by: the caller made those bytes usable.
- * They join a free last hole, or become a new hole, or wait for more when
- * fewer than 32.  Returns 0, or < 0 (nothing changes) when the end would
- * wrap the address space or the heap exceed HEAP_MAX_SIZE. */
+ * The bitmap moves to the new end (a copy of O(size / 1024) bytes, so
+ * grow in large steps); what it leaves joins a free last hole, or becomes
+ * a new hole, or waits for more when fewer than 32 bytes.  Returns 0, or
+ * < 0 (nothing changes) when the end would wrap the address space or the
+ * heap exceed HEAP_MAX_SIZE. */
 int heap_extend(struct heap *h, size_t by);
 
-/* Fill *out from counters kept on every call; largest_free scans the
- * holes, O(holes).  An uninitialised heap reports all zeroes. */
+/* Fill *out from counters kept on every call, O(1): the tree's root
+ * knows the largest hole.  An uninitialised heap reports all zeroes. */
 void heap_stats(const struct heap *h, struct heap_stats *out);
 
-/* Walk every block and hole and check every invariant: headers sealed,
- * blocks tile [base, top), holes in address order and never adjacent,
- * counters match.  HEAP_POISON builds also check freed memory.
- * Returns 0 or HEAP_ECORRUPT.  O(blocks), O(size) with HEAP_POISON. */
+/* Walk every block and check every invariant against that walk: headers
+ * sealed, blocks tile [base, top), holes never adjacent, the bitmap marks
+ * exactly the block starts and the used ones, the tree holds exactly the
+ * holes in address order, balanced, with correct maxima, and the counters
+ * match.  HEAP_POISON builds also check freed memory.  Returns 0 or
+ * HEAP_ECORRUPT.  O(blocks + size / 1024), O(size) with HEAP_POISON. */
 int heap_check(const struct heap *h);
 
 /* Is ptr a live block of h?  The same check heap_free and heap_realloc
  * make before they touch anything, with nothing changed: 0, HEAP_EINVAL
  * (not a live block: foreign, interior or already free) or HEAP_ECORRUPT.
  * Lets a caller tell a bad pointer from a full heap when heap_realloc
- * returns NULL.  Same cost as heap_free's check. */
+ * returns NULL.  O(1). */
 int heap_check_ptr(struct heap *h, const void *ptr);
 
 /* The payload bytes ptr's block really has (at least what was asked for,
  * up to 16 + 15 more): what C's malloc_usable_size reports.  0 when ptr is
- * NULL or not a live block of h.  Same cost as heap_free's check. */
+ * NULL or not a live block of h.  O(1). */
 size_t heap_usable_size(struct heap *h, const void *ptr);
 
 #endif /* HEAP_H */

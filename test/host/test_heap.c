@@ -19,6 +19,9 @@
 #include "heap.h"
 
 #define REGION 65536 /* bytes of the standard test region */
+/* The bitmap at a region's end: one 16-byte entry per 1040 bytes. */
+#define BITMAP(bytes) (((bytes) + 1039) / 1040 * 16)
+#define SIZE (REGION - BITMAP(REGION)) /* what the blocks tile: 64512 */
 #define GUARD 64     /* guard bytes on each side in edge tests */
 #define GUARD_BYTE 0xab
 
@@ -108,7 +111,8 @@ static uint32_t seal_of(const struct hdr *b)
 
 /* ---- heap_init ---- */
 
-/* Expect every region under 32 usable bytes refused, every other accepted,
+/* Expect every region under 48 usable bytes (a 32-byte block and one
+ * 16-byte bitmap entry) refused, every other accepted,
  * and not one byte outside [start, start + size) written, for sizes 0..96
  * at every misalignment 0..15. */
 static void heap_init_tiny_unaligned_regions_stay_inside(void **state)
@@ -122,7 +126,7 @@ static void heap_init_tiny_unaligned_regions_stay_inside(void **state)
 			unsigned char *start = buf + GUARD + off;
 			uintptr_t lo = ((uintptr_t)start + 15) & ~(uintptr_t)15;
 			uintptr_t hi = ((uintptr_t)start + size) & ~(uintptr_t)15;
-			int fits = hi >= lo && hi - lo >= 32;
+			int fits = hi >= lo && hi - lo >= 48;
 			struct heap h;
 			void *p;
 
@@ -176,12 +180,12 @@ static void heap_init_bad_regions_refused(void **state)
 	assert_int_equal(heap_init(&h, NULL, 4096), HEAP_EINVAL);
 	assert_int_equal(heap_init(&h, (void *)(UINTPTR_MAX - 100), 4096), HEAP_EINVAL);
 	assert_int_equal(heap_init(&h, (void *)(UINTPTR_MAX - 20), 10), HEAP_EINVAL);
-	assert_int_equal(heap_init(&h, (void *)0x10000, HEAP_MAX_SIZE + 4096), HEAP_ENOSPC);
+	assert_int_equal(heap_init(&h, (void *)0x10000, 2 * HEAP_MAX_SIZE), HEAP_ENOSPC);
 	assert_true(heap_check(&h) < 0);
 }
 
 /* Expect an unaligned region to be used from its first 16-aligned byte to
- * its last 16-aligned byte: |F(size rounded in)|. */
+ * its last 16-aligned byte, less one bitmap entry: |F(size rounded in)|bits|. */
 static void heap_init_unaligned_region_rounded_in(void **state)
 {
 	struct fix *f = *state;
@@ -189,7 +193,8 @@ static void heap_init_unaligned_region_rounded_in(void **state)
 
 	assert_int_equal(heap_init(&f->h, f->mem + 3, 1000), 0);
 	s = stats_of(&f->h);
-	assert_int_equal(s.size, 992 - 16); /* [mem + 16, mem + 992) */
+	assert_int_equal(s.size, 992 - 16 - 16); /* [mem + 16, mem + 976), bits to 992 */
+	assert_int_equal(s.index_bytes, 16);
 	assert_int_equal(s.free, s.size);
 	assert_int_equal(s.holes, 1);
 	assert_int_equal(s.largest_free, s.size - HDR);
@@ -220,7 +225,7 @@ static void heap_alloc_every_power_of_two_align(void **state)
 		assert_int_equal(heap_free(&f->h, p[i]), 0);
 	}
 	assert_int_equal(stats_of(&f->h).holes, 1);
-	assert_int_equal(stats_of(&f->h).free, REGION);
+	assert_int_equal(stats_of(&f->h).free, SIZE);
 }
 
 /* Expect align 0, 3, 24, 48, 4097 and SIZE_MAX (not powers of two) to
@@ -242,7 +247,7 @@ static void heap_alloc_huge_size_or_align_null(void **state)
 {
 	struct fix *f = *state;
 	size_t bad[] = { SIZE_MAX, SIZE_MAX - 15, SIZE_MAX - 16, SIZE_MAX / 2 + 1,
-			 HEAP_MAX_SIZE, HEAP_MAX_SIZE - 16, REGION - 15, REGION };
+			 HEAP_MAX_SIZE, HEAP_MAX_SIZE - 16, SIZE - 15, SIZE };
 	struct snap *snap = take(f);
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -250,7 +255,7 @@ static void heap_alloc_huge_size_or_align_null(void **state)
 	assert_null(heap_alloc(&f->h, 16, (size_t)1 << 63));
 	assert_null(heap_alloc(&f->h, 16, (size_t)1 << 47)); /* no such address in user space */
 	assert_unchanged(f, snap);
-	assert_non_null(heap_alloc(&f->h, REGION - HDR, 16)); /* exactly the whole heap */
+	assert_non_null(heap_alloc(&f->h, SIZE - HDR, 16)); /* exactly the whole heap */
 }
 
 /* Expect size 0 to return distinct minimum (32-byte) blocks. */
@@ -370,7 +375,7 @@ static void heap_free_coalesces_every_order(void **state)
 			assert_int_equal(heap_check(&f->h), 0);
 		}
 		assert_int_equal(stats_of(&f->h).holes, 1);
-		assert_ptr_equal(heap_alloc(&f->h, 4096 - HDR, 16), f->mem + HDR);
+		assert_ptr_equal(heap_alloc(&f->h, 4096 - BITMAP(4096) - HDR, 16), f->mem + HDR);
 	}
 	assert_int_equal(orders, 24);
 }
@@ -610,8 +615,10 @@ static void heap_extend_merges_free_tail(void **state)
 	before = stats_of(&f->h).largest_free;
 	assert_int_equal(heap_extend(&f->h, 1024), 0);
 	assert_int_equal(stats_of(&f->h).holes, 1);
-	assert_int_equal(stats_of(&f->h).largest_free, before + 1024);
-	assert_int_equal(stats_of(&f->h).size, 4096 + 1024);
+	/* The bitmap moved to the new end and grew by one entry. */
+	assert_int_equal(stats_of(&f->h).size, 5120 - BITMAP(5120));
+	assert_int_equal(stats_of(&f->h).largest_free,
+			 before + (5120 - BITMAP(5120)) - (4096 - BITMAP(4096)));
 	assert_int_equal(heap_check(&f->h), 0);
 }
 
@@ -621,12 +628,16 @@ static void heap_extend_after_used_tail_new_hole(void **state)
 {
 	struct fix *f = *state;
 
+	unsigned char *top;
+
 	assert_int_equal(heap_init(&f->h, f->mem, 4096), 0);
-	assert_non_null(heap_alloc(&f->h, 4096 - HDR, 16));
+	assert_non_null(heap_alloc(&f->h, 4096 - BITMAP(4096) - HDR, 16));
+	top = f->mem + stats_of(&f->h).size;
 	assert_int_equal(heap_extend(&f->h, 1024), 0);
 	assert_int_equal(stats_of(&f->h).holes, 1);
 	assert_int_equal(heap_check(&f->h), 0);
-	assert_ptr_equal(heap_alloc(&f->h, 1024 - HDR, 16), f->mem + 4096 + HDR);
+	assert_int_equal(stats_of(&f->h).largest_free, 5120 - BITMAP(5120) - (top - f->mem) - HDR);
+	assert_ptr_equal(heap_alloc(&f->h, stats_of(&f->h).largest_free, 16), top + HDR);
 }
 
 /* Expect tiny and unaligned extensions never to write past the new end:
@@ -638,7 +649,7 @@ static void heap_extend_small_steps_stay_inside(void **state)
 	size_t steps[] = { 0, 1, 3, 8, 4, 15, 1, 13, 7, 16, 5, 2, 64, 9 };
 	size_t total = 0;
 
-	assert_int_equal(heap_init(&f->h, f->mem + 5, 100), 0); /* [16, 96) */
+	assert_int_equal(heap_init(&f->h, f->mem + 5, 100), 0); /* [16, 80), bits [80, 96) */
 	assert_non_null(heap_alloc(&f->h, stats_of(&f->h).largest_free, 16));
 	memset(f->mem + 105, GUARD_BYTE, REGION - 105);
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
@@ -649,8 +660,8 @@ static void heap_extend_small_steps_stay_inside(void **state)
 		for (unsigned char *q = end; q < f->mem + REGION; q++)
 			assert_int_equal(*q, GUARD_BYTE);
 	}
-	/* end = mem + 105 + 148 = mem + 253: blocks now tile [16, 240) */
-	assert_int_equal(stats_of(&f->h).size, 224);
+	/* end = mem + 105 + 148 = mem + 253: blocks tile [16, 224), bits [224, 240) */
+	assert_int_equal(stats_of(&f->h).size, 208);
 	assert_int_equal(stats_of(&f->h).holes, 1);
 }
 
@@ -663,7 +674,7 @@ static void heap_extend_zero_and_overflow(void **state)
 
 	assert_int_equal(heap_extend(&f->h, 0), 0);
 	assert_int_equal(heap_extend(&f->h, SIZE_MAX), HEAP_EINVAL);
-	assert_int_equal(heap_extend(&f->h, HEAP_MAX_SIZE), HEAP_ENOSPC);
+	assert_int_equal(heap_extend(&f->h, 2 * HEAP_MAX_SIZE), HEAP_ENOSPC);
 	assert_unchanged(f, snap);
 }
 
@@ -681,18 +692,19 @@ static void heap_stats_track_every_operation(void **state)
 	c = heap_alloc(&f->h, 500, 16); /* 528 */
 	assert_int_equal(heap_free(&f->h, b), 0);
 	s = stats_of(&f->h);
-	assert_int_equal(s.size, REGION);
+	assert_int_equal(s.size, SIZE);
+	assert_int_equal(s.index_bytes, BITMAP(REGION));
 	assert_int_equal(s.used, 128 + 528);
-	assert_int_equal(s.free, REGION - 128 - 528);
+	assert_int_equal(s.free, SIZE - 128 - 528);
 	assert_int_equal(s.holes, 2);
 	assert_int_equal(s.allocations, 2);
-	assert_int_equal(s.largest_free, REGION - 128 - 32 - 528 - HDR);
+	assert_int_equal(s.largest_free, SIZE - 128 - 32 - 528 - HDR);
 	assert_int_equal(heap_free(&f->h, a), 0);
 	assert_int_equal(heap_free(&f->h, c), 0);
 	s = stats_of(&f->h);
 	assert_int_equal(s.used + s.allocations, 0);
 	assert_int_equal(s.holes, 1);
-	assert_int_equal(s.free, REGION);
+	assert_int_equal(s.free, SIZE);
 }
 
 /* Expect largest_free to be exact: an allocation of it succeeds and one of
@@ -746,10 +758,14 @@ static void heap_check_catches_corrupted_header(void **state)
 	a = heap_alloc(&f->h, 64, 16);
 	b = heap_alloc(&f->h, 64, 16);
 	assert_int_equal(heap_free(&f->h, a), 0);
-	*(uintptr_t *)(a + 0) = (uintptr_t)(b + 8); /* a hole's link now points nowhere */
+	*(uintptr_t *)(a + 0) = (uintptr_t)(b + 8); /* a hole's tree links now point nowhere */
 	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	/* An allocation that fits a descends to it and takes it; taking it out
+	 * of the tree follows the links: the heap is broken from then on. */
+	assert_null(heap_alloc(&f->h, 16, 16));
 	assert_null(heap_alloc(&f->h, 4096, 16));
 	assert_int_equal(heap_free(&f->h, b), HEAP_ECORRUPT);
+	assert_int_equal(heap_extend(&f->h, 4096), HEAP_ECORRUPT);
 }
 
 /* Expect free to refuse, writing nothing, when a header it steps over on
@@ -889,7 +905,7 @@ static void heap_stress_random_ops(void **state)
 	for (int i = 0; i < SLOTS; i++)
 		assert_int_equal(heap_free(&h, slot[i].p), 0);
 	assert_int_equal(stats_of(&h).holes, 1);
-	assert_int_equal(stats_of(&h).free, STRESS_REGION);
+	assert_int_equal(stats_of(&h).free, STRESS_REGION - BITMAP(STRESS_REGION));
 	free(mem);
 	free(slot);
 }

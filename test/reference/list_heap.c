@@ -544,7 +544,7 @@ void *list_heap_realloc(struct list_heap *h, void *ptr, size_t size)
 	return to;
 }
 
-int list_list_heap_extend(struct list_heap *h, size_t by)
+int list_heap_extend(struct list_heap *h, size_t by)
 {
 	struct spot s;
 	uintptr_t end, top;
