@@ -1,10 +1,10 @@
 /*
  * heap.c - the kernel heap: address-ordered first fit with boundary tags,
- * a tree of holes (holes.c) and a bitmap of block starts.
+ * a bitmap of block starts, and an index of the big holes (index.c).
  *
  * Owns every byte of [start, end) of each struct heap: the block headers,
- * the tree nodes inside the holes, the bitmap past limit, and (HEAP_POISON)
- * the poison pattern inside holes.  Layout and costs are in heap.h.
+ * the index and the bitmap past limit, and (HEAP_POISON) the poison
+ * pattern inside holes.  Layout and costs are in heap.h.
  *
  * Invariants, all checked by heap_check():
  *   1. Blocks tile [base, top): each starts where the one below ends.
@@ -13,8 +13,8 @@
  *      own tag: the size of the last block.
  *   2. The bitmap marks exactly the block starts, and of those exactly the
  *      used blocks.
- *   3. The tree holds every hole once, in address order (holes.c); no two
- *      holes touch (a free merges them at once).
+ *   3. No two holes touch (a free merges them at once), and the index
+ *      knows the largest hole that starts in every chunk (index.c).
  *   4. used + free == top - base, and nholes / nallocs count the blocks.
  *   5. limit - top < 32: too few bytes for a block after a used last block
  *      (they wait for the next heap_extend).
@@ -35,11 +35,14 @@
 
 #define POISON_BYTE 0xdf
 
-/* How [base, end) is split: blocks up to limit, then the bitmap. */
+/* How [base, end) is split: blocks up to limit, then the index's tree,
+ * then the bitmap at the very end. */
 struct layout {
 	uintptr_t limit;
+	uint32_t *tree;
+	uint32_t leaves;
 	struct heap_bits *bits;
-	size_t nbits;
+	uint32_t nbits;
 };
 
 static uintptr_t addr(const void *p)
@@ -74,17 +77,24 @@ static bool units_for(size_t size, uint32_t *units)
 	return true;
 }
 
-/* Split [base, end) between blocks and the bitmap.  One 16-byte entry
- * covers 64 granules (1 KiB), so every 1040 bytes of region need one. */
+/* Split [base, end) between blocks, the tree and the bitmap.  One bitmap
+ * entry (16 bytes) covers a chunk of 1 KiB, so every 1040 bytes of region
+ * need one; the tree has 2 * leaves entries of 4 bytes, leaves the power
+ * of two at or above the number of chunks.  The caller has checked that
+ * end - base is at most 2 * HEAP_MAX_SIZE, so the counts fit 32 bits. */
 static void plan(uintptr_t base, uintptr_t end, struct layout *l)
 {
 	uintptr_t e = end & ~(uintptr_t)(G - 1);
-	size_t span = e > base ? e - base : 0;
-	size_t per = 64 * G + sizeof(struct heap_bits);
+	size_t span = e > base ? e - base : 0, per = CHUNK * G + sizeof(struct heap_bits);
+	size_t nbits = span / per + (span % per != 0), index;
 
-	l->nbits = span / per + (span % per != 0);
-	l->bits = (struct heap_bits *)(e - l->nbits * sizeof(struct heap_bits));
-	l->limit = span >= l->nbits * G ? addr(l->bits) : base;
+	l->nbits = (uint32_t)nbits;
+	for (l->leaves = 1; l->leaves < l->nbits; l->leaves *= 2)
+		;
+	index = nbits * sizeof(struct heap_bits) + ((size_t)l->leaves * 8 + G - 1) / G * G;
+	l->bits = (struct heap_bits *)(e - nbits * sizeof(struct heap_bits));
+	l->tree = (uint32_t *)(e - index);
+	l->limit = span >= index ? e - index : base;
 }
 
 static bool sealed(const struct block *b)
@@ -147,20 +157,30 @@ static bool poisoned(uintptr_t from, uintptr_t to)
 }
 #endif
 
-/* Where a hole's poison starts: past its header and tree node. */
+/* Where a hole's poison starts: past its header. */
 static uintptr_t inside(const struct heap *h, uint32_t g)
 {
-	return addr_of(h, g) + sizeof(struct hole);
+	return addr_of(h, g) + sizeof(struct block);
 }
 
-/* Make [g, g + units) a new hole: header, bitmap, tree.  prev is the size
+/* Make [g, g + units) a new hole: header, bitmap, index.  prev is the size
  * of the block below.  The caller retags the block above. */
 static void new_hole(struct heap *h, uint32_t g, uint32_t units, uint32_t prev)
 {
-	set_header(&hole_at(h, g)->hdr, MAGIC_FREE, units, prev);
+	set_header(block_at(h, g), MAGIC_FREE, units, prev);
 	mark(h, g, HOLE);
-	holes_insert(h, g);
+	index_grew(h, g, units);
 	h->nholes++;
+}
+
+/* Put the layout's pieces in place in h. */
+static void adopt(struct heap *h, const struct layout *l)
+{
+	h->limit = l->limit;
+	h->tree = l->tree;
+	h->leaves = l->leaves;
+	h->bits = l->bits;
+	h->nbits = l->nbits;
 }
 
 int heap_init(struct heap *h, void *start, size_t size)
@@ -168,9 +188,13 @@ int heap_init(struct heap *h, void *start, size_t size)
 	uintptr_t s = addr(start), base;
 	struct layout l;
 
-	*h = (struct heap){ .root = NIL };
+	*h = (struct heap){ 0 };
 	if (!start || size > UINTPTR_MAX - s || !align_up(s, G, &base))
 		return HEAP_EINVAL;
+	if (s + size < base + MIN_BLOCK)
+		return HEAP_EINVAL;
+	if (s + size - base > 2 * HEAP_MAX_SIZE)
+		return HEAP_ENOSPC;
 	plan(base, s + size, &l);
 	if (l.limit - base < MIN_BLOCK)
 		return HEAP_EINVAL;
@@ -179,11 +203,14 @@ int heap_init(struct heap *h, void *start, size_t size)
 	for (size_t i = 0; i < l.nbits; i++)
 		l.bits[i] = (struct heap_bits){ 0, 0 };
 	h->base = base;
-	h->top = h->limit = l.limit;
 	h->end = s + size;
-	h->bits = l.bits;
-	h->nbits = l.nbits;
-	new_hole(h, 0, granules(h), 0);
+	adopt(h, &l);
+	h->top = h->limit;
+	h->ngran = granule(h, h->top);
+	set_header(block_at(h, 0), MAGIC_FREE, granules(h), 0);
+	mark(h, 0, HOLE);
+	index_build(h);
+	h->nholes = 1;
 	retag_above(h, 0);
 	poison(inside(h, 0), h->top);
 	h->free = h->top - base;
@@ -232,29 +259,27 @@ static bool hole_ok(struct heap *h, uint32_t x)
  */
 static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 {
-	struct hole *hole = hole_at(h, x);
-	uint32_t hi = x + hole->hdr.size, prev = hole->hdr.prev_size, tail;
+	struct block *hole = block_at(h, x);
+	uint32_t size = hole->size, hi = x + size, prev = hole->prev_size, tail;
 
 	if (hi - (g + units) < MIN_BLOCK / G)
 		units = hi - g;
 	tail = g + units;
 	if (!poisoned(g > x ? addr_of(h, g) : inside(h, x), addr_of(h, tail)))
 		return NULL;
-	if (g > x) {            /* the front stays a hole */
-		set_header(&hole->hdr, MAGIC_FREE, g - x, prev);
-		holes_resized(h, x);
+	if (g > x) { /* the front stays a hole */
+		set_header(hole, MAGIC_FREE, g - x, prev);
 		prev = g - x;
-		if (tail < hi)
-			new_hole(h, tail, hi - tail, units);
-	} else if (tail < hi) { /* the hole moves up to the tail */
-		mark(h, tail, HOLE);
-		holes_move(h, x, tail, hi - tail, units);
-	} else {                /* the block takes the whole hole */
-		holes_remove(h, x);
+	} else {
 		h->nholes--;
 	}
 	set_header(block_at(h, g), MAGIC_USED, units, prev);
 	mark(h, g, USED);
+	if (tail < hi)
+		new_hole(h, tail, hi - tail, units);
+	index_shrank(h, x, size);
+	if (g > x)
+		index_grew(h, x, g - x); /* the front may have been the top hole */
 	retag_above(h, g);
 	if (tail < hi)
 		retag_above(h, tail);
@@ -262,6 +287,27 @@ static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	h->free -= (size_t)units * G;
 	h->nallocs++;
 	return (void *)(addr_of(h, g) + G);
+}
+
+/* The last block, if it is a hole (the top hole, which the index leaves
+ * out), else NIL. */
+static uint32_t top_hole(const struct heap *h)
+{
+	uint32_t last = granules(h) - h->top_prev;
+
+	return kind_at(h, last) == HOLE ? last : NIL;
+}
+
+/* The next hole big enough to try, above hole `after` (NIL: the first):
+ * from the index, and last of all the top hole. */
+static uint32_t candidate(struct heap *h, uint32_t after, uint32_t units)
+{
+	uint32_t x = after == NIL ? index_first_fit(h, units) : index_next_fit(h, after, units);
+	uint32_t top = top_hole(h);
+
+	if (x != NIL || h->broken || top == NIL || top == after || h->top_prev < units)
+		return x;
+	return top;
 }
 
 void *heap_alloc(struct heap *h, size_t size, size_t align)
@@ -276,130 +322,157 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 		align = G;
 	/* With align 16 the first hole big enough fits; a larger align may
 	 * need a later one, until one with room for any front gap. */
-	for (x = holes_first_fit(h, units); x != NIL; x = holes_next_fit(h, x, units)) {
+	for (x = candidate(h, NIL, units); x != NIL; x = candidate(h, x, units)) {
 		if (!hole_ok(h, x))
 			return NULL;
-		if (fit(h, x, units, align, &blk)) {
-			void *p = carve(h, x, granule(h, blk), units);
-			return h->broken ? NULL : p; /* the tree was damaged on the way */
-		}
+		if (fit(h, x, units, align, &blk))
+			return carve(h, x, granule(h, blk), units);
 	}
 	return NULL;
 }
 
-/* The block below g agrees with g's boundary tag (or g is the first). */
-static bool tag_below_ok(const struct heap *h, uint32_t g)
-{
-	uint32_t prev = block_at(h, g)->prev_size;
+/* A live block and what lies on either side of it, as find_live saw it. */
+struct live {
+	uint32_t g;      /* the block's granule */
+	uint32_t size;   /* its size in granules */
+	uint32_t below;  /* the block just under it, when hole_below */
+	bool hole_below; /* a hole lies just under it: a free merges with it */
+	bool hole_above; /* a hole starts where it ends */
+};
 
-	if (g == 0)
+/* What g's boundary tag points at is a block of that size (or g is the
+ * first block); note whether it is a hole. */
+static bool check_below(const struct heap *h, const struct block *b, struct live *l)
+{
+	uint32_t prev = b->prev_size;
+	const struct block *x;
+	enum kind k;
+
+	l->hole_below = false;
+	if (l->g == 0)
 		return prev == 0;
-	return prev != 0 && prev <= g && (kind_at(h, g - prev) & 1) &&
-	       sealed(block_at(h, g - prev)) && block_at(h, g - prev)->size == prev;
+	if (prev == 0 || prev > l->g)
+		return false;
+	l->below = l->g - prev;
+	k = kind_at(h, l->below);
+	x = block_at(h, l->below);
+	l->hole_below = k == HOLE;
+	return (k & 1) && sealed(x) && x->size == prev && (k == HOLE) == (x->magic == MAGIC_FREE);
 }
 
-/* The block above g agrees that g is below it (or top does). */
-static bool tag_above_ok(const struct heap *h, uint32_t g)
+/* The block where g ends knows g's size as its boundary tag (or top does). */
+static bool check_above(const struct heap *h, struct live *l)
 {
-	uint32_t size = block_at(h, g)->size, up = g + size;
+	uint32_t up = l->g + l->size;
+	enum kind k;
 
+	l->hole_above = false;
 	if (up == granules(h))
-		return h->top_prev == size;
-	return (kind_at(h, up) & 1) && block_ok(h, up, size);
+		return h->top_prev == l->size;
+	k = kind_at(h, up);
+	l->hole_above = k == HOLE;
+	return (k & 1) && block_ok(h, up, l->size) &&
+	       (k == HOLE) == (block_at(h, up)->magic == MAGIC_FREE);
 }
 
 /* Is ptr the payload of a live block?  The bitmap says so or not (no
- * caller writes it); then its header and both tags must agree.  Sets *g to
- * the block's granule.  Writes nothing, so a refusal changes nothing. */
-static int find_live(const struct heap *h, const void *ptr, uint32_t *g)
+ * caller writes it); then its header and both boundary tags must agree.
+ * Fills *l.  Writes nothing, so a refusal changes nothing. */
+static int find_live(const struct heap *h, const void *ptr, struct live *l)
 {
 	uintptr_t p = addr(ptr);
-	const struct block *b;
+	const struct block *b = (const struct block *)(p - G);
+	enum kind k;
 
 	if (!h->ready || p % G != 0 || p < h->base + G || p >= h->top)
 		return HEAP_EINVAL;
 	if (h->broken)
 		return HEAP_ECORRUPT;
-	*g = granule(h, p - G);
-	if (kind_at(h, *g) != USED)
-		return kind_at(h, *g) == BAD ? HEAP_ECORRUPT : HEAP_EINVAL;
-	b = block_at(h, *g);
-	if (!sealed(b) || b->magic != MAGIC_USED || b->size > granules(h) - *g)
+	l->g = granule(h, p - G);
+	k = kind_at(h, l->g);
+	if (k != USED)
+		return k == BAD ? HEAP_ECORRUPT : HEAP_EINVAL;
+	l->size = b->size;
+	if (!sealed(b) || b->magic != MAGIC_USED || b->size > granules(h) - l->g)
 		return HEAP_ECORRUPT;
-	if (!tag_below_ok(h, *g) || !tag_above_ok(h, *g))
+	if (!check_below(h, b, l) || !check_above(h, l))
 		return HEAP_ECORRUPT;
 	return 0;
 }
 
 int heap_check_ptr(struct heap *h, const void *ptr)
 {
-	uint32_t g;
+	struct live l;
 
-	return find_live(h, ptr, &g);
+	return find_live(h, ptr, &l);
 }
 
 size_t heap_usable_size(struct heap *h, const void *ptr)
 {
-	uint32_t g;
+	struct live l;
 
-	if (!ptr || find_live(h, ptr, &g))
+	if (!ptr || find_live(h, ptr, &l))
 		return 0;
-	return bytes(block_at(h, g)) - G;
+	return (size_t)l.size * G - G;
 }
 
 /*
- * Turn the live block at g into free space, merged at once with a hole on
- * either side (the bitmap says which neighbours are holes):
+ * Turn the live block l into free space, merged at once with a hole on
+ * either side:
  *
- *   | used | g | used |   ->   | used | hole | used |    a new hole
- *   | hole | g | used |   ->   | hole ...... | used |    the hole below grows
- *   | used | g | hole |   ->   | used | hole ...... |    the hole above moves down to g
- *   | hole | g | hole |   ->   | hole ............. |    both, one hole fewer
+ *   | used | l | used |   ->   | used | hole | used |    a new hole
+ *   | hole | l | used |   ->   | hole ...... | used |    the hole below grows
+ *   | used | l | hole |   ->   | used | hole ...... |    the hole above moves down to l
+ *   | hole | l | hole |   ->   | hole ............. |    both, one hole fewer
  */
-static void release(struct heap *h, uint32_t g)
+static void release(struct heap *h, const struct live *l)
 {
-	struct block *b = block_at(h, g);
-	uint32_t size = b->size, below = g - b->prev_size, above = g + size, hole = g;
-	bool down = g > 0 && kind_at(h, below) == HOLE;
-	bool up = above < granules(h) && kind_at(h, above) == HOLE;
-	uint32_t total = size + (up ? hole_at(h, above)->hdr.size : 0);
+	uint32_t g = l->g, above = g + l->size, hole = g, total = l->size;
+	uint32_t prev = block_at(h, g)->prev_size, up = 0, down = 0;
+	struct block *x;
 
-	h->used -= (size_t)size * G;
-	h->free += (size_t)size * G;
+	h->used -= (size_t)l->size * G;
+	h->free += (size_t)l->size * G;
 	h->nallocs--;
-	if (down) {
-		hole = below;
-		if (up) {
-			holes_remove(h, above);
-			h->nholes--;
-		}
-		set_header(block_at(h, below), MAGIC_FREE, block_at(h, below)->size + total,
-			   block_at(h, below)->prev_size);
-		holes_resized(h, below);
-		mark(h, g, NOTHING);
-	} else if (up) {
-		mark(h, g, HOLE);
-		holes_move(h, above, g, total, b->prev_size);
-	} else {
-		new_hole(h, g, size, b->prev_size);
-	}
-	if (up)
+	if (l->hole_above) {
+		up = block_at(h, above)->size;
+		total += up;
 		mark(h, above, NOTHING);
+		h->nholes--;
+	}
+	if (l->hole_below) {
+		hole = l->below;
+		x = block_at(h, hole);
+		down = x->size;
+		total += down;
+		prev = x->prev_size;
+		mark(h, g, NOTHING);
+	} else {
+		mark(h, g, HOLE);
+		h->nholes++;
+	}
+	set_header(block_at(h, hole), MAGIC_FREE, total, prev);
+	if (l->hole_above)
+		index_shrank(h, above, up);
+	if (l->hole_below)
+		index_shrank(h, hole, down); /* it may have become the top hole */
+	index_grew(h, hole, total);
 	retag_above(h, hole);
-	poison(hole == g ? inside(h, g) : addr_of(h, g), up ? inside(h, above) : addr_of(h, above));
+	poison(hole == g ? inside(h, g) : addr_of(h, g),
+	       l->hole_above ? inside(h, above) : addr_of(h, above));
 }
 
 int heap_free(struct heap *h, void *ptr)
 {
-	uint32_t g;
+	struct live l;
 	int err;
 
 	if (!ptr)
 		return 0;
-	err = find_live(h, ptr, &g);
+	err = find_live(h, ptr, &l);
 	if (err)
 		return err;
-	release(h, g);
+	release(h, &l);
 	return h->broken ? HEAP_ECORRUPT : 0;
 }
 
@@ -408,17 +481,20 @@ int heap_free(struct heap *h, void *ptr)
 static void shrink(struct heap *h, uint32_t g, uint32_t units)
 {
 	struct block *b = block_at(h, g);
-	uint32_t rest = b->size - units, tail = g + units, above = g + b->size;
+	uint32_t rest = b->size - units, tail = g + units, above = g + b->size, up;
 
 	if (rest < MIN_BLOCK / G)
 		return;
 	set_header(b, MAGIC_USED, units, b->prev_size);
 	h->used -= (size_t)rest * G;
 	h->free += (size_t)rest * G;
-	if (above < granules(h) && kind_at(h, above) == HOLE) {
-		mark(h, tail, HOLE);
-		holes_move(h, above, tail, rest + hole_at(h, above)->hdr.size, units);
+	if (above < granules(h) && kind_at(h, above) == HOLE) { /* the hole above moves down */
+		up = block_at(h, above)->size;
 		mark(h, above, NOTHING);
+		mark(h, tail, HOLE);
+		set_header(block_at(h, tail), MAGIC_FREE, rest + up, units);
+		index_shrank(h, above, up);
+		index_grew(h, tail, rest + up);
 		poison(inside(h, tail), inside(h, above));
 	} else {
 		new_hole(h, tail, rest, units);
@@ -432,25 +508,28 @@ static void shrink(struct heap *h, uint32_t g, uint32_t units)
 static bool grow(struct heap *h, uint32_t g, uint32_t units)
 {
 	struct block *b = block_at(h, g);
-	uint32_t have = b->size, above = g + have, total;
+	uint32_t have = b->size, above = g + have, total, up;
 
 	if (above >= granules(h) || kind_at(h, above) != HOLE || !hole_ok(h, above))
 		return false;
-	total = have + hole_at(h, above)->hdr.size;
+	up = block_at(h, above)->size;
+	total = have + up;
 	if (total < units)
 		return false;
 	if (total - units < MIN_BLOCK / G)
 		units = total;
 	if (!poisoned(inside(h, above), addr_of(h, g + units)))
 		return false;
-	if (units < total) {
+	mark(h, above, NOTHING);
+	if (units < total) { /* the hole above moves up */
 		mark(h, g + units, HOLE);
-		holes_move(h, above, g + units, total - units, units);
+		set_header(block_at(h, g + units), MAGIC_FREE, total - units, units);
 	} else {
-		holes_remove(h, above);
 		h->nholes--;
 	}
-	mark(h, above, NOTHING);
+	index_shrank(h, above, up);
+	if (units < total)
+		index_grew(h, g + units, total - units);
 	set_header(b, MAGIC_USED, units, b->prev_size);
 	retag_above(h, g);
 	if (units < total)
@@ -462,32 +541,35 @@ static bool grow(struct heap *h, uint32_t g, uint32_t units)
 
 void *heap_realloc(struct heap *h, void *ptr, size_t size)
 {
-	uint32_t g, units;
+	uint32_t units;
+	struct live l;
 	size_t keep;
 	void *to;
 
 	if (!ptr)
 		return heap_alloc(h, size, G);
-	if (find_live(h, ptr, &g) || !units_for(size, &units))
+	if (find_live(h, ptr, &l) || !units_for(size, &units))
 		return NULL;
-	if (units <= block_at(h, g)->size) {
-		shrink(h, g, units);
+	if (units <= l.size) {
+		shrink(h, l.g, units);
 		return ptr;
 	}
-	if (grow(h, g, units))
+	if (grow(h, l.g, units))
 		return ptr;
 	to = heap_alloc(h, size, G);
 	if (!to)
 		return NULL;
-	keep = bytes(block_at(h, g)) - G; /* the whole old payload: size is larger */
+	keep = (size_t)l.size * G - G; /* the whole old payload: size is larger */
 	__builtin_memcpy(to, ptr, keep < size ? keep : size);
-	release(h, g); /* ptr was checked and is still live */
+	find_live(h, ptr, &l); /* still live, but its neighbours may have changed */
+	release(h, &l);
 	return to;
 }
 
 /* Move the bitmap to l's place at the new end of the region, entries in
  * the order that never overwrites one not yet copied; new ones start
- * clear.  Its old place lies below l's limit: it becomes heap. */
+ * clear.  The index is built afresh at its new place afterwards.  The old
+ * places lie below l's limit: they become heap. */
 static void move_bits(struct heap *h, const struct layout *l)
 {
 	struct heap_bits *from = h->bits, *to = l->bits;
@@ -502,9 +584,7 @@ static void move_bits(struct heap *h, const struct layout *l)
 	}
 	for (i = h->nbits; i < l->nbits; i++)
 		to[i] = (struct heap_bits){ 0, 0 };
-	h->bits = to;
-	h->nbits = l->nbits;
-	h->limit = l->limit;
+	adopt(h, l);
 }
 
 /* limit moved up: the free last hole grows to it, or a new hole fills
@@ -519,10 +599,12 @@ static void grow_top(struct heap *h)
 
 		set_header(x, MAGIC_FREE, x->size + more, x->prev_size);
 		h->top = h->limit;
-		holes_resized(h, last);
+		h->ngran = granule(h, h->top);
+		index_grew(h, last, x->size);
 		poison(old, h->top);
 	} else if (more >= MIN_BLOCK / G) {
 		h->top = h->limit;
+		h->ngran = granule(h, h->top);
 		new_hole(h, top, more, h->top_prev);
 		poison(inside(h, top), h->top);
 		last = top;
@@ -543,6 +625,8 @@ int heap_extend(struct heap *h, size_t by)
 	if (h->broken)
 		return HEAP_ECORRUPT;
 	end = h->end + by;
+	if (end - h->base > 2 * HEAP_MAX_SIZE)
+		return HEAP_ENOSPC;
 	plan(h->base, end, &l);
 	if (l.limit - h->base > HEAP_MAX_SIZE)
 		return HEAP_ENOSPC;
@@ -551,6 +635,7 @@ int heap_extend(struct heap *h, size_t by)
 		return 0; /* too few bytes to move the bitmap past: wait for more */
 	move_bits(h, &l);
 	grow_top(h);
+	index_build(h); /* top moved: the top hole and the root may have changed */
 	return h->broken ? HEAP_ECORRUPT : 0;
 }
 
@@ -564,10 +649,15 @@ void heap_stats(const struct heap *h, struct heap_stats *out)
 	out->free = h->free;
 	out->holes = h->nholes;
 	out->allocations = h->nallocs;
-	out->index_bytes = h->nbits * sizeof(struct heap_bits);
+	out->index_bytes = addr(h->bits + h->nbits) - addr(h->tree);
 	/* With align 16 a hole's payload needs no front gap: it fits bytes - G. */
-	if (h->root != NIL && !h->broken)
-		out->largest_free = (size_t)hole_at(h, h->root)->max * G - G;
+	if (!h->broken) {
+		size_t largest = index_largest(h);
+
+		if (top_hole(h) != NIL && h->top_prev > largest)
+			largest = h->top_prev;
+		out->largest_free = largest ? largest * G - G : 0;
+	}
 }
 
 /* Counts gathered by heap_check's walk, to compare with the heap's own. */
@@ -619,18 +709,20 @@ static bool bits_counted(const struct heap *h, const struct tally *t)
 /* base, top, limit, the bitmap and end lie as heap.h draws them. */
 static bool layout_ok(const struct heap *h)
 {
-	uintptr_t bits = addr(h->bits);
+	uintptr_t bits = addr(h->bits), tree = addr(h->tree);
 
 	return h->base % G == 0 && h->top % G == 0 && h->limit % G == 0 &&
+	       h->ngran == (h->top - h->base) / G &&
 	       h->base < h->top && h->top <= h->limit && h->limit - h->top < MIN_BLOCK &&
-	       bits % G == 0 && bits >= h->limit && h->nbits * sizeof(struct heap_bits) <= h->end - bits &&
-	       h->nbits * 64 * G >= h->limit - h->base;
+	       tree >= h->limit && tree + (size_t)h->leaves * 8 <= bits &&
+	       h->leaves >= h->nbits && (h->leaves & (h->leaves - 1)) == 0 &&
+	       bits % G == 0 && (size_t)h->nbits * sizeof(struct heap_bits) <= h->end - bits &&
+	       (size_t)h->nbits * CHUNK * G >= h->limit - h->base;
 }
 
 int heap_check(const struct heap *h)
 {
 	struct tally t = { 0 };
-	size_t nodes;
 	uint32_t g, prev = 0;
 	bool prev_free = false;
 
@@ -646,7 +738,7 @@ int heap_check(const struct heap *h)
 	}
 	if (prev != h->top_prev || !bits_counted(h, &t))
 		return HEAP_ECORRUPT;
-	if (!holes_check(h, &nodes) || nodes != t.nholes)
+	if (!index_check(h))
 		return HEAP_ECORRUPT;
 	if (t.used != h->used || t.free != h->free || t.nholes != h->nholes ||
 	    t.nallocs != h->nallocs || t.used + t.free != h->top - h->base)

@@ -69,15 +69,18 @@ struct heap {
 	uintptr_t limit;         /* blocks may reach this far: the bitmap covers [base, limit) */
 	uintptr_t end;           /* start + size of the region as given */
 	struct heap_bits *bits;  /* the bitmap of block starts, at the region's end */
-	size_t nbits;            /* entries in bits[], 64 granules each */
-	uint32_t root;           /* the hole tree's root, as a granule number */
+	uint32_t *tree;          /* the index: largest holes, a tree over 1 KiB chunks */
+	uint32_t nbits;          /* entries in bits[], one per chunk of 64 granules */
+	uint32_t leaves;         /* leaves of tree[]: a power of two >= nbits */
+	uint32_t root;           /* the node of tree[] that covers the chunks below top */
+	uint32_t ngran;          /* granules in [base, top): (top - base) / 16 */
 	uint32_t top_prev;       /* granules in the block just under top (top's boundary tag) */
 	size_t used;             /* bytes in used blocks, headers included */
 	size_t free;             /* bytes in holes, headers included */
 	size_t nholes;           /* number of holes */
 	size_t nallocs;          /* number of used blocks */
 	int ready;               /* heap_init succeeded */
-	int broken;              /* the hole index was found damaged: refuse everything */
+	int broken;              /* the index was found damaged: refuse everything */
 };
 
 struct heap_stats {

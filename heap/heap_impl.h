@@ -1,12 +1,11 @@
 /*
- * heap_impl.h - what heap.c and holes.c share: the block header, the hole
- * and its tree node, the bitmap, and the index's interface.  Not for
- * callers of the heap: they include heap.h only.
+ * heap_impl.h - what heap.c and index.c share: the block header, the
+ * bitmap of block starts, and the index's interface.  Not for callers of
+ * the heap: they include heap.h only.
  *
  * Granule numbers.  The heap counts in 16-byte granules from base, so a
- * block is named by a 32-bit granule number g at address base + 16 * g.
- * The tree links holes by granule number (not by pointer), which is what
- * lets a whole tree node fit in the 16 bytes a minimum hole has to spare.
+ * block is named by a 32-bit granule number g at address base + 16 * g,
+ * and granule g belongs to chunk g / 64 (1 KiB) of the bitmap and index.
  */
 #ifndef HEAP_IMPL_H
 #define HEAP_IMPL_H
@@ -16,11 +15,11 @@
 #include <stdbool.h>
 
 #define G HEAP_ALIGN            /* the granule: 16 bytes */
-#define MIN_BLOCK (2 * G)       /* header + room for a hole's tree node */
+#define MIN_BLOCK (2 * G)       /* the smallest block; a 16-byte piece could not even be a hole */
+#define CHUNK 64                /* granules per bitmap entry and index leaf: 1 KiB */
 #define MAGIC_USED 0x55534544u  /* "USED" */
 #define MAGIC_FREE 0x46524545u  /* "FREE" */
-#define NIL UINT32_MAX          /* no hole: granule numbers stay below it */
-#define TREE_DEPTH 64           /* an AVL tree of 2^32 holes is under 47 deep */
+#define NIL UINT32_MAX          /* no block: granule numbers stay below it */
 
 struct block {
 	uint32_t magic;     /* MAGIC_USED or MAGIC_FREE */
@@ -29,19 +28,10 @@ struct block {
 	uint32_t seal;      /* seal_of(): fails if any field or the address changed */
 };
 
-/* A free block: its header, then its node in the tree of holes (an AVL
- * tree ordered by address, see holes.c). */
-struct hole {
-	struct block hdr;
-	uint32_t left;   /* the subtree of lower holes, or NIL */
-	uint32_t right;  /* the subtree of higher holes, or NIL */
-	uint32_t max;    /* the largest hole size in this subtree, in granules */
-	uint32_t height; /* of this subtree: a leaf is 1 */
-};
-
-/* The bitmap, one entry per 64 granules (1 KiB) of [base, limit): bit
- * g % 64 of bits[g / 64] says whether a block starts at granule g, and
- * whether that block is used.  It lives past limit, where no payload
+/* The bitmap, one entry per chunk of 64 granules (1 KiB) of [base, limit):
+ * bit g % 64 of bits[g / 64] says whether a block starts at granule g, and
+ * whether that block is used.  So start & ~used lists the holes that start
+ * in a chunk, in address order.  It lives past limit, where no payload
  * reaches, so writing through a pointer the heap gave out cannot forge it. */
 struct heap_bits {
 	uint64_t start; /* a block (used or free) starts here */
@@ -49,7 +39,6 @@ struct heap_bits {
 };
 
 _Static_assert(sizeof(struct block) == G, "the header keeps payloads 16-aligned");
-_Static_assert(sizeof(struct hole) == MIN_BLOCK, "a hole fits a minimum block");
 _Static_assert(sizeof(struct heap_bits) == G, "the bitmap stays 16-aligned");
 _Static_assert(sizeof(size_t) >= 8, "sizes up to 64 GiB need a 64-bit size_t");
 
@@ -71,33 +60,28 @@ static inline struct block *block_at(const struct heap *h, uint32_t g)
 	return (struct block *)addr_of(h, g);
 }
 
-static inline struct hole *hole_at(const struct heap *h, uint32_t g)
-{
-	return (struct hole *)addr_of(h, g);
-}
-
-/* Granules that blocks may occupy now: [0, granules) is [base, top). */
+/* Granules the blocks tile now: [0, granules) is [base, top). */
 static inline uint32_t granules(const struct heap *h)
 {
-	return granule(h, h->top);
+	return h->ngran;
 }
 
 static inline enum kind kind_at(const struct heap *h, uint32_t g)
 {
-	const struct heap_bits *b = &h->bits[g / 64];
-	unsigned s = (unsigned)(b->start >> (g % 64)) & 1;
-	unsigned u = (unsigned)(b->used >> (g % 64)) & 1;
+	const struct heap_bits *b = &h->bits[g / CHUNK];
+	unsigned s = (unsigned)(b->start >> (g % CHUNK)) & 1;
+	unsigned u = (unsigned)(b->used >> (g % CHUNK)) & 1;
 
 	return (enum kind)(s | u << 1);
 }
 
 static inline void mark(struct heap *h, uint32_t g, enum kind k)
 {
-	struct heap_bits *b = &h->bits[g / 64];
-	uint64_t bit = 1ull << (g % 64);
+	struct heap_bits *b = &h->bits[g / CHUNK];
+	uint64_t bit = 1ull << (g % CHUNK);
 
-	b->start = (k & 1) ? b->start | bit : b->start & ~bit;
-	b->used = (k & 2) ? b->used | bit : b->used & ~bit;
+	b->start = (b->start & ~bit) | ((k & 1) ? bit : 0);
+	b->used = (b->used & ~bit) | ((k & 2) ? bit : 0);
 }
 
 /* The seal mixes every field with the header's own address, so changing
@@ -115,30 +99,30 @@ static inline void set_header(struct block *b, uint32_t magic, uint32_t units, u
 	b->seal = seal_of(b);
 }
 
-/* ---- holes.c: the index of holes ---- */
+/* ---- index.c: where the big holes are ---- */
 
 /* The lowest hole of at least units granules, or NIL. */
-uint32_t holes_first_fit(struct heap *h, uint32_t units);
+uint32_t index_first_fit(struct heap *h, uint32_t units);
 
 /* The lowest hole above granule after with at least units granules, or NIL. */
-uint32_t holes_next_fit(struct heap *h, uint32_t after, uint32_t units);
+uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units);
 
-/* The hole header at g is written; add it to the index. */
-void holes_insert(struct heap *h, uint32_t g);
+/* A hole of size granules now starts at g: it is new, or grew. */
+void index_grew(struct heap *h, uint32_t g, uint32_t size);
 
-/* Take the hole at g out of the index. */
-void holes_remove(struct heap *h, uint32_t g);
+/* A hole that had size granules and started at g is gone or smaller.  The
+ * bitmap and headers already show the new state. */
+void index_shrank(struct heap *h, uint32_t g, uint32_t size);
 
-/* The hole at g changed size (its address did not): update the index. */
-void holes_resized(struct heap *h, uint32_t g);
+/* The largest hole the index knows: all but the top hole. */
+uint32_t index_largest(const struct heap *h);
 
-/* The hole at g becomes the hole at `to`, of units granules with prev_size
- * prev, and keeps its place in the index: no other hole lies between g
- * and to.  Writes the new header itself (it may overlap the old node). */
-void holes_move(struct heap *h, uint32_t g, uint32_t to, uint32_t units, uint32_t prev);
+/* Fill the whole index from the bitmap and the hole headers; again
+ * whenever top moves. */
+void index_build(struct heap *h);
 
-/* Check the whole tree: every node a hole, in address order, heights and
- * maxima right, balanced.  Counts the nodes into *count.  false if not. */
-bool holes_check(const struct heap *h, size_t *count);
+/* Every leaf is the largest hole starting in its chunk and every inner
+ * node the larger of its children.  false if not. */
+bool index_check(const struct heap *h);
 
 #endif /* HEAP_IMPL_H */

@@ -19,9 +19,7 @@
 #include "heap.h"
 
 #define REGION 65536 /* bytes of the standard test region */
-/* The bitmap at a region's end: one 16-byte entry per 1040 bytes. */
-#define BITMAP(bytes) (((bytes) + 1039) / 1040 * 16)
-#define SIZE (REGION - BITMAP(REGION)) /* what the blocks tile: 64512 */
+#define SIZE (REGION - INDEX(REGION)) /* what the blocks tile: 63488 */
 #define GUARD 64     /* guard bytes on each side in edge tests */
 #define GUARD_BYTE 0xab
 
@@ -37,6 +35,19 @@ struct fix {
 	struct heap h;
 	unsigned char *mem; /* REGION bytes, 4096-aligned */
 };
+
+/* The bytes a region of span bytes (from a 16-aligned start) keeps for
+ * the index at its end, as heap.h draws it: a 16-byte bitmap entry per
+ * 1040 bytes, then 2 * leaves tree entries of 4 bytes, leaves the power of
+ * two at or above the entry count, rounded up to 16 bytes. */
+static size_t INDEX(size_t span)
+{
+	size_t entries = (span + 1039) / 1040, leaves = 1;
+
+	while (leaves < entries)
+		leaves *= 2;
+	return entries * 16 + (leaves * 8 + 15) / 16 * 16;
+}
 
 static int setup(void **state)
 {
@@ -111,8 +122,8 @@ static uint32_t seal_of(const struct hdr *b)
 
 /* ---- heap_init ---- */
 
-/* Expect every region under 48 usable bytes (a 32-byte block and one
- * 16-byte bitmap entry) refused, every other accepted,
+/* Expect every region under 64 usable bytes (a 32-byte block, one 16-byte
+ * bitmap entry and a 16-byte tree) refused, every other accepted,
  * and not one byte outside [start, start + size) written, for sizes 0..96
  * at every misalignment 0..15. */
 static void heap_init_tiny_unaligned_regions_stay_inside(void **state)
@@ -126,7 +137,7 @@ static void heap_init_tiny_unaligned_regions_stay_inside(void **state)
 			unsigned char *start = buf + GUARD + off;
 			uintptr_t lo = ((uintptr_t)start + 15) & ~(uintptr_t)15;
 			uintptr_t hi = ((uintptr_t)start + size) & ~(uintptr_t)15;
-			int fits = hi >= lo && hi - lo >= 48;
+			int fits = hi >= lo && hi - lo >= 64;
 			struct heap h;
 			void *p;
 
@@ -193,8 +204,8 @@ static void heap_init_unaligned_region_rounded_in(void **state)
 
 	assert_int_equal(heap_init(&f->h, f->mem + 3, 1000), 0);
 	s = stats_of(&f->h);
-	assert_int_equal(s.size, 992 - 16 - 16); /* [mem + 16, mem + 976), bits to 992 */
-	assert_int_equal(s.index_bytes, 16);
+	assert_int_equal(s.size, 992 - 16 - 32); /* [mem + 16, mem + 960), index to 992 */
+	assert_int_equal(s.index_bytes, 32);
 	assert_int_equal(s.free, s.size);
 	assert_int_equal(s.holes, 1);
 	assert_int_equal(s.largest_free, s.size - HDR);
@@ -375,7 +386,7 @@ static void heap_free_coalesces_every_order(void **state)
 			assert_int_equal(heap_check(&f->h), 0);
 		}
 		assert_int_equal(stats_of(&f->h).holes, 1);
-		assert_ptr_equal(heap_alloc(&f->h, 4096 - BITMAP(4096) - HDR, 16), f->mem + HDR);
+		assert_ptr_equal(heap_alloc(&f->h, 4096 - INDEX(4096) - HDR, 16), f->mem + HDR);
 	}
 	assert_int_equal(orders, 24);
 }
@@ -615,10 +626,10 @@ static void heap_extend_merges_free_tail(void **state)
 	before = stats_of(&f->h).largest_free;
 	assert_int_equal(heap_extend(&f->h, 1024), 0);
 	assert_int_equal(stats_of(&f->h).holes, 1);
-	/* The bitmap moved to the new end and grew by one entry. */
-	assert_int_equal(stats_of(&f->h).size, 5120 - BITMAP(5120));
+	/* The index moved to the new end and grew by a bitmap entry. */
+	assert_int_equal(stats_of(&f->h).size, 5120 - INDEX(5120));
 	assert_int_equal(stats_of(&f->h).largest_free,
-			 before + (5120 - BITMAP(5120)) - (4096 - BITMAP(4096)));
+			 before + (5120 - INDEX(5120)) - (4096 - INDEX(4096)));
 	assert_int_equal(heap_check(&f->h), 0);
 }
 
@@ -631,12 +642,12 @@ static void heap_extend_after_used_tail_new_hole(void **state)
 	unsigned char *top;
 
 	assert_int_equal(heap_init(&f->h, f->mem, 4096), 0);
-	assert_non_null(heap_alloc(&f->h, 4096 - BITMAP(4096) - HDR, 16));
+	assert_non_null(heap_alloc(&f->h, 4096 - INDEX(4096) - HDR, 16));
 	top = f->mem + stats_of(&f->h).size;
 	assert_int_equal(heap_extend(&f->h, 1024), 0);
 	assert_int_equal(stats_of(&f->h).holes, 1);
 	assert_int_equal(heap_check(&f->h), 0);
-	assert_int_equal(stats_of(&f->h).largest_free, 5120 - BITMAP(5120) - (top - f->mem) - HDR);
+	assert_int_equal(stats_of(&f->h).largest_free, 5120 - INDEX(5120) - (top - f->mem) - HDR);
 	assert_ptr_equal(heap_alloc(&f->h, stats_of(&f->h).largest_free, 16), top + HDR);
 }
 
@@ -649,7 +660,7 @@ static void heap_extend_small_steps_stay_inside(void **state)
 	size_t steps[] = { 0, 1, 3, 8, 4, 15, 1, 13, 7, 16, 5, 2, 64, 9 };
 	size_t total = 0;
 
-	assert_int_equal(heap_init(&f->h, f->mem + 5, 100), 0); /* [16, 80), bits [80, 96) */
+	assert_int_equal(heap_init(&f->h, f->mem + 5, 100), 0); /* [16, 64), index [64, 96) */
 	assert_non_null(heap_alloc(&f->h, stats_of(&f->h).largest_free, 16));
 	memset(f->mem + 105, GUARD_BYTE, REGION - 105);
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
@@ -660,8 +671,8 @@ static void heap_extend_small_steps_stay_inside(void **state)
 		for (unsigned char *q = end; q < f->mem + REGION; q++)
 			assert_int_equal(*q, GUARD_BYTE);
 	}
-	/* end = mem + 105 + 148 = mem + 253: blocks tile [16, 224), bits [224, 240) */
-	assert_int_equal(stats_of(&f->h).size, 208);
+	/* end = mem + 105 + 148 = mem + 253: blocks tile [16, 208), index [208, 240) */
+	assert_int_equal(stats_of(&f->h).size, 192);
 	assert_int_equal(stats_of(&f->h).holes, 1);
 }
 
@@ -693,7 +704,7 @@ static void heap_stats_track_every_operation(void **state)
 	assert_int_equal(heap_free(&f->h, b), 0);
 	s = stats_of(&f->h);
 	assert_int_equal(s.size, SIZE);
-	assert_int_equal(s.index_bytes, BITMAP(REGION));
+	assert_int_equal(s.index_bytes, INDEX(REGION));
 	assert_int_equal(s.used, 128 + 528);
 	assert_int_equal(s.free, SIZE - 128 - 528);
 	assert_int_equal(s.holes, 2);
@@ -758,14 +769,37 @@ static void heap_check_catches_corrupted_header(void **state)
 	a = heap_alloc(&f->h, 64, 16);
 	b = heap_alloc(&f->h, 64, 16);
 	assert_int_equal(heap_free(&f->h, a), 0);
-	*(uintptr_t *)(a + 0) = (uintptr_t)(b + 8); /* a hole's tree links now point nowhere */
+	/* An overflow off the end of b onto the header of the hole above it:
+	 * |F a|U b|F rest| with rest's header zeroed.  The index still says a
+	 * big hole starts there; the allocation that goes to take it finds the
+	 * header wrong, and from then on the heap refuses every call. */
+	memset(b + 64, 0, 8);
 	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
-	/* An allocation that fits a descends to it and takes it; taking it out
-	 * of the tree follows the links: the heap is broken from then on. */
-	assert_null(heap_alloc(&f->h, 16, 16));
 	assert_null(heap_alloc(&f->h, 4096, 16));
+	assert_null(heap_alloc(&f->h, 16, 16));
 	assert_int_equal(heap_free(&f->h, b), HEAP_ECORRUPT);
 	assert_int_equal(heap_extend(&f->h, 4096), HEAP_ECORRUPT);
+}
+
+/* Expect a write through a freed pointer to land in the hole's bytes, past
+ * its header: the index lives outside the holes, so the heap cannot be
+ * misled; the checked build (HEAP_POISON) sees the write. */
+static void heap_write_after_free_cannot_mislead(void **state)
+{
+	struct fix *f = *state;
+	unsigned char *a = heap_alloc(&f->h, 64, 16), *b = heap_alloc(&f->h, 64, 16);
+
+	assert_int_equal(heap_free(&f->h, a), 0);
+	memset(a, 0x5a, 64);
+#ifdef HEAP_POISON
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	assert_null(heap_alloc(&f->h, 16, 16)); /* the hole first fit picks was written */
+#else
+	assert_int_equal(heap_check(&f->h), 0);
+	assert_ptr_equal(heap_alloc(&f->h, 16, 16), a);
+	assert_int_equal(heap_check(&f->h), 0);
+#endif
+	assert_int_equal(heap_free(&f->h, b), 0);
 }
 
 /* Expect free to refuse, writing nothing, when a header it steps over on
@@ -905,7 +939,7 @@ static void heap_stress_random_ops(void **state)
 	for (int i = 0; i < SLOTS; i++)
 		assert_int_equal(heap_free(&h, slot[i].p), 0);
 	assert_int_equal(stats_of(&h).holes, 1);
-	assert_int_equal(stats_of(&h).free, STRESS_REGION - BITMAP(STRESS_REGION));
+	assert_int_equal(stats_of(&h).free, STRESS_REGION - INDEX(STRESS_REGION));
 	free(mem);
 	free(slot);
 }
@@ -946,6 +980,7 @@ int main(void)
 		T(heap_stats_track_every_operation),
 		T(heap_stats_largest_free_exact),
 		T(heap_check_catches_corrupted_header),
+		T(heap_write_after_free_cannot_mislead),
 		T(heap_free_refuses_corrupt_walk),
 #ifdef HEAP_POISON
 		T(heap_check_catches_use_after_free),
