@@ -280,9 +280,7 @@ static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	index_shrank(h, x, size);
 	if (g > x)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
-	retag_above(h, g);
-	if (tail < hi)
-		retag_above(h, tail);
+	retag_above(h, tail < hi ? tail : g);
 	h->used += (size_t)units * G;
 	h->free -= (size_t)units * G;
 	h->nallocs++;
@@ -325,6 +323,8 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 	for (x = candidate(h, NIL, units); x != NIL; x = candidate(h, x, units)) {
 		if (!hole_ok(h, x))
 			return NULL;
+		if (align == G) /* any hole big enough fits at its start */
+			return carve(h, x, x, units);
 		if (fit(h, x, units, align, &blk))
 			return carve(h, x, granule(h, blk), units);
 	}
@@ -454,9 +454,10 @@ static void release(struct heap *h, const struct live *l)
 	set_header(block_at(h, hole), MAGIC_FREE, total, prev);
 	if (l->hole_above)
 		index_shrank(h, above, up);
-	if (l->hole_below)
-		index_shrank(h, hole, down); /* it may have become the top hole */
-	index_grew(h, hole, total);
+	if (!index_skips(h, hole, total))
+		index_grew(h, hole, total);
+	else if (l->hole_below)
+		index_shrank(h, hole, down); /* it grew into the top hole: out of the index */
 	retag_above(h, hole);
 	poison(hole == g ? inside(h, g) : addr_of(h, g),
 	       l->hole_above ? inside(h, above) : addr_of(h, above));

@@ -107,12 +107,41 @@ uint32_t index_first_fit(struct heap *h, uint32_t units);
 /* The lowest hole above granule after with at least units granules, or NIL. */
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units);
 
-/* A hole of size granules now starts at g: it is new, or grew. */
-void index_grew(struct heap *h, uint32_t g, uint32_t size);
+/* Leaf c, and the nodes above it, learn a hole of size granules. */
+void index_raise(struct heap *h, uint32_t c, uint32_t size);
 
-/* A hole that had size granules and started at g is gone or smaller.  The
- * bitmap and headers already show the new state. */
-void index_shrank(struct heap *h, uint32_t g, uint32_t size);
+/* Leaf c is recomputed from its chunk's holes, and the nodes above it. */
+void index_recount(struct heap *h, uint32_t c);
+
+/* The hole that ends at top stays out of the index: most allocations and
+ * frees of a young or stack-like heap happen there, and first fit tries
+ * it last anyway, as it is the highest hole. */
+static inline bool index_skips(const struct heap *h, uint32_t g, uint32_t size)
+{
+	return g + size == h->ngran;
+}
+
+static inline uint32_t index_leaf(const struct heap *h, uint32_t g)
+{
+	return h->tree[h->leaves + g / CHUNK];
+}
+
+/* A hole of size granules now starts at g: it is new, or grew.  Only a
+ * new largest hole of its chunk changes the tree. */
+static inline void index_grew(struct heap *h, uint32_t g, uint32_t size)
+{
+	if (size > index_leaf(h, g) && !index_skips(h, g, size))
+		index_raise(h, g / CHUNK, size);
+}
+
+/* A hole that had size granules and started at g is gone or smaller; the
+ * bitmap and headers already show the new state.  Only the loss of its
+ * chunk's largest hole changes the tree. */
+static inline void index_shrank(struct heap *h, uint32_t g, uint32_t size)
+{
+	if (size >= index_leaf(h, g) && !index_skips(h, g, size))
+		index_recount(h, g / CHUNK);
+}
 
 /* The largest hole the index knows: all but the top hole. */
 uint32_t index_largest(const struct heap *h);

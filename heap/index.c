@@ -21,7 +21,7 @@
  *   order; the first one of 10 granules or more is the answer.  Every
  *   hole in a chunk to its left is smaller, or its leaf would be >= 10.
  *
- * The hole that ends at top stays out of the tree (see is_top), and the
+ * The hole that ends at top stays out of the tree (index_skips), and the
  * root is the smallest subtree that covers the chunks below top.
  *
  * Cost: a descent of log2(chunks) steps (20 for 1 GiB) that reads only
@@ -59,14 +59,6 @@ static uint32_t chunk_fit(const struct heap *h, uint32_t c, unsigned from, uint3
 	return NIL;
 }
 
-/* The top hole, the one that ends at top, stays out of the index: most
- * allocations and frees of a young or stack-like heap happen there, and
- * first fit tries it last anyway, as it is the highest hole. */
-static bool is_top(const struct heap *h, uint32_t g, uint32_t size)
-{
-	return g + size == granules(h);
-}
-
 /* The largest hole that starts in chunk c: what its leaf must hold. */
 static uint32_t chunk_max(const struct heap *h, uint32_t c)
 {
@@ -75,7 +67,7 @@ static uint32_t chunk_max(const struct heap *h, uint32_t c)
 	for (uint64_t holes = holes_in(h, c, 0); holes; holes &= holes - 1) {
 		uint32_t g = c * CHUNK + (uint32_t)__builtin_ctzll(holes), size = block_at(h, g)->size;
 
-		if (!is_top(h, g, size))
+		if (!index_skips(h, g, size))
 			max = larger(max, size);
 	}
 	return max;
@@ -131,24 +123,16 @@ uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units)
 	return NIL;
 }
 
-void index_grew(struct heap *h, uint32_t g, uint32_t size)
+void index_raise(struct heap *h, uint32_t c, uint32_t size)
 {
-	uint32_t c = g / CHUNK, *leaf = &h->tree[h->leaves + c];
-
-	if (size > *leaf && !is_top(h, g, size)) {
-		*leaf = size;
-		raise_from(h, c);
-	}
+	h->tree[h->leaves + c] = size;
+	raise_from(h, c);
 }
 
-void index_shrank(struct heap *h, uint32_t g, uint32_t size)
+void index_recount(struct heap *h, uint32_t c)
 {
-	uint32_t c = g / CHUNK, *leaf = &h->tree[h->leaves + c];
-
-	if (size >= *leaf && !is_top(h, g, size)) { /* it was the largest here: look again */
-		*leaf = chunk_max(h, c);
-		raise_from(h, c);
-	}
+	h->tree[h->leaves + c] = chunk_max(h, c);
+	raise_from(h, c);
 }
 
 uint32_t index_largest(const struct heap *h)
