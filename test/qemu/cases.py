@@ -20,6 +20,8 @@ class Case:
     name: str
     shell: list = None          # startup.nsh lines; None: removable path
     status: int = qemu.EXIT_PASS
+    ending: str = "debug-exit"  # qemu.ending_of(): how QEMU must stop
+    skips: list = field(default_factory=list)    # KTAP tests that must SKIP
     expect: list = field(default_factory=list)   # regexes that must match
     reject: list = field(default_factory=list)   # regexes that must not
     ktap: bool = True
@@ -68,7 +70,7 @@ def crash(kind, expect, **kw):
 CASES = [
     # The removable-media path: no arguments, the demo then every
     # self-test, and the default exit (shutdown: QEMU ends with 0).
-    Case("removable_default_boot", status=0, expect=[
+    Case("removable_default_boot", status=0, ending="shutdown", expect=[
         r"^loader: exiting boot services", r"^kernel: boot services exited",
         r"^boot: framebuffer \d+x\d+", r"^boot: ACPI RSDP at 0x[0-9A-F]+ \(ACPI 2\.0\+\)",
         r"^memmap: \d+ entries", r"^memmap: conventional memory \d+ MiB",
@@ -109,8 +111,9 @@ CASES = [
     # One test by name prefix.
     selftest("selftest_by_name", "heap_random", expect=[r"^1\.\.1$", r"^ok 1 heap_random_stress$"]),
 
-    # exit=reboot goes through ResetSystem; -no-reboot turns it into an exit.
-    Case("exit_reboot", shell=["BOOTX64.EFI selftest boot_ exit=reboot"], status=0,
+    # exit=reboot goes through ResetSystem; -no-reboot turns it into an
+    # exit, and QMP tells it from a power-off.
+    Case("exit_reboot", shell=["BOOTX64.EFI selftest boot_ exit=reboot"], status=0, ending="reset",
          expect=[r"^kernel: run PASSED$"], reject=[r"EXCEPTION:", r"ResetSystem returned"]),
 
     # CPU exceptions are reported, then the run fails cleanly (QEMU 35).
