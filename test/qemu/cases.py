@@ -106,10 +106,22 @@ CASES = [
         "echo shell-alive-after-oom",
         "BOOTX64.EFI selftest boot_ exit=qemu",
     ], expect=[r"too little conventional memory", r"^shell-alive-after-oom",
-               r"^ok \d+ boot_info_memory_map"]),
+               r"^ok \d+ boot_frames_only_conventional"]),
 
     # One test by name prefix.
     selftest("selftest_by_name", "heap_random", expect=[r"^1\.\.1$", r"^ok 1 heap_random_stress$"]),
+
+    # Every heap= the loader accepts must pass every self-test: a heap
+    # larger than the 16 MiB the growth test once assumed, and a small
+    # machine whose heap takes most of its memory.
+    selftest("selftest_heap_32m", "heap=32M", expect=[r"^kheap: 32768 KiB at 0x444444440000"]),
+    selftest("selftest_64m_heap_8m", "heap=8M", mem="64M",
+             expect=[r"^kheap: 8192 KiB at 0x444444440000"]),
+
+    # A CPU without NX: W^X cannot hold, so its test must say SKIP (and
+    # the rest must pass).
+    selftest("selftest_no_nx", "", cpu="qemu64,-nx", skips=["paging_write_xor_execute"],
+             expect=[r"^vm: NX off", r"^ok \d+ paging_write_xor_execute # SKIP "]),
 
     # exit=reboot goes through ResetSystem; -no-reboot turns it into an
     # exit, and QMP tells it from a power-off.
