@@ -138,6 +138,7 @@ def boot(image, name, timeout=120, **kw):
     if recorder:
         recorder.wait()
         error = recorder.error
+    qmp.remove_socket(sock)
     raw = b"".join(chunks)
     with open(os.path.join(LOGS, name + ".serial.log"), "wb") as f:
         f.write(raw)

@@ -14,6 +14,7 @@ exit() at once: that ending has no event at all.
 """
 import json
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -26,8 +27,13 @@ def qemu_args(path):
 
 
 def socket_path(name):
-    """A fresh path for a QMP socket (a short one: unix paths are limited)."""
+    """A fresh path for a QMP socket (a short one: unix paths are limited),
+    in a new directory of its own; remove_socket() removes both."""
     return os.path.join(tempfile.mkdtemp(prefix="qmp-"), name[:40] + ".sock")
+
+
+def remove_socket(path):
+    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
 class Recorder:
@@ -38,8 +44,6 @@ class Recorder:
         self.events = []   # (event name, data dict), in order
         self.error = None  # why QMP could not be used, or None
         self._sock = _connect(path, proc, connect_timeout)
-        os.unlink(path)
-        os.rmdir(os.path.dirname(path))
         self._file = self._sock.makefile("rw")
         self._command("qmp_capabilities")
         self._command("cont")
