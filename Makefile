@@ -26,6 +26,8 @@ B := build
 # --- Debian packages --------------------------------------------------------
 DEB_PKGS := make gcc binutils gnu-efi mtools ovmf qemu-system-x86 python3 \
             kbd clang libclang-rt-14-dev libcmocka-dev
+# The test judge reads cmocka's TAP with python3-tap (test/judge/).
+DEB_PKGS += python3-tap
 
 .PHONY: deps
 deps:
@@ -160,7 +162,9 @@ $(B)/host/%: test/host/%.c $(HOST_SRCS) $(wildcard */*.h) | deps
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_SRCS) -o $@ -lcmocka
 
 # `make test` runs both halves and ends with one summary line.
-TESTER := python3 test/run_tests.py
+# Debian's python3 (not whatever python3 is first on PATH): python3-tap is
+# installed for it.
+TESTER := /usr/bin/python3 test/run_tests.py
 
 # The heap tests again, in the checked build that poisons freed memory.
 $(B)/host/test_heap_poison: test/host/test_heap.c $(HOST_SRCS) $(wildcard */*.h) | deps
@@ -168,12 +172,21 @@ $(B)/host/test_heap_poison: test/host/test_heap.c $(HOST_SRCS) $(wildcard */*.h)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DHEAP_POISON $< $(HOST_SRCS) -o $@ -lcmocka
 
+# --- The test judge's fixture ------------------------------------------------
+# A cmocka program that misbehaves on request (test/judge/test_cmocka_tap.py).
+JUDGE_FIXTURE := $(B)/judge/judge_fixture
+
+$(JUDGE_FIXTURE): test/judge/fixtures/judge_fixture.c | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) -std=c11 -O1 -Wall -Wextra -Werror $< -o $@ -lcmocka
+
 .PHONY: test host-test qemu-test
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all
+	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(JUDGE_FIXTURE) all
 	$(Q)$(TESTER) $(HOST_TESTS) $(if $(ONLY),--only $(ONLY),)
 
-host-test: $(HOST_TESTS)
+host-test: $(HOST_TESTS) $(JUDGE_FIXTURE)
 	$(Q)$(TESTER) --no-qemu $(HOST_TESTS)
 
 qemu-test: all

@@ -3,9 +3,11 @@
  *
  * A test is a plain function in a table; it checks with EXPECT(), which
  * prints a "# file:line" diagnostic and marks the running test failed
- * but lets it go on (so one run shows every broken check).  The runner
- * (selftest.c) prints the KTAP plan, one ok/not ok line per test, and
- * the closing "# Totals:" line.
+ * but lets it go on (so one run shows every broken check).  A test that
+ * cannot make its check on this machine (no NX bit, too few frames) says
+ * so with SKIP(reason) and returns: it is reported as skipped, never as
+ * passed.  The runner (selftest.c) prints the KTAP plan, one ok/not ok
+ * line per test, and the closing "# Totals:" line.
  */
 #ifndef SELFTEST_H
 #define SELFTEST_H
@@ -32,6 +34,13 @@ bool selftest_exists(const char *prefix);
 
 /* Record a failed check; used through EXPECT(). */
 void selftest_fail(const char *file, int line, const char *what);
+
+/* Mark the running test skipped: its line becomes
+ * "ok N name # SKIP reason".  reason must be a string literal (it is
+ * printed after the test returns).  A failed EXPECT still wins: a test
+ * that failed a check and then skipped is "not ok". */
+void selftest_skip(const char *reason);
+#define SKIP(reason) selftest_skip(reason)
 
 #define EXPECT(cond) \
 	do { \

@@ -6,6 +6,7 @@
  */
 #include "selftest.h"
 #include "kheap.h"
+#include "frames.h"
 #include "layout.h"
 #include "vec.h"
 
@@ -152,8 +153,10 @@ static void heap_coalescing_every_order(void)
 	heap_stats(&ph, &fresh);
 	do {
 		void *blk[4];
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 4; i++) {
 			blk[i] = heap_alloc(&ph, 1000, 16);
+			EXPECT(blk[i] != NULL); /* heap_free(NULL) is a no-op: it would hide this */
+		}
 		for (int i = 0; i < 4; i++)
 			EXPECT(heap_free(&ph, blk[order[i]]) == 0);
 		heap_stats(&ph, &s);
@@ -204,10 +207,16 @@ static void heap_realloc_grow_shrink(void)
 
 	EXPECT(heap_init(&ph, private_buf, PRIVATE_SIZE) == 0);
 	a = heap_alloc(&ph, 100, 16);
+	EXPECT(a != NULL);
+	if (!a)
+		return;
 	fill(a, 100, 1);
 	b = heap_realloc(&ph, a, 400); /* the tail is free: grows in place */
 	EXPECT(b == a && same(b, 100, 1));
 	fence = heap_alloc(&ph, 16, 16); /* now a neighbour blocks growth */
+	EXPECT(b != NULL && fence != NULL);
+	if (!b || !fence)
+		return;
 	fill(b, 400, 2);
 	a = heap_realloc(&ph, b, 2000);
 	EXPECT(a != NULL && a != b && same(a, 400, 2));
@@ -230,6 +239,9 @@ static void heap_bad_frees_refused(void)
 	EXPECT(heap_init(&ph, private_buf, PRIVATE_SIZE) == 0);
 	a = heap_alloc(&ph, 64, 16);
 	b = heap_alloc(&ph, 64, 16);
+	EXPECT(a != NULL && b != NULL);
+	if (!a || !b)
+		return;
 	EXPECT(heap_free(&ph, a) == 0);
 	heap_stats(&ph, &before);
 	EXPECT(heap_free(&ph, a) < 0);          /* double free */
@@ -242,28 +254,44 @@ static void heap_bad_frees_refused(void)
 	EXPECT(heap_free(&ph, b) == 0);
 }
 
-/* Expect the kernel heap to grow past its initial size with new frames,
- * then every block to free cleanly. */
+/* Frames the growth test needs free: one growth step (256 KiB, kheap.c's
+ * GROW_MIN) plus the frames kheap keeps back for page tables, doubled. */
+#define GROWTH_FRAMES 160
+
+/* Expect the kernel heap to grow past its initial size with new frames
+ * once its holes are full, then every block to free cleanly.  The heap
+ * is filled with 64 KiB chunks, chained through their first word (no
+ * array: heap= may be up to 1 GiB), until the window has grown; so the
+ * test needs one growth step of frames whatever heap= was. */
 static void heap_growth_beyond_initial(void)
 {
-	enum { CHUNK = 64 << 10, MAX_CHUNKS = 256 };
-	void *chunks[MAX_CHUNKS];
-	struct kheap_usage before, after;
-	size_t n = 0, want = (size_t)(2 * heap_size() / CHUNK + 1);
+	enum { CHUNK = 64 << 10 };
+	struct kheap_usage before, now;
+	void **head = NULL;
+	uint64_t n = 0, limit;
 
-	kheap_usage(&before);
-	for (; n < want && n < MAX_CHUNKS; n++) {
-		chunks[n] = kmalloc(CHUNK);
-		EXPECT(chunks[n] != NULL);
-		if (!chunks[n])
-			break;
-		fill(chunks[n], 64, (uint8_t)n);
+	if (frames_free_count() < GROWTH_FRAMES) {
+		SKIP("too few free frames to grow the heap");
+		return;
 	}
-	kheap_usage(&after);
-	EXPECT(after.mapped > before.mapped);
-	for (size_t i = 0; i < n; i++) {
-		EXPECT(same(chunks[i], 64, (uint8_t)i));
-		kfree(chunks[i]);
+	kheap_usage(&before);
+	limit = before.mapped / CHUNK + 2; /* more than the holes can hold */
+	for (now = before; now.mapped == before.mapped && n < limit; n++) {
+		void **c = kmalloc(CHUNK);
+		EXPECT(c != NULL);
+		if (!c)
+			break;
+		*c = head;
+		head = c;
+		fill((uint8_t *)(c + 1), 64, (uint8_t)n);
+		kheap_usage(&now);
+	}
+	EXPECT(now.mapped > before.mapped);
+	for (; head; n--) {
+		void **next = *head;
+		EXPECT(same((uint8_t *)(head + 1), 64, (uint8_t)(n - 1)));
+		kfree(head);
+		head = next;
 	}
 	EXPECT(kheap_check() == 0);
 }
@@ -278,9 +306,14 @@ static void heap_exhaustion_returns_null(void)
 	size_t n = 0;
 	void *p;
 
+	struct kheap_usage u;
+
 	while (n < MAX_CHUNKS && (chunks[n] = kmalloc(CHUNK)) != NULL)
 		n++;
-	EXPECT(n < MAX_CHUNKS); /* it did run out */
+	/* NULL is only right when the window is full or frames are short
+	 * (a 4 MiB growth needs 1025 frames plus kheap's headroom). */
+	kheap_usage(&u);
+	EXPECT(u.mapped + 2 * CHUNK > HEAP_MAX || frames_free_count() < 2 * CHUNK / 4096);
 	EXPECT(kheap_check() == 0);
 	p = kmalloc(64);        /* small blocks may still fit in the last hole */
 	for (size_t i = 0; i < n; i++)
@@ -312,6 +345,10 @@ struct slot {
 	uint8_t seed;
 };
 
+/* Allocations the stress saw refused: it holds at most 256 blocks of 4 KiB,
+ * so the heap can always grow for them and none may fail. */
+static uint64_t stress_refusals;
+
 static void stress_step(struct slot *s)
 {
 	uint64_t r = rng();
@@ -327,6 +364,8 @@ static void stress_step(struct slot *s)
 		if (q) {
 			s->p = q;
 			s->n = n < s->n ? n : s->n;
+		} else {
+			stress_refusals++;
 		}
 		return;
 	}
@@ -340,6 +379,8 @@ static void stress_step(struct slot *s)
 	s->seed = (uint8_t)(r >> 40);
 	if (s->p)
 		fill(s->p, s->n, s->seed);
+	else
+		stress_refusals++;
 }
 
 /* Expect a million random allocs, frees and reallocs (mixed sizes and
@@ -348,6 +389,7 @@ static void heap_random_stress(void)
 {
 	static struct slot slots[STRESS_SLOTS];
 
+	stress_refusals = 0;
 	for (uint64_t op = 1; op <= STRESS_OPS; op++) {
 		stress_step(&slots[rng() % STRESS_SLOTS]);
 		if (op % STRESS_CHECK_EVERY == 0)
@@ -360,6 +402,7 @@ static void heap_random_stress(void)
 		}
 		slots[i].p = NULL;
 	}
+	EXPECT(stress_refusals == 0);
 	kprintf("# stress: %d operations, heap_check every %d\n", STRESS_OPS, STRESS_CHECK_EVERY);
 }
 

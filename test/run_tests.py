@@ -1,130 +1,159 @@
 #!/usr/bin/env python3
-"""run_tests.py - `make test`: the host unit tests, then the QEMU boot suite.
+"""run_tests.py - `make test`: the host unit tests, the judge's own tests,
+then the QEMU boot suite.
 
     run_tests.py [HOST_TEST_BINARY ...] [--no-host] [--no-qemu] [--only NAME]
 
-Host tests are cmocka programs (built with ASan and UBSan); each of their
-test cases counts once.  Each QEMU case boots build/BOOTX64.EFI under OVMF
-and counts once; it fails on a timeout, a wrong exit status, a missing
-KTAP plan, a `not ok`, a panic, or an expected line that never came.
-Logs stay under build/logs/ (serial and OVMF's own debug log).
-Ends with one line: "N passed, N failed".
+Every test counts once, as passed, failed or skipped:
+  - each cmocka test case, read from cmocka's TAP output (judge/cmocka_tap.py);
+  - each test of the judge itself (test/judge/test_*.py, Python unittest);
+  - each QEMU boot (test/qemu/cases.py): how it ended (QMP), its exit
+    status, its expected and rejected lines, the soundness of its KTAP;
+  - each kernel self-test that boot reported in KTAP (judge/ktap.py).
+A report that cannot be trusted (no plan, a plan not met, text that is
+not TAP, an exit status that disagrees, no test at all) counts as one
+more failure.  Logs stay under build/logs/.
+Ends with one line: "N passed, N failed", then ", N skipped" if any were.
+Exits non-zero when anything failed or nothing passed.
 """
 import argparse
 import os
 import re
-import subprocess
 import sys
+import unittest
 from concurrent.futures import ThreadPoolExecutor
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "qemu"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+JUDGE = os.path.join(HERE, "judge")
+sys.path[:0] = [os.path.join(HERE, "qemu"), JUDGE]
+import cmocka_tap  # noqa: E402
+import ktap  # noqa: E402
 import qemu  # noqa: E402
 from cases import CASES  # noqa: E402
+from tally import Tally  # noqa: E402
 
 
-def run_host(binaries):
-    """Run each cmocka binary; return (passed, failed) test-case counts."""
-    passed = failed = 0
+def fold(total, tally, label):
+    """Add tally to total; an untrustworthy report is one more failure."""
+    total.add(Tally(tally.passed, tally.failed, tally.skipped))
+    if tally.problems:
+        total.failed.append(label)
+
+
+def run_host(binaries, total):
+    """Run each cmocka binary and judge its TAP."""
     for path in binaries:
-        proc = subprocess.run([path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        ok = len(re.findall(r"^\[       OK \] ", proc.stdout, re.M))
-        bad = len(re.findall(r"^\[  FAILED  \] (?!\d+ test)", proc.stdout, re.M))
-        if proc.returncode != 0 and bad == 0:
-            bad = 1  # crashed (a sanitizer report) before cmocka could say
         name = os.path.basename(path)
-        print("host  %-28s %3d passed, %d failed" % (name, ok, bad))
-        if bad:
-            print(proc.stdout[-6000:])
-        passed += ok
-        failed += bad
-    return passed, failed
+        t, output = cmocka_tap.run(path)
+        print("host  %-28s %s" % (name, t.summary()))
+        for p in t.problems:
+            print("      - " + p)
+        if t.failed or t.problems:
+            print("      failed: %s\n%s" % (", ".join(t.failed) or "-", output[-6000:]))
+        fold(total, t, name)
 
 
-KTAP_LINE = re.compile(r"^(not )?ok (\d+) (\S+)", re.M)
+class _Collect(unittest.TestResult):
+    """A unittest result that also keeps the names of the tests that passed."""
+
+    def __init__(self):
+        super().__init__()
+        self.passed = []
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.passed.append(test.id())
 
 
-def check_ktap(text):
-    """Problems with the KTAP report in text ([] when it is clean)."""
-    if "KTAP version 1" not in text:
-        return ["no KTAP header"]
-    ktap = text[text.index("KTAP version 1"):]
-    plan = re.search(r"^1\.\.(\d+)$", ktap, re.M)
-    if not plan:
-        return ["no KTAP plan"]
-    results = KTAP_LINE.findall(ktap)
-    problems = []
-    if len(results) != int(plan.group(1)):
-        problems.append("plan 1..%s but %d results" % (plan.group(1), len(results)))
-    problems += ["not ok: " + name for neg, _, name in results if neg]
-    if int(plan.group(1)) == 0:
-        problems.append("empty plan")
-    if not re.search(r"^# Totals: pass:\d+ fail:0 ", ktap, re.M):
-        problems.append("no clean '# Totals:' line")
+def run_judge_tests(total):
+    """Run the judge's own tests (test/judge/test_*.py) in this process."""
+    suite = unittest.defaultTestLoader.discover(JUDGE, pattern="test_*.py", top_level_dir=JUDGE)
+    r = _Collect()
+    suite.run(r)
+    bad = r.failures + r.errors
+    t = Tally(r.passed, [str(test) for test, _ in bad] + [str(x) for x in r.unexpectedSuccesses],
+              [(str(test), why) for test, why in r.skipped])
+    print("judge %-28s %s" % ("test/judge/test_*.py", t.summary()))
+    for test, trace in bad:
+        print("      FAIL %s\n%s" % (test, trace))
+    fold(total, t, "judge")
+
+
+def check_skips(case, report):
+    """Problems with which tests skipped: exactly case.skips must."""
+    skipped = {name: why for name, why in report.skipped}
+    problems = ["unexpected SKIP: %s (%s)" % (n, why) for n, why in skipped.items() if n not in case.skips]
+    problems += ["%s should have been skipped on this machine" % n for n in case.skips if n not in skipped]
     return problems
 
 
 def judge(case, b):
-    """Problems with one boot ([] when it passed)."""
+    """Judge one boot: (problems with the boot itself, its KTAP Tally)."""
     problems = []
     if b.triple_fault:
         problems.append("triple fault (see build/logs/%s.qemu.log)" % case.name)
     if b.timed_out:
         problems.append("timed out after %d s" % case.timeout)
-    elif b.status != case.status:
+    elif b.ending != case.ending:
+        problems.append("ended by %s, expected %s" % (b.ending, case.ending))
+    if not b.timed_out and b.status != case.status:
         problems.append("QEMU exit status %s, expected %s" % (b.status, case.status))
     if "PANIC:" in b.text and not case.allow_panic:
         problems.append("kernel panic: " + b.text[b.text.index("PANIC:"):].split("\n")[0])
-    if case.ktap:
-        problems += check_ktap(b.text)
+    report = ktap.read(b.text) if case.ktap else Tally()
+    problems += ["KTAP: " + p for p in report.problems]
+    problems += ["not ok: " + name for name in report.failed]
+    problems += check_skips(case, report)
     for pattern in case.expect:
         if not re.search(pattern, b.text, re.M):
             problems.append("missing: /%s/" % pattern)
     for pattern in case.reject:
         if re.search(pattern, b.text, re.M):
             problems.append("unexpected: /%s/" % pattern)
-    return problems
+    return problems, report
 
 
 def run_case(case):
-    image = case.image()
-    b = qemu.boot(image, case.name, timeout=case.timeout, mem=case.mem,
+    b = qemu.boot(case.image(), case.name, timeout=case.timeout, mem=case.mem,
                   machine=case.machine, cpu=case.cpu)
     return case, b, judge(case, b)
 
 
-def run_qemu(only):
+def run_qemu(only, total):
+    """Boot every selected case, two at a time; each boot counts once and
+    each of its KTAP results once more."""
     cases = [c for c in CASES if not only or c.name.startswith(only)]
-    passed = failed = 0
     with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
-        for case, b, problems in pool.map(run_case, cases):
-            print("qemu  %-28s %-4s %5.1f s  (status %s)" % (
-                case.name, "ok" if not problems else "FAIL", b.seconds, b.status))
+        for case, b, (problems, report) in pool.map(run_case, cases):
+            ktap_note = ("  ktap: " + report.summary()) if case.ktap else ""
+            print("qemu  %-28s %-4s %5.1f s  (%s, status %s)%s" % (
+                case.name, "ok" if not problems else "FAIL", b.seconds, b.ending, b.status, ktap_note))
             for p in problems:
                 print("      - " + p)
             if problems:
                 print("      log: build/logs/%s.serial.log" % case.name)
-                failed += 1
-            else:
-                passed += 1
-    return passed, failed
+            boot_failed = [p for p in problems if not p.startswith("not ok: ")]
+            (total.failed if boot_failed else total.passed).append(case.name)
+            total.add(Tally([case.name + "/" + n for n in report.passed],
+                            [case.name + "/" + n for n in report.failed],
+                            [(case.name + "/" + n, why) for n, why in report.skipped]))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("host", nargs="*", help="host test binaries")
-    ap.add_argument("--no-host", action="store_true")
+    ap.add_argument("--no-host", action="store_true", help="skip the host tests and the judge's tests")
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--only", help="run the QEMU cases whose name starts with this")
     args = ap.parse_args()
-    passed = failed = 0
+    total = Tally()
     if not args.no_host:
-        p, f = run_host(args.host)
-        passed, failed = passed + p, failed + f
+        run_host(args.host, total)
+        run_judge_tests(total)
     if not args.no_qemu:
-        p, f = run_qemu(args.only)
-        passed, failed = passed + p, failed + f
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 and passed > 0 else 1
+        run_qemu(args.only, total)
+    print(total.summary())
+    return 0 if not total.failed and total.passed else 1
 
 
 if __name__ == "__main__":

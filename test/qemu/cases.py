@@ -20,6 +20,8 @@ class Case:
     name: str
     shell: list = None          # startup.nsh lines; None: removable path
     status: int = qemu.EXIT_PASS
+    ending: str = "debug-exit"  # qemu.ending_of(): how QEMU must stop
+    skips: list = field(default_factory=list)    # KTAP tests that must SKIP
     expect: list = field(default_factory=list)   # regexes that must match
     reject: list = field(default_factory=list)   # regexes that must not
     ktap: bool = True
@@ -68,7 +70,7 @@ def crash(kind, expect, **kw):
 CASES = [
     # The removable-media path: no arguments, the demo then every
     # self-test, and the default exit (shutdown: QEMU ends with 0).
-    Case("removable_default_boot", status=0, expect=[
+    Case("removable_default_boot", status=0, ending="shutdown", expect=[
         r"^loader: exiting boot services", r"^kernel: boot services exited",
         r"^boot: framebuffer \d+x\d+", r"^boot: ACPI RSDP at 0x[0-9A-F]+ \(ACPI 2\.0\+\)",
         r"^memmap: \d+ entries", r"^memmap: conventional memory \d+ MiB",
@@ -104,13 +106,26 @@ CASES = [
         "echo shell-alive-after-oom",
         "BOOTX64.EFI selftest boot_ exit=qemu",
     ], expect=[r"too little conventional memory", r"^shell-alive-after-oom",
-               r"^ok \d+ boot_info_memory_map"]),
+               r"^ok \d+ boot_frames_only_conventional"]),
 
     # One test by name prefix.
     selftest("selftest_by_name", "heap_random", expect=[r"^1\.\.1$", r"^ok 1 heap_random_stress$"]),
 
-    # exit=reboot goes through ResetSystem; -no-reboot turns it into an exit.
-    Case("exit_reboot", shell=["BOOTX64.EFI selftest boot_ exit=reboot"], status=0,
+    # Every heap= the loader accepts must pass every self-test: a heap
+    # larger than the 16 MiB the growth test once assumed, and a small
+    # machine whose heap takes most of its memory.
+    selftest("selftest_heap_32m", "heap=32M", expect=[r"^kheap: 32768 KiB at 0x444444440000"]),
+    selftest("selftest_64m_heap_8m", "heap=8M", mem="64M",
+             expect=[r"^kheap: 8192 KiB at 0x444444440000"]),
+
+    # A CPU without NX: W^X cannot hold, so its test must say SKIP (and
+    # the rest must pass).
+    selftest("selftest_no_nx", "", cpu="qemu64,-nx", skips=["paging_write_xor_execute"],
+             expect=[r"^vm: NX off", r"^ok \d+ paging_write_xor_execute # SKIP "]),
+
+    # exit=reboot goes through ResetSystem; -no-reboot turns it into an
+    # exit, and QMP tells it from a power-off.
+    Case("exit_reboot", shell=["BOOTX64.EFI selftest boot_ exit=reboot"], status=0, ending="reset",
          expect=[r"^kernel: run PASSED$"], reject=[r"EXCEPTION:", r"ResetSystem returned"]),
 
     # CPU exceptions are reported, then the run fails cleanly (QEMU 35).

@@ -21,6 +21,8 @@ import sys
 import threading
 import time
 
+import qmp
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
 LOGS = os.path.join(BUILD, "logs")
@@ -73,9 +75,10 @@ def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
 
 
 class Boot:
-    """One finished boot: its exit status, serial text and wall times."""
+    """One finished boot: its exit status, how it ended, serial text and
+    wall times."""
 
-    def __init__(self, name, status, text, timed_out, seconds, last_line_at):
+    def __init__(self, name, status, text, timed_out, seconds, last_line_at, ending):
         with open(os.path.join(LOGS, name + ".qemu.log"), errors="replace") as f:
             self.triple_fault = "Triple fault" in f.read()
         self.name = name
@@ -84,36 +87,46 @@ class Boot:
         self.timed_out = timed_out
         self.seconds = seconds
         self.last_line_at = last_line_at
+        self.ending = ending
+
+
+def ending_of(timed_out, status, recorder, error):
+    """How a run ended, in a word: "shutdown" (the guest powered off),
+    "reset" (the guest reset; -no-reboot made it an exit), "debug-exit"
+    (isa-debug-exit: no SHUTDOWN event, an odd status), "timeout", or
+    else a sentence saying what QMP saw."""
+    if timed_out:
+        return "timeout"
+    if error:
+        return "unknown (%s)" % error
+    reason = recorder.shutdown_reason()
+    if reason in ("guest-shutdown", "guest-reset"):
+        return reason[len("guest-"):]
+    if reason:
+        return "SHUTDOWN event with reason %s" % reason
+    if status is not None and status > 0 and status % 2 == 1:
+        return "debug-exit"
+    return "exit status %s without a SHUTDOWN event" % status
 
 
 def boot(image, name, timeout=120, **kw):
-    """Boot once, headless; skip the shell's 5 s wait by sending a key."""
-    cmd = qemu_command(image, name, **kw)
+    """Boot once, headless; skip the shell's 5 s wait by sending a key.
+    QEMU starts paused; qmp.Recorder starts it and records its events."""
+    sock = qmp.socket_path(name)
+    cmd = qemu_command(image, name, extra=qmp.qemu_args(sock), **kw)
     if os.environ.get("V") == "1":
         print(" ".join(cmd), flush=True)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     chunks, last = [], [start]
-
-    def reader():
-        # The shell only sees a key typed during its countdown: send one
-        # each time a new countdown line shows.
-        seen = 0
-        for raw in iter(lambda: proc.stdout.read1(4096), b""):
-            chunks.append(raw)
-            last[0] = time.monotonic()
-            count = b"".join(chunks).count(SHELL_PROMPT.encode())
-            if count > seen:
-                try:
-                    proc.stdin.write(b"x")
-                    proc.stdin.flush()
-                except OSError:
-                    pass
-            seen = count
-
-    t = threading.Thread(target=reader, daemon=True)
+    t = threading.Thread(target=_read_serial, args=(proc, chunks, last), daemon=True)
     t.start()
+    recorder, error = None, None
+    try:
+        recorder = qmp.Recorder(sock, proc)
+    except (RuntimeError, OSError, ValueError) as e:
+        error = str(e)
     timed_out = False
     try:
         proc.wait(timeout=timeout)
@@ -122,11 +135,33 @@ def boot(image, name, timeout=120, **kw):
         proc.kill()
         proc.wait()
     t.join(timeout=5)
+    if recorder:
+        recorder.wait()
+        error = recorder.error
+    qmp.remove_socket(sock)
     raw = b"".join(chunks)
     with open(os.path.join(LOGS, name + ".serial.log"), "wb") as f:
         f.write(raw)
     text = ANSI.sub("", raw.decode("latin-1")).replace("\r", "")
-    return Boot(name, proc.returncode, text, timed_out, time.monotonic() - start, last[0] - start)
+    return Boot(name, proc.returncode, text, timed_out, time.monotonic() - start, last[0] - start,
+                ending_of(timed_out, proc.returncode, recorder, error))
+
+
+def _read_serial(proc, chunks, last):
+    """Collect QEMU's serial output.  The shell only sees a key typed
+    during its countdown: send one each time a new countdown line shows."""
+    seen = 0
+    for raw in iter(lambda: proc.stdout.read1(4096), b""):
+        chunks.append(raw)
+        last[0] = time.monotonic()
+        count = b"".join(chunks).count(SHELL_PROMPT.encode())
+        if count > seen:
+            try:
+                proc.stdin.write(b"x")
+                proc.stdin.flush()
+            except OSError:
+                pass
+        seen = count
 
 
 GDB_SCRIPT = """# build/gdbinit - written by `make debug`; use: gdb -x build/gdbinit
