@@ -152,7 +152,7 @@ HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -Iefi -Ipaging -Iheap -Itest/reference
 # Every host test links the whole freestanding part of the project, and
 # the reference list heap that the fast heap is tested against.
-HOST_SRCS   := efi/options.c $(wildcard paging/*.c) $(HEAP_SRCS) test/reference/list_heap.c
+HOST_SRCS   := efi/options.c $(wildcard paging/*.c) $(HEAP_SRCS) test/reference/list_heap.c test/reference/heap_pair.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(B)/host/%,$(wildcard test/host/test_*.c)) \
                $(B)/host/test_heap_poison
 

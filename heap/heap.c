@@ -640,6 +640,30 @@ int heap_extend(struct heap *h, size_t by)
 	return h->broken ? HEAP_ECORRUPT : 0;
 }
 
+size_t heap_extend_need(const struct heap *h, size_t size, size_t align)
+{
+	uint32_t units, top;
+	uintptr_t from, want;
+	struct layout l;
+	size_t by = 0;
+
+	if (!h->ready || !units_for(size, &units) || align == 0 || (align & (align - 1)) ||
+	    align > HEAP_MAX_SIZE)
+		return 0;
+	/* The block goes at the start of the top hole, or at top: past any
+	 * front gap an alignment can need. */
+	top = top_hole(h);
+	from = top != NIL ? addr_of(h, top) : h->top;
+	if ((size_t)units * G + align + MIN_BLOCK > HEAP_MAX_SIZE - (from - h->base))
+		return 0;
+	want = from + (size_t)units * G + (align > G ? align + MIN_BLOCK : 0);
+	/* The index grows with the region and takes its share of the new
+	 * bytes: ask for the shortfall again until the blocks reach want. */
+	for (plan(h->base, h->end, &l); l.limit < want; plan(h->base, h->end + by, &l))
+		by += want - l.limit;
+	return by;
+}
+
 void heap_stats(const struct heap *h, struct heap_stats *out)
 {
 	*out = (struct heap_stats){ 0 };

@@ -135,6 +135,13 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size);
  * heap exceed HEAP_MAX_SIZE. */
 int heap_extend(struct heap *h, size_t by);
 
+/* How many bytes heap_extend needs so that heap_alloc(h, size, align)
+ * then succeeds: the block goes into the top hole or after the last
+ * block, and the index takes its share of the new bytes.  0 when the heap
+ * can already hold it there, or when no extension can (bad align, or past
+ * HEAP_MAX_SIZE).  O(1): a few steps, each a little arithmetic. */
+size_t heap_extend_need(const struct heap *h, size_t size, size_t align);
+
 /* Fill *out from counters kept on every call, O(1): the tree's root
  * knows the largest hole.  An uninitialised heap reports all zeroes. */
 void heap_stats(const struct heap *h, struct heap_stats *out);

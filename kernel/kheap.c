@@ -89,8 +89,15 @@ int kheap_init(uint64_t size)
 	return heap_init(&heap, (void *)(uintptr_t)HEAP_START, size);
 }
 
-static int grow_locked(uint64_t bytes)
+/* Grow the heap so that heap_alloc(size, align) can succeed: the heap
+ * says how many bytes that takes (its index at the region's end takes a
+ * share of every extension).  Returns 0, or -1 when no growth can help. */
+static int grow_locked(size_t size, size_t align)
 {
+	uint64_t bytes = heap_extend_need(&heap, size, align);
+
+	if (bytes == 0)
+		return -1; /* it fits already (so the heap refused it), or never will */
 	bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
 	if (bytes < GROW_MIN)
 		bytes = GROW_MIN;
@@ -107,10 +114,7 @@ void *kmalloc_aligned(size_t size, size_t align)
 	uint64_t flags = lock();
 	void *p = heap_alloc(&heap, size, align);
 
-	/* Room for the block, its alignment padding and a header or two;
-	 * a bad alignment is refused by heap_alloc and is no reason to grow. */
-	bool align_ok = align && !(align & (align - 1)) && align < HEAP_MAX;
-	if (!p && align_ok && size < HEAP_MAX && grow_locked(size + align + 64) == 0)
+	if (!p && size < HEAP_MAX && grow_locked(size, align) == 0)
 		p = heap_alloc(&heap, size, align);
 	unlock(flags);
 	return p;
@@ -157,7 +161,7 @@ void *krealloc(void *ptr, size_t size)
 	/* NULL means a full heap or a bad pointer: grow only for the first. */
 	if (!p && ptr)
 		bad = heap_check_ptr(&heap, ptr);
-	if (!p && !bad && size < HEAP_MAX && grow_locked(size + 64) == 0)
+	if (!p && !bad && size < HEAP_MAX && grow_locked(size, 16) == 0)
 		p = heap_realloc(&heap, ptr, size);
 	unlock(flags);
 	if (bad)

@@ -676,6 +676,48 @@ static void heap_extend_small_steps_stay_inside(void **state)
 	assert_int_equal(stats_of(&f->h).holes, 1);
 }
 
+/* Expect heap_extend_need to be enough: after extending by what it says,
+ * the allocation succeeds, with a used or a free last block, for sizes
+ * small and large (past a doubling of the index's tree) and alignments up
+ * to a page; and 0 when the allocation fits already or never can. */
+static void heap_extend_need_is_enough(void **state)
+{
+	static const size_t sizes[] = { 1, 100, 1000, 5000, 70000, 300000, 1 << 20 };
+	static const size_t aligns[] = { 16, 64, 4096 };
+	size_t room = 16 << 20;
+	unsigned char *mem = aligned_alloc(4096, room);
+	struct heap h;
+
+	(void)state;
+	assert_non_null(mem);
+	for (int last_free = 0; last_free < 2; last_free++) {
+		assert_int_equal(heap_init(&h, mem, 4096), 0);
+		for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+			for (size_t j = 0; j < sizeof aligns / sizeof aligns[0]; j++) {
+				size_t big = stats_of(&h).largest_free, need;
+
+				/* Fill all, or all but a 96-byte last hole. */
+				if (big > 16)
+					heap_alloc(&h, last_free && big > 96 ? big - 96 : big, 16);
+				need = heap_extend_need(&h, sizes[i], aligns[j]);
+				if (need == 0) { /* the last hole holds it */
+					assert_non_null(heap_alloc(&h, sizes[i], aligns[j]));
+					continue;
+				}
+				assert_null(heap_alloc(&h, sizes[i], aligns[j]));
+				assert_true(h.end + need <= (uintptr_t)mem + room);
+				assert_int_equal(heap_extend(&h, need), 0);
+				assert_non_null(heap_alloc(&h, sizes[i], aligns[j]));
+				assert_int_equal(heap_check(&h), 0);
+			}
+		}
+	}
+	assert_int_equal(heap_extend_need(&h, 0, 16), 0);          /* fits in the tail... */
+	assert_int_equal(heap_extend_need(&h, 16, 3), 0);          /* a bad alignment */
+	assert_int_equal(heap_extend_need(&h, HEAP_MAX_SIZE, 16), 0); /* never fits */
+	free(mem);
+}
+
 /* Expect extend by 0 to do nothing, and an end that would wrap the address
  * space or a heap over HEAP_MAX_SIZE to be refused with nothing changed. */
 static void heap_extend_zero_and_overflow(void **state)
@@ -981,6 +1023,7 @@ int main(void)
 		T(heap_stats_largest_free_exact),
 		T(heap_check_catches_corrupted_header),
 		T(heap_write_after_free_cannot_mislead),
+		cmocka_unit_test(heap_extend_need_is_enough),
 		T(heap_free_refuses_corrupt_walk),
 #ifdef HEAP_POISON
 		T(heap_check_catches_use_after_free),
