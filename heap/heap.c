@@ -80,18 +80,20 @@ static bool units_for(size_t size, uint32_t *units)
 /* Split [base, end) between blocks, the tree and the bitmap.  One bitmap
  * entry (16 bytes) covers a chunk of 1 KiB, so every 1040 bytes of region
  * need one; the tree has 2 * leaves entries of 4 bytes, leaves the power
- * of two at or above the number of chunks.  The caller has checked that
+ * of two at or above the number of chunks, plus 64 bytes per level.  The caller has checked that
  * end - base is at most 2 * HEAP_MAX_SIZE, so the counts fit 32 bits. */
 static void plan(uintptr_t base, uintptr_t end, struct layout *l)
 {
 	uintptr_t e = end & ~(uintptr_t)(G - 1);
 	size_t span = e > base ? e - base : 0, per = CHUNK * G + sizeof(struct heap_bits);
 	size_t nbits = span / per + (span % per != 0), index;
+	unsigned levels = 1;
 
 	l->nbits = (uint32_t)nbits;
 	for (l->leaves = 1; l->leaves < l->nbits; l->leaves *= 2)
-		;
-	index = nbits * sizeof(struct heap_bits) + ((size_t)l->leaves * 8 + G - 1) / G * G;
+		levels++;
+	/* 2 * leaves nodes, and a cache line of skew per level (index_node). */
+	index = nbits * sizeof(struct heap_bits) + ((size_t)l->leaves * 8 + levels * 64 + G - 1) / G * G;
 	l->bits = (struct heap_bits *)(e - nbits * sizeof(struct heap_bits));
 	l->tree = (uint32_t *)(e - index);
 	l->limit = span >= index ? e - index : base;
@@ -218,12 +220,13 @@ int heap_init(struct heap *h, void *start, size_t size)
 	return 0;
 }
 
-/* Where in hole x a block for `units` granules, payload aligned to align,
- * would start: the lowest such place, with a front gap of 0 or at least
- * MIN_BLOCK (a 16-byte gap could be neither a hole nor part of one). */
-static bool fit(const struct heap *h, uint32_t x, uint32_t units, size_t align, uintptr_t *blk)
+/* Where in a hole starting at lo a block whose payload is aligned to
+ * align starts: the lowest such place, with a front gap of 0 or at least
+ * MIN_BLOCK (a 16-byte gap could be neither a hole nor part of one).
+ * false if that place is past the end of the address space. */
+static bool place(uintptr_t lo, size_t align, uintptr_t *blk)
 {
-	uintptr_t lo = addr_of(h, x), hi = lo + bytes(block_at(h, x)), pay;
+	uintptr_t pay;
 
 	if (!align_up(lo + G, align, &pay))
 		return false;
@@ -232,7 +235,15 @@ static bool fit(const struct heap *h, uint32_t x, uint32_t units, size_t align, 
 			return false;
 	}
 	*blk = pay - G;
-	return *blk < hi && (size_t)units * G <= hi - *blk;
+	return true;
+}
+
+/* Does a block for `units` granules fit in hole x, placed as above? */
+static bool fit(const struct heap *h, uint32_t x, uint32_t units, size_t align, uintptr_t *blk)
+{
+	uintptr_t hi = addr_of(h, x) + bytes(block_at(h, x));
+
+	return place(addr_of(h, x), align, blk) && *blk < hi && (size_t)units * G <= hi - *blk;
 }
 
 /* The index may only lead to sound holes; a damaged one breaks the heap. */
@@ -277,7 +288,6 @@ static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	mark(h, g, USED);
 	if (tail < hi)
 		new_hole(h, tail, hi - tail, units);
-	index_shrank(h, x, size);
 	if (g > x)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
 	retag_above(h, tail < hi ? tail : g);
@@ -428,23 +438,21 @@ size_t heap_usable_size(struct heap *h, const void *ptr)
 static void release(struct heap *h, const struct live *l)
 {
 	uint32_t g = l->g, above = g + l->size, hole = g, total = l->size;
-	uint32_t prev = block_at(h, g)->prev_size, up = 0, down = 0;
+	uint32_t prev = block_at(h, g)->prev_size;
 	struct block *x;
 
 	h->used -= (size_t)l->size * G;
 	h->free += (size_t)l->size * G;
 	h->nallocs--;
 	if (l->hole_above) {
-		up = block_at(h, above)->size;
-		total += up;
+		total += block_at(h, above)->size;
 		mark(h, above, NOTHING);
 		h->nholes--;
 	}
 	if (l->hole_below) {
 		hole = l->below;
 		x = block_at(h, hole);
-		down = x->size;
-		total += down;
+		total += x->size;
 		prev = x->prev_size;
 		mark(h, g, NOTHING);
 	} else {
@@ -452,12 +460,7 @@ static void release(struct heap *h, const struct live *l)
 		h->nholes++;
 	}
 	set_header(block_at(h, hole), MAGIC_FREE, total, prev);
-	if (l->hole_above)
-		index_shrank(h, above, up);
-	if (!index_skips(h, hole, total))
-		index_grew(h, hole, total);
-	else if (l->hole_below)
-		index_shrank(h, hole, down); /* it grew into the top hole: out of the index */
+	index_grew(h, hole, total);
 	retag_above(h, hole);
 	poison(hole == g ? inside(h, g) : addr_of(h, g),
 	       l->hole_above ? inside(h, above) : addr_of(h, above));
@@ -494,7 +497,6 @@ static void shrink(struct heap *h, uint32_t g, uint32_t units)
 		mark(h, above, NOTHING);
 		mark(h, tail, HOLE);
 		set_header(block_at(h, tail), MAGIC_FREE, rest + up, units);
-		index_shrank(h, above, up);
 		index_grew(h, tail, rest + up);
 		poison(inside(h, tail), inside(h, above));
 	} else {
@@ -528,7 +530,6 @@ static bool grow(struct heap *h, uint32_t g, uint32_t units)
 	} else {
 		h->nholes--;
 	}
-	index_shrank(h, above, up);
 	if (units < total)
 		index_grew(h, g + units, total - units);
 	set_header(b, MAGIC_USED, units, b->prev_size);
@@ -643,20 +644,21 @@ int heap_extend(struct heap *h, size_t by)
 size_t heap_extend_need(const struct heap *h, size_t size, size_t align)
 {
 	uint32_t units, top;
-	uintptr_t from, want;
+	uintptr_t from, blk, want;
 	struct layout l;
 	size_t by = 0;
 
 	if (!h->ready || !units_for(size, &units) || align == 0 || (align & (align - 1)) ||
 	    align > HEAP_MAX_SIZE)
 		return 0;
-	/* The block goes at the start of the top hole, or at top: past any
-	 * front gap an alignment can need. */
+	/* The block goes into the top hole, or at top, placed as first fit
+	 * would place it there. */
 	top = top_hole(h);
 	from = top != NIL ? addr_of(h, top) : h->top;
-	if ((size_t)units * G + align + MIN_BLOCK > HEAP_MAX_SIZE - (from - h->base))
+	if (!place(from, align, &blk) || blk - h->base > HEAP_MAX_SIZE ||
+	    (size_t)units * G > HEAP_MAX_SIZE - (blk - h->base))
 		return 0;
-	want = from + (size_t)units * G + (align > G ? align + MIN_BLOCK : 0);
+	want = blk + (size_t)units * G;
 	/* The index grows with the region and takes its share of the new
 	 * bytes: ask for the shortfall again until the blocks reach want. */
 	for (plan(h->base, h->end, &l); l.limit < want; plan(h->base, h->end + by, &l))
@@ -739,7 +741,8 @@ static bool layout_ok(const struct heap *h)
 	return h->base % G == 0 && h->top % G == 0 && h->limit % G == 0 &&
 	       h->ngran == (h->top - h->base) / G &&
 	       h->base < h->top && h->top <= h->limit && h->limit - h->top < MIN_BLOCK &&
-	       tree >= h->limit && tree + (size_t)h->leaves * 8 <= bits &&
+	       tree >= h->limit &&
+	       tree + (size_t)h->leaves * 8 + 64 * (__builtin_ctz(h->leaves) + 1) <= bits &&
 	       h->leaves >= h->nbits && (h->leaves & (h->leaves - 1)) == 0 &&
 	       bits % G == 0 && (size_t)h->nbits * sizeof(struct heap_bits) <= h->end - bits &&
 	       (size_t)h->nbits * CHUNK * G >= h->limit - h->base;

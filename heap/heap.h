@@ -6,10 +6,10 @@
  * give it a buffer).  The policy is the one of the Rust linked_list_allocator
  * crate and of K&R's malloc: an allocation takes the lowest-addressed hole
  * that fits, and a free merges the block with both neighbours at once.
- * What makes it fast is the bookkeeping, not the policy (see heap.c):
- * the holes are indexed by address in a balanced tree that also knows the
- * largest hole below every node, so first fit is one descent, O(log holes);
- * and a bitmap of block starts lets a free check its pointer in O(1).
+ * What makes it fast is the bookkeeping, not the policy (heap.c, index.c):
+ * a bitmap of block starts lets a free check its pointer in O(1), and a
+ * tree of maxima over the heap's 1 KiB chunks finds the lowest hole that
+ * fits in one descent of O(log chunks) steps.
  *
  * Every block, used or free, starts with a 16-byte header; a used block's
  * payload follows it:
@@ -18,20 +18,22 @@
  *   | magic | size | prev_size | seal | payload ...     |
  *     u32     u32    u32         u32
  *
- * The region is split once, at heap_init, and again at each heap_extend:
+ * The region is split at heap_init, and again at each heap_extend:
  *
- *   start  base                               top     limit  bits      end
- *   |slack | block | hole | block ... | block |  tail  |      | bitmap  |
+ *   start  base                               top     limit  tree  bits  end
+ *   |slack | block | hole | block ... | block |  tail  | index: tree, bitmap |
  *
- * Blocks tile [base, top); the bitmap at the end holds 2 bits for each
- * 16-byte granule of [base, limit), 16 bytes per KiB (1.6 %), reported as
- * heap_stats.index_bytes and not counted in heap_stats.size.
+ * Blocks tile [base, top).  The index at the end costs 16 bytes of bitmap
+ * and 8 to 16 bytes of tree per KiB of [base, limit): 2.3 to 3.1 %,
+ * reported as heap_stats.index_bytes and not counted in heap_stats.size.
+ * No payload reaches it, so bytes a caller writes cannot forge it.
  *
  * Sizes are counted in 16-byte granules, so one block (and one heap) is at
  * most 64 GiB - 16 bytes.  Costs, and why:
  *   overhead     16 bytes per block: the header keeps the payload 16-aligned.
  *   granularity  16 bytes: every block starts and ends on a 16-byte boundary.
- *   minimum      32 bytes: a free hole must hold its header and its tree node.
+ *   minimum      32 bytes: the smallest piece first fit may leave as a hole
+ *                (a 16-byte piece could hold a header and nothing else).
  *                heap_alloc(h, 0, 16) and heap_alloc(h, 16, 16) both use 32.
  *
  * Errors: running out of memory returns NULL; a bad pointer, a double free
@@ -61,8 +63,9 @@ enum {
 struct heap_bits; /* 64 granules' worth of the bitmap, defined in heap_impl.h */
 
 /* One heap.  Blocks tile [base, top) exactly; [top, limit) is a tail too
- * short to be a block (< 32 bytes) that waits for heap_extend; the bitmap
- * fills [bits, end).  Callers read these fields, never write them. */
+ * short to be a block (< 32 bytes) that waits for heap_extend; the index
+ * (tree, then bitmap) lies between limit and end.  Callers read these
+ * fields, never write them. */
 struct heap {
 	uintptr_t base;          /* start rounded up to 16: the first block */
 	uintptr_t top;           /* end of the last block */
@@ -93,12 +96,13 @@ struct heap_stats {
 	size_t index_bytes;  /* side structures kept in the region, outside size */
 };
 
-/* Make [start, start + size) one free hole and its bitmap.  Bytes outside
+/* Make [start, start + size) one free hole and its index.  Bytes outside
  * the region are never touched; up to 15 bytes at each end are lost to
- * alignment, and 1/65 of the rest to the bitmap.  Returns 0, or < 0 (and
- * h refuses every later call) when start is NULL, the region leaves under
- * 32 bytes for blocks or over HEAP_MAX_SIZE, or it wraps the address space.
- * O(size / 1024): the bitmap is cleared. */
+ * alignment, and 2.3 to 3.1 % of the rest to the index.  Returns 0, or
+ * < 0 (and h refuses every later call) when start is NULL, the region
+ * leaves under 32 bytes for blocks (it needs 64 in all) or over
+ * HEAP_MAX_SIZE, or it wraps the address space.  O(size / 1024): the
+ * index is cleared. */
 int heap_init(struct heap *h, void *start, size_t size);
 
 /* Return a block of at least size bytes whose address is a multiple of
@@ -106,9 +110,9 @@ int heap_init(struct heap *h, void *start, size_t size);
  * that fits.  size 0 gets a minimum block.  Returns NULL when no hole fits,
  * align is not a power of two, size is too large to represent, or (in
  * HEAP_POISON builds) the chosen memory was written after it was freed.
- * O(log holes) for align <= 16.  A larger align costs O(log holes) more
- * for each lower hole that is big enough but cannot be aligned; the first
- * hole of size + align + 32 bytes always can.  Plus O(size) with poison. */
+ * O(log chunks) for align <= 16.  A larger align costs a little more for
+ * each lower hole that is big enough but cannot be aligned; the first hole
+ * of size + align + 32 bytes always can.  Plus O(size) with HEAP_POISON. */
 void *heap_alloc(struct heap *h, size_t size, size_t align);
 
 /* Give back a block from heap_alloc or heap_realloc; NULL is a no-op.
@@ -116,7 +120,8 @@ void *heap_alloc(struct heap *h, size_t size, size_t align);
  * block of this heap (outside it, inside a block, already freed), or
  * HEAP_ECORRUPT for a damaged header; on error nothing changes.
  * The pointer is checked against the bitmap, which no payload overlaps,
- * so bytes the caller wrote (a forged header) cannot pass.  O(log holes). */
+ * so bytes the caller wrote (a forged header) cannot pass.  O(log chunks)
+ * at most, O(1) when the merged hole is the top one. */
 int heap_free(struct heap *h, void *ptr);
 
 /* C realloc: resize ptr's block to size bytes, keeping the first
@@ -124,15 +129,15 @@ int heap_free(struct heap *h, void *ptr);
  * to a new 16-aligned block.  ptr NULL acts as heap_alloc(h, size, 16);
  * size 0 shrinks to a minimum block (never frees), so NULL always means
  * failure: bad ptr or no room, and then the old block is untouched.
- * O(log holes) in place, plus the copy when it moves. */
+ * O(log chunks) in place, plus the copy when it moves. */
 void *heap_realloc(struct heap *h, void *ptr, size_t size);
 
 /* The region now ends at end + by: the caller made those bytes usable.
- * The bitmap moves to the new end (a copy of O(size / 1024) bytes, so
- * grow in large steps); what it leaves joins a free last hole, or becomes
- * a new hole, or waits for more when fewer than 32 bytes.  Returns 0, or
- * < 0 (nothing changes) when the end would wrap the address space or the
- * heap exceed HEAP_MAX_SIZE. */
+ * The index moves to the new end and is rebuilt (O(size / 1024), so grow
+ * in large steps; heap_extend_need says how much an allocation needs);
+ * the bytes it leaves join a free last hole, or become a new hole, or wait
+ * for more when fewer than 32.  Returns 0, or < 0 (nothing changes) when
+ * the end would wrap the address space or the heap exceed HEAP_MAX_SIZE. */
 int heap_extend(struct heap *h, size_t by);
 
 /* How many bytes heap_extend needs so that heap_alloc(h, size, align)
@@ -143,15 +148,17 @@ int heap_extend(struct heap *h, size_t by);
 size_t heap_extend_need(const struct heap *h, size_t size, size_t align);
 
 /* Fill *out from counters kept on every call, O(1): the tree's root
- * knows the largest hole.  An uninitialised heap reports all zeroes. */
+ * knows the largest hole but the top one, which the heap keeps aside.
+ * An uninitialised heap reports all zeroes. */
 void heap_stats(const struct heap *h, struct heap_stats *out);
 
 /* Walk every block and check every invariant against that walk: headers
  * sealed, blocks tile [base, top), holes never adjacent, the bitmap marks
- * exactly the block starts and the used ones, the tree holds exactly the
- * holes in address order, balanced, with correct maxima, and the counters
- * match.  HEAP_POISON builds also check freed memory.  Returns 0 or
- * HEAP_ECORRUPT.  O(blocks + size / 1024), O(size) with HEAP_POISON. */
+ * exactly the block starts and the used ones, every leaf of the tree is
+ * its chunk's largest hole and every node the larger of its children, and
+ * the counters match.  HEAP_POISON builds also check freed memory.
+ * Returns 0 or HEAP_ECORRUPT.  O(blocks + size / 1024), O(size) with
+ * HEAP_POISON. */
 int heap_check(const struct heap *h);
 
 /* Is ptr a live block of h?  The same check heap_free and heap_realloc

@@ -107,11 +107,17 @@ uint32_t index_first_fit(struct heap *h, uint32_t units);
 /* The lowest hole above granule after with at least units granules, or NIL. */
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units);
 
+/* Where node i of the tree is kept.  The levels of an implicit tree
+ * start at powers of two, so in a large heap they would all fall into the
+ * same set of the CPU's cache and push each other out on every descent:
+ * each level is stored one cache line (16 entries) further on. */
+static inline uint32_t *index_node(const struct heap *h, uint32_t i)
+{
+	return &h->tree[i + 16 * (31 - __builtin_clz(i))];
+}
+
 /* Leaf c, and the nodes above it, learn a hole of size granules. */
 void index_raise(struct heap *h, uint32_t c, uint32_t size);
-
-/* Leaf c is recomputed from its chunk's holes, and the nodes above it. */
-void index_recount(struct heap *h, uint32_t c);
 
 /* The hole that ends at top stays out of the index: most allocations and
  * frees of a young or stack-like heap happen there, and first fit tries
@@ -121,37 +127,26 @@ static inline bool index_skips(const struct heap *h, uint32_t g, uint32_t size)
 	return g + size == h->ngran;
 }
 
-static inline uint32_t index_leaf(const struct heap *h, uint32_t g)
-{
-	return h->tree[h->leaves + g / CHUNK];
-}
-
 /* A hole of size granules now starts at g: it is new, or grew.  Only a
- * new largest hole of its chunk changes the tree. */
+ * new largest hole of its chunk changes the tree.  (A hole that shrinks
+ * or goes needs no call: the tree may overstate, and the search tightens
+ * what it finds overstated.) */
 static inline void index_grew(struct heap *h, uint32_t g, uint32_t size)
 {
-	if (size > index_leaf(h, g) && !index_skips(h, g, size))
+	if (size > *index_node(h, h->leaves + g / CHUNK) && !index_skips(h, g, size))
 		index_raise(h, g / CHUNK, size);
 }
 
-/* A hole that had size granules and started at g is gone or smaller; the
- * bitmap and headers already show the new state.  Only the loss of its
- * chunk's largest hole changes the tree. */
-static inline void index_shrank(struct heap *h, uint32_t g, uint32_t size)
-{
-	if (size >= index_leaf(h, g) && !index_skips(h, g, size))
-		index_recount(h, g / CHUNK);
-}
-
-/* The largest hole the index knows: all but the top hole. */
+/* The largest hole the index knows, exactly: all but the top hole.
+ * O(chunks) at worst; the tree's bounds prune most of them. */
 uint32_t index_largest(const struct heap *h);
 
 /* Fill the whole index from the bitmap and the hole headers; again
  * whenever top moves. */
 void index_build(struct heap *h);
 
-/* Every leaf is the largest hole starting in its chunk and every inner
- * node the larger of its children.  false if not. */
+/* No node understates: every leaf is at least the largest hole starting
+ * in its chunk, every inner node at least the larger of its children. */
 bool index_check(const struct heap *h);
 
 #endif /* HEAP_IMPL_H */

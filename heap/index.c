@@ -73,14 +73,38 @@ static uint32_t chunk_max(const struct heap *h, uint32_t c)
 	return max;
 }
 
-/* Leaf c changed: bring the nodes above it up to date, stopping at the
- * first that already holds the right value, or at the root. */
-static void raise_from(struct heap *h, uint32_t c)
+/* The hot loops move one level at a time, so they keep the level and
+ * its skew (index_node) themselves: 16 more entries per level down. */
+static uint32_t level_of(uint32_t i)
 {
-	uint32_t *t = h->tree;
+	return 31 - (uint32_t)__builtin_clz(i);
+}
 
-	for (uint32_t i = (h->leaves + c) / 2; i >= h->root; i /= 2) {
-		uint32_t max = larger(t[2 * i], t[2 * i + 1]);
+/* From node i, go down to the leftmost leaf whose path says it may hold
+ * a hole of units granules.  Arithmetic, not a branch: which way a random
+ * heap goes is a coin toss the CPU cannot predict.  Returns the chunk. */
+static uint32_t descend(const struct heap *h, uint32_t i, uint32_t units)
+{
+	const uint32_t *t = h->tree + 16 * level_of(i);
+
+	while (i < h->leaves) {
+		t += 16;
+		i = 2 * i;
+		i += t[i] < units;
+	}
+	return i - h->leaves;
+}
+
+/* Leaf c is recomputed from its chunk; the nodes above it follow, up to
+ * the first that comes out as it was.  Nodes elsewhere may still
+ * overstate: that is allowed. */
+static void tighten(struct heap *h, uint32_t c)
+{
+	uint32_t i = h->leaves + c, *t = h->tree + 16 * level_of(i);
+
+	t[i] = chunk_max(h, c);
+	for (i /= 2, t -= 16; i >= h->root; i /= 2, t -= 16) {
+		uint32_t max = larger(t[16 + 2 * i], t[16 + 2 * i + 1]);
 
 		if (t[i] == max)
 			return;
@@ -88,67 +112,97 @@ static void raise_from(struct heap *h, uint32_t c)
 	}
 }
 
-/* From node i, whose subtree holds a big enough hole, down to its
- * leftmost chunk that does, and into that chunk.  NIL means the index
- * disagrees with the bitmap or a header: the heap is damaged. */
-static uint32_t descend(struct heap *h, uint32_t i, uint32_t units)
+/* The leftmost chunk at or after chunk c whose leaf says it may hold a
+ * hole of units granules, or NIL: climb from c's leaf until a right
+ * sibling may hold one, then descend into it. */
+static uint32_t next_chunk(const struct heap *h, uint32_t c, uint32_t units)
 {
-	uint32_t g;
+	uint32_t i = h->leaves + c;
+	const uint32_t *t = h->tree + 16 * level_of(i);
 
-	while (i < h->leaves)
-		i = h->tree[2 * i] >= units ? 2 * i : 2 * i + 1;
-	g = chunk_fit(h, i - h->leaves, 0, units);
-	if (g == NIL)
-		h->broken = 1;
-	return g;
+	if (c >= h->leaves / h->root)
+		return NIL; /* past the chunks below top */
+	while (t[i] < units) {
+		while (i % 2 == 1) { /* a right child: nothing to its right here */
+			i /= 2;
+			t -= 16;
+			if (i <= h->root)
+				return NIL;
+		}
+		i++; /* the right sibling */
+	}
+	return descend(h, i, units);
+}
+
+/* The first hole of units granules or more, in chunk c at bit `from` or
+ * later, then in the chunks after it.  A chunk whose leaf overstated is
+ * tightened on the way, so each stale value is paid for once. */
+static uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units)
+{
+	uint32_t g = chunk_fit(h, c, from, units);
+
+	if (g != NIL)
+		return g;
+	if (from == 0 && *index_node(h, h->leaves + c) >= units)
+		tighten(h, c);
+	while ((c = next_chunk(h, c + 1, units)) != NIL) {
+		g = chunk_fit(h, c, 0, units);
+		if (g != NIL)
+			return g;
+		tighten(h, c);
+	}
+	return NIL;
 }
 
 uint32_t index_first_fit(struct heap *h, uint32_t units)
 {
-	if (h->tree[h->root] < units)
-		return NIL;
-	return descend(h, h->root, units);
+	if (*index_node(h, h->root) < units)
+		return NIL; /* an upper bound: nothing anywhere fits */
+	return search(h, descend(h, h->root, units), 0, units);
 }
 
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units)
 {
-	uint32_t c = after / CHUNK, g = chunk_fit(h, c, after % CHUNK + 1, units);
-
-	if (g != NIL)
-		return g;
-	/* Climb until a right sibling holds a fit, then descend into it. */
-	for (uint32_t i = h->leaves + c; i > h->root; i /= 2)
-		if (i % 2 == 0 && h->tree[i + 1] >= units)
-			return descend(h, i + 1, units);
-	return NIL;
+	return search(h, after / CHUNK, after % CHUNK + 1, units);
 }
 
 void index_raise(struct heap *h, uint32_t c, uint32_t size)
 {
-	h->tree[h->leaves + c] = size;
-	raise_from(h, c);
+	uint32_t i = h->leaves + c, *t = h->tree + 16 * level_of(i);
+
+	t[i] = size;
+	for (i /= 2, t -= 16; i >= h->root && t[i] < size; i /= 2, t -= 16)
+		t[i] = size;
 }
 
-void index_recount(struct heap *h, uint32_t c)
+/* The largest hole below node i, exactly, if it beats best: the bounds
+ * prune every subtree that cannot. */
+static uint32_t exact_max(const struct heap *h, uint32_t i, uint32_t best)
 {
-	h->tree[h->leaves + c] = chunk_max(h, c);
-	raise_from(h, c);
+		uint32_t first;
+
+	if (*index_node(h, i) <= best)
+		return best;
+	if (i >= h->leaves)
+		return larger(best, chunk_max(h, i - h->leaves));
+	first = *index_node(h, 2 * i + 1) > *index_node(h, 2 * i) ? 2 * i + 1 : 2 * i; /* the likelier first */
+	best = exact_max(h, first, best);
+	return exact_max(h, first ^ 1, best);
 }
 
 uint32_t index_largest(const struct heap *h)
 {
-	return h->tree[h->root];
+	return exact_max(h, h->root, 0);
 }
 
 void index_build(struct heap *h)
 {
-	uint32_t *t = h->tree, span = 1;
+	uint32_t span = 1;
 
 	for (uint32_t c = 0; c < h->leaves; c++)
-		t[h->leaves + c] = c < h->nbits ? chunk_max(h, c) : 0;
+		*index_node(h, h->leaves + c) = c < h->nbits ? chunk_max(h, c) : 0;
 	for (uint32_t i = h->leaves - 1; i >= 1; i--)
-		t[i] = larger(t[2 * i], t[2 * i + 1]);
-	t[0] = 0; /* unused */
+		*index_node(h, i) = larger(*index_node(h, 2 * i), *index_node(h, 2 * i + 1));
 	/* Holes start only in the chunks below top: the smallest subtree on
 	 * the left edge that covers them serves as the root, so a heap in a
 	 * large region pays for the depth it uses, not for the region. */
@@ -157,21 +211,20 @@ void index_build(struct heap *h)
 	h->root = h->leaves / span;
 }
 
-/* Node i and all below it hold the larger of their children. */
-static bool inner_ok(const uint32_t *t, uint32_t leaves, uint32_t i)
+/* Node i and all below it hold at least the larger of their children. */
+static bool inner_ok(const struct heap *h, uint32_t i)
 {
-	if (i >= leaves)
+	if (i >= h->leaves)
 		return true;
-	return t[i] == larger(t[2 * i], t[2 * i + 1]) && inner_ok(t, leaves, 2 * i) &&
-	       inner_ok(t, leaves, 2 * i + 1);
+	return *index_node(h, i) >= larger(*index_node(h, 2 * i), *index_node(h, 2 * i + 1)) &&
+	       inner_ok(h, 2 * i) && inner_ok(h, 2 * i + 1);
 }
 
 bool index_check(const struct heap *h)
 {
-	const uint32_t *t = h->tree;
-
+	
 	for (uint32_t c = 0; c < h->leaves; c++)
-		if (t[h->leaves + c] != (c < h->nbits ? chunk_max(h, c) : 0))
+		if (*index_node(h, h->leaves + c) < (c < h->nbits ? chunk_max(h, c) : 0))
 			return false;
-	return h->root >= 1 && h->root <= h->leaves && inner_ok(t, h->leaves, h->root);
+	return h->root >= 1 && h->root <= h->leaves && inner_ok(h, h->root);
 }

@@ -38,15 +38,16 @@ struct fix {
 
 /* The bytes a region of span bytes (from a 16-aligned start) keeps for
  * the index at its end, as heap.h draws it: a 16-byte bitmap entry per
- * 1040 bytes, then 2 * leaves tree entries of 4 bytes, leaves the power of
- * two at or above the entry count, rounded up to 16 bytes. */
+ * 1040 bytes, then 2 * leaves tree entries of 4 bytes (leaves the power of
+ * two at or above the entry count) and 64 bytes per tree level, rounded
+ * up to 16 bytes. */
 static size_t INDEX(size_t span)
 {
-	size_t entries = (span + 1039) / 1040, leaves = 1;
+	size_t entries = (span + 1039) / 1040, leaves = 1, levels = 1;
 
-	while (leaves < entries)
-		leaves *= 2;
-	return entries * 16 + (leaves * 8 + 15) / 16 * 16;
+	for (; leaves < entries; leaves *= 2)
+		levels++;
+	return entries * 16 + (leaves * 8 + levels * 64 + 15) / 16 * 16;
 }
 
 static int setup(void **state)
@@ -122,26 +123,26 @@ static uint32_t seal_of(const struct hdr *b)
 
 /* ---- heap_init ---- */
 
-/* Expect every region under 64 usable bytes (a 32-byte block, one 16-byte
- * bitmap entry and a 16-byte tree) refused, every other accepted,
+/* Expect every region too small for a 32-byte block and the index (128
+ * bytes in all) refused, every other accepted,
  * and not one byte outside [start, start + size) written, for sizes 0..96
  * at every misalignment 0..15. */
 static void heap_init_tiny_unaligned_regions_stay_inside(void **state)
 {
-	unsigned char *buf = aligned_alloc(16, GUARD + 128 + GUARD);
+	unsigned char *buf = aligned_alloc(16, GUARD + 192 + GUARD);
 
 	(void)state;
 	assert_non_null(buf);
 	for (size_t off = 0; off < 16; off++) {
-		for (size_t size = 0; size <= 96; size++) {
+		for (size_t size = 0; size <= 160; size++) {
 			unsigned char *start = buf + GUARD + off;
 			uintptr_t lo = ((uintptr_t)start + 15) & ~(uintptr_t)15;
 			uintptr_t hi = ((uintptr_t)start + size) & ~(uintptr_t)15;
-			int fits = hi >= lo && hi - lo >= 64;
+			int fits = hi >= lo && hi - lo >= 32 + INDEX(hi - lo);
 			struct heap h;
 			void *p;
 
-			memset(buf, GUARD_BYTE, GUARD + 128 + GUARD);
+			memset(buf, GUARD_BYTE, GUARD + 192 + GUARD);
 			assert_int_equal(heap_init(&h, start, size) == 0, fits);
 			if (fits) {
 				assert_int_equal(heap_check(&h), 0);
@@ -152,7 +153,7 @@ static void heap_init_tiny_unaligned_regions_stay_inside(void **state)
 			}
 			for (unsigned char *q = buf; q < start; q++)
 				assert_int_equal(*q, GUARD_BYTE);
-			for (unsigned char *q = start + size; q < buf + GUARD + 128 + GUARD; q++)
+			for (unsigned char *q = start + size; q < buf + GUARD + 192 + GUARD; q++)
 				assert_int_equal(*q, GUARD_BYTE);
 		}
 	}
@@ -204,8 +205,8 @@ static void heap_init_unaligned_region_rounded_in(void **state)
 
 	assert_int_equal(heap_init(&f->h, f->mem + 3, 1000), 0);
 	s = stats_of(&f->h);
-	assert_int_equal(s.size, 992 - 16 - 32); /* [mem + 16, mem + 960), index to 992 */
-	assert_int_equal(s.index_bytes, 32);
+	assert_int_equal(s.size, 976 - INDEX(976)); /* from mem + 16; the index ends at 992 */
+	assert_int_equal(s.index_bytes, INDEX(976));
 	assert_int_equal(s.free, s.size);
 	assert_int_equal(s.holes, 1);
 	assert_int_equal(s.largest_free, s.size - HDR);
@@ -660,19 +661,19 @@ static void heap_extend_small_steps_stay_inside(void **state)
 	size_t steps[] = { 0, 1, 3, 8, 4, 15, 1, 13, 7, 16, 5, 2, 64, 9 };
 	size_t total = 0;
 
-	assert_int_equal(heap_init(&f->h, f->mem + 5, 100), 0); /* [16, 64), index [64, 96) */
+	assert_int_equal(heap_init(&f->h, f->mem + 5, 200), 0); /* [16, 96), index [96, 192) */
 	assert_non_null(heap_alloc(&f->h, stats_of(&f->h).largest_free, 16));
-	memset(f->mem + 105, GUARD_BYTE, REGION - 105);
+	memset(f->mem + 205, GUARD_BYTE, REGION - 205);
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		assert_int_equal(heap_extend(&f->h, steps[i]), 0);
 		total += steps[i];
 		assert_int_equal(heap_check(&f->h), 0);
-		end = f->mem + 105 + total;
+		end = f->mem + 205 + total;
 		for (unsigned char *q = end; q < f->mem + REGION; q++)
 			assert_int_equal(*q, GUARD_BYTE);
 	}
-	/* end = mem + 105 + 148 = mem + 253: blocks tile [16, 208), index [208, 240) */
-	assert_int_equal(stats_of(&f->h).size, 192);
+	/* end = mem + 205 + 148 = mem + 353: blocks tile [16, 256), index [256, 352) */
+	assert_int_equal(stats_of(&f->h).size, 336 - INDEX(336));
 	assert_int_equal(stats_of(&f->h).holes, 1);
 }
 
@@ -712,8 +713,9 @@ static void heap_extend_need_is_enough(void **state)
 			}
 		}
 	}
-	assert_int_equal(heap_extend_need(&h, 0, 16), 0);          /* fits in the tail... */
-	assert_int_equal(heap_extend_need(&h, 16, 3), 0);          /* a bad alignment */
+	assert_int_equal(heap_init(&h, mem, 4096), 0);
+	assert_int_equal(heap_extend_need(&h, 1000, 64), 0);          /* fits already */
+	assert_int_equal(heap_extend_need(&h, 16, 3), 0);             /* a bad alignment */
 	assert_int_equal(heap_extend_need(&h, HEAP_MAX_SIZE, 16), 0); /* never fits */
 	free(mem);
 }

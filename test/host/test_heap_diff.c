@@ -79,7 +79,7 @@ static void heap_diff_unaligned_region(void **state)
 static void heap_diff_tiny_regions(void **state)
 {
 	(void)state;
-	for (size_t size = 64; size < 400; size += 37)
+	for (size_t size = 128; size < 500; size += 37)
 		run(size % 16, size, 64 << 10, 3, 500);
 }
 
