@@ -488,6 +488,7 @@ static void full_run(int markdown)
 		time_runs(&workloads[i], res[i]);
 		report_row(markdown, workloads[i].name, res[i]);
 	}
+	report_legend(markdown);
 	report_instructions(markdown, INSTR_WORKLOAD,
 			    res[workload_named(INSTR_WORKLOAD) - workloads][OURS].ops, HAVE_CALLGRIND);
 }

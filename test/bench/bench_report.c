@@ -143,16 +143,15 @@ void report_row(int markdown, const char *workload, struct result res[NALLOC])
 }
 
 /* Instructions callgrind counted in one `--only alloc work` run of this
- * program (instrumentation is on only in the timed loop), or -1 with
- * *why set. */
-static double callgrind_count(const char *alloc, const char *work, const char **why)
+ * program (instrumentation is on only in the timed loop), or -1 when
+ * valgrind failed. */
+static double callgrind_count(const char *alloc, const char *work)
 {
 	char self[1024], out[64], cmd[1400], line[256];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	double total = -1;
 	FILE *f;
 
-	*why = "valgrind --tool=callgrind failed";
 	if (n <= 0)
 		return -1;
 	self[n] = '\0';
@@ -184,13 +183,16 @@ void report_instructions(int markdown, const char *workload, size_t ops, int hav
 {
 	const char *why = cannot_count(have_callgrind);
 
+	if (why) {
+		printf("\nInstructions per op at %s: skipped, %s.\n", workload, why);
+		return;
+	}
 	printf(markdown ? "\nInstructions per op, %s, timed loop (callgrind):\n\n"
+			  "| allocator | instructions/op |\n|---|---:|\n"
 			: "\ninstructions per op, %s, timed loop (callgrind):", workload);
-	if (markdown)
-		printf("| allocator | instructions/op |\n|---|---:|\n");
-	for (int k = 0; k < NALLOC && !why; k++) {
-		const char *fail = allocators[k].missing;
-		double count = fail ? -1 : callgrind_count(allocators[k].name, workload, &fail);
+	for (int k = 0; k < NALLOC; k++) {
+		double count = allocators[k].missing ? -1
+						     : callgrind_count(allocators[k].name, workload);
 
 		if (count < 0)
 			printf(markdown ? "| %s | - |\n" : "  %s -", allocators[k].name);
@@ -199,8 +201,26 @@ void report_instructions(int markdown, const char *workload, size_t ops, int hav
 			       count / (double)ops);
 		fflush(stdout);
 	}
-	printf(why ? " skipped: %s\n" : "\n", why);
+	printf(markdown ? "" : "\n");
+}
+
+void report_legend(int markdown)
+{
+	static const char *const lines[] = {
+		"ns per op: median of 5 timed runs, interleaved across allocators.",
+		"ratio: ours' median over list's and over glibc's; below 1 is faster.",
+		"live: most requested bytes live at once.  ours: highest payload byte",
+		"handed out minus the heap's base; vs list: same (same peak, every offset",
+		"the same), else the peak difference or \"addrs\"; index: ours' index_bytes,",
+		"outside that span.  glibc, jemalloc, mimalloc: growth of resident",
+		"anonymous memory in a forked child, every page handed out touched.",
+	};
+
+	printf("\n");
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		printf("%s\n", lines[i]);
 	for (int k = 0; k < NALLOC; k++)
 		if (allocators[k].missing)
-			printf("%s: not measured: %s\n", allocators[k].name, allocators[k].missing);
+			printf("%s%s: not measured: %s\n", markdown ? "\n" : "", allocators[k].name,
+			       allocators[k].missing);
 }

@@ -29,9 +29,13 @@ void report_header(int markdown);
 void report_row(int markdown, const char *workload, struct result res[NALLOC]);
 
 /* Instructions per op of each allocator on workload (ops per run), each
- * counted by a callgrind run of this program's --only mode; then a line
- * for each allocator that could not be loaded.  have_callgrind: the
- * program was built with valgrind/callgrind.h (else nothing to count). */
+ * counted by a callgrind run of this program's --only mode.
+ * have_callgrind: the program was built with valgrind/callgrind.h (else
+ * there is nothing to count, and it says so). */
 void report_instructions(int markdown, const char *workload, size_t ops, int have_callgrind);
+
+/* What the columns mean, and a line for each allocator that could not be
+ * loaded. */
+void report_legend(int markdown);
 
 #endif /* BENCH_REPORT_H */
