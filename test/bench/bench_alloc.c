@@ -49,93 +49,50 @@
 
 static unsigned char *region;
 
-/* ---- ours: heap/heap.c ---- */
+/* ---- ours (heap/heap.c) and list (test/reference/list_heap.c) ----
+ *
+ * The two heaps have the same API, one with the prefix heap_, the other
+ * list_heap_, so one macro writes the wrappers of both.  A failing free
+ * aborts: the bench only ever frees live blocks. */
 
-static struct heap heap;
+#define REGION_HEAP(name, type, api)                                        \
+	static struct type name##_heap;                                     \
+	static void name##_reset(void)                                      \
+	{                                                                   \
+		if (api##init(&name##_heap, region, REGION_SIZE) != 0)      \
+			abort();                                            \
+	}                                                                   \
+	static void *name##_alloc(size_t size, size_t align)                \
+	{                                                                   \
+		return api##alloc(&name##_heap, size, align);               \
+	}                                                                   \
+	static void name##_release(void *p)                                 \
+	{                                                                   \
+		if (api##free(&name##_heap, p) != 0)                        \
+			abort();                                            \
+	}                                                                   \
+	static void *name##_resize(void *p, size_t size)                    \
+	{                                                                   \
+		return api##realloc(&name##_heap, p, size);                 \
+	}                                                                   \
+	static int name##_check(void)                                       \
+	{                                                                   \
+		return api##check(&name##_heap);                            \
+	}                                                                   \
+	static uintptr_t name##_base(void)                                  \
+	{                                                                   \
+		return name##_heap.base;                                    \
+	}                                                                   \
+	static size_t name##_index(void)                                    \
+	{                                                                   \
+		struct heap_stats s;                                        \
+                                                                            \
+		api##stats(&name##_heap, &s);                               \
+		return s.index_bytes;                                       \
+	}
 
-static void ours_reset(void)
-{
-	if (heap_init(&heap, region, REGION_SIZE) != 0)
-		abort();
-}
-
-static void *ours_alloc(size_t size, size_t align)
-{
-	return heap_alloc(&heap, size, align);
-}
-
-static void ours_release(void *p)
-{
-	if (heap_free(&heap, p) != 0)
-		abort(); /* the bench only frees live blocks */
-}
-
-static void *ours_resize(void *p, size_t size)
-{
-	return heap_realloc(&heap, p, size);
-}
-
-static int ours_check(void)
-{
-	return heap_check(&heap);
-}
-
-static uintptr_t ours_base(void)
-{
-	return heap.base;
-}
-
-static size_t ours_index(void)
-{
-	struct heap_stats s;
-
-	heap_stats(&heap, &s);
-	return s.index_bytes;
-}
-
-/* ---- list: test/reference/list_heap.c ---- */
-
-static struct list_heap lheap;
-
-static void list_reset(void)
-{
-	if (list_heap_init(&lheap, region, REGION_SIZE) != 0)
-		abort();
-}
-
-static void *list_alloc(size_t size, size_t align)
-{
-	return list_heap_alloc(&lheap, size, align);
-}
-
-static void list_release(void *p)
-{
-	if (list_heap_free(&lheap, p) != 0)
-		abort();
-}
-
-static void *list_resize(void *p, size_t size)
-{
-	return list_heap_realloc(&lheap, p, size);
-}
-
-static int list_check(void)
-{
-	return list_heap_check(&lheap);
-}
-
-static uintptr_t list_base(void)
-{
-	return lheap.base;
-}
-
-static size_t list_index(void)
-{
-	struct heap_stats s;
-
-	list_heap_stats(&lheap, &s);
-	return s.index_bytes;
-}
+REGION_HEAP(ours, heap, heap_)
+REGION_HEAP(list, list_heap, list_heap_)
 
 /* ---- glibc ---- */
 
