@@ -18,8 +18,12 @@
  * growth).  Then, per workload, one untimed warm-up run per allocator and
  * RUNS timed rounds; a round runs every allocator once, starting with a
  * different one each round, so noise hits all of them alike.  The median
- * round is reported.  The bench's own arrays are mmap'd and touched before
- * any of that, so they count in no allocator.
+ * round is reported.  Times are the thread's CPU time
+ * (CLOCK_THREAD_CPUTIME_ID, user + kernel, so page faults count): on a
+ * machine shared with other work, the time spent running someone else is
+ * left out; on an idle one it equals wall time.  The bench's own arrays
+ * are mmap'd and touched before any of that, so they count in no
+ * allocator.
  *
  * Workloads (an "op" is one alloc, free or realloc call, except large_vec):
  *   many_boxes    alloc a 32-byte box, write it, free it; repeated.
@@ -130,11 +134,12 @@ static size_t mixed_size(struct run *r)
 	return 16 + (size_t)(x >> 8) % ((size_t)1 << (4 + x % 9));
 }
 
+/* CPU time of this thread, in ns (see the top comment). */
 static double now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 

@@ -207,7 +207,7 @@ void report_instructions(int markdown, const char *workload, size_t ops, int hav
 void report_legend(int markdown)
 {
 	static const char *const lines[] = {
-		"ns per op: median of 5 timed runs, interleaved across allocators.",
+		"ns per op: CPU time, median of 5 timed runs interleaved across allocators.",
 		"ratio: ours' median over list's and over glibc's; below 1 is faster.",
 		"live: most requested bytes live at once.  ours: highest payload byte",
 		"handed out minus the heap's base; vs list: same (same peak, every offset",
