@@ -7,10 +7,15 @@
  *   bench_heap --only ALLOC WORK    one run of one allocator on one
  *                                   workload, for perf or callgrind
  *
- * The allocators (bench_alloc.c says how five live in one process) are
- * reached through one function-pointer table, so each pays the same call
- * overhead, and every run of every allocator starts its PRNG from the same
- * seed, so all of them see the same operation sequence.
+ * Five allocators in one process: jemalloc and mimalloc both export
+ * malloc, so linking either would replace glibc's everywhere.  Instead
+ * they are dlopen'd with RTLD_LOCAL and called only through their own
+ * APIs (mallocx/rallocx/dallocx, mi_malloc/mi_malloc_aligned_at/...), so
+ * every plain malloc stays glibc's; bench_alloc.c gives the details (a
+ * static-TLS re-exec for jemalloc, a mimalloc 2.0.9 alignment bug).  All
+ * five are reached through one function-pointer table, so each pays the
+ * same call overhead, and every run of every allocator starts its PRNG
+ * from the same seed, so all of them see the same operation sequence.
  *
  * Order of a full run: first every workload is run once per allocator,
  * untimed, in a child process forked from the pristine parent, to measure
