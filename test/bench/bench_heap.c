@@ -1,14 +1,34 @@
 /*
- * bench_heap.c - heap/heap.c against glibc malloc, same operations, one table.
+ * bench_heap.c - heap/heap.c against the list reference, glibc, jemalloc
+ * and mimalloc: the same operations on each, one table.
  *
- * Every workload runs the same operation sequence (fixed-seed PRNG) on
- * both allocators, through the same function-pointer table so both pay
- * the same call overhead.  First every workload is run once, untimed, to
- * measure footprints (glibc's in a child process forked from the pristine
- * parent, so memory glibc kept from earlier workloads cannot hide growth).
- * Then each workload gets one untimed warm-up run and RUNS timed runs
- * interleaved ours/glibc; the median is reported.  The bench's own arrays
- * come from mmap, so they count in neither allocator.
+ *   bench_heap                      the table (and instructions per op)
+ *   bench_heap --markdown           the same as a markdown table
+ *   bench_heap --only ALLOC WORK    one run of one allocator on one
+ *                                   workload, for perf or callgrind
+ *
+ * Five allocators in one process: jemalloc and mimalloc both export
+ * malloc, so linking either would replace glibc's everywhere.  Instead
+ * they are dlopen'd with RTLD_LOCAL and called only through their own
+ * APIs (mallocx/rallocx/dallocx, mi_malloc/mi_malloc_aligned_at/...), so
+ * every plain malloc stays glibc's; bench_alloc.c gives the details (a
+ * static-TLS re-exec for jemalloc, a mimalloc 2.0.9 alignment bug).  All
+ * five are reached through one function-pointer table, so each pays the
+ * same call overhead, and every run of every allocator starts its PRNG
+ * from the same seed, so all of them see the same operation sequence.
+ *
+ * Order of a full run: first every workload is run once per allocator,
+ * untimed, in a child process forked from the pristine parent, to measure
+ * footprints (so memory an allocator kept from an earlier run cannot hide
+ * growth).  Then, per workload, one untimed warm-up run per allocator and
+ * RUNS timed rounds; a round runs every allocator once, starting with a
+ * different one each round, so noise hits all of them alike.  The median
+ * round is reported.  Times are the thread's CPU time
+ * (CLOCK_THREAD_CPUTIME_ID, user + kernel, so page faults count): on a
+ * machine shared with other work, the time spent running someone else is
+ * left out; on an idle one it equals wall time.  The bench's own arrays
+ * are mmap'd and touched before any of that, so they count in no
+ * allocator.
  *
  * Workloads (an "op" is one alloc, free or realloc call, except large_vec):
  *   many_boxes    alloc a 32-byte box, write it, free it; repeated.
@@ -18,27 +38,47 @@
  *                 16..4111 bytes, log-spread); per step free a random live
  *                 one and allocate a new one in its place.  The fill and a
  *                 churn of `warm` steps (to fragment the heap) are not
- *                 timed.  Steps shrink as N grows: ours is first fit over
- *                 a list, O(holes) per op, so steady_100000 does far fewer.
+ *                 timed.  Steps shrink as N grows because the list
+ *                 reference is O(holes) per op; every allocator runs the
+ *                 same steps, so the whole bench stays within minutes.
  *   lifo          alloc N mixed objects, free them newest first.
  *   fifo          alloc N mixed objects, free them oldest first.
  *   mixed_align   steady state, 1,000 live, each alloc aligned to
- *                 16 << (r % 9), i.e. 16..4096 (glibc: posix_memalign).
+ *                 16 << (r % 9), i.e. 16..4096, one in nine plain 16.
  *
- * Footprint, taken in the measuring run:
- *   ours   the highest payload byte ever handed out + 1, minus the heap's
- *          base: how much of the region must be backed by memory.
- *   glibc  mallinfo2() arena + hblkhd (sbrk'd heap plus mmapped chunks)
- *          minus the same before the run, sampled every 1024 allocations,
- *          after every one of 64 KiB or more, and at the end; glibc grows
- *          its heap 128 KiB at a time, so small workloads show that granule.
- *   live   the largest sum of requested sizes live at one time.
+ * Peak footprint, from the measuring run:
+ *   ours, list    the highest payload byte ever handed out + 1, minus the
+ *                 heap's base: how much of the region must be backed.
+ *                 Both choose the same blocks, so "vs list" says "same"
+ *                 when the peaks and every offset handed out agree, else
+ *                 the peak difference in bytes, or "addrs" when only the
+ *                 offsets differ.  "index" is ours' heap_stats index_bytes,
+ *                 the side structures it keeps outside that span.
+ *   glibc, jemalloc, mimalloc
+ *                 growth of the child's resident anonymous memory
+ *                 (/proc/self/statm resident - shared), sampled every 1024
+ *                 allocations, after every one of 64 KiB or more, at the
+ *                 point of most live data and at the end.  The measuring
+ *                 run writes one byte in every page it is given, so RSS
+ *                 counts every page handed out, plus the allocator's
+ *                 metadata and the free memory it holds.  Same method for
+ *                 all three; their own statistics disagree on what counts.
+ *   live          the largest sum of requested sizes live at one time.
  *
- * Build: cc -std=c11 -O2 -Iheap test/bench/bench_heap.c heap/heap.c
- * No timing assertions: it prints the table and exits 0.
+ * Instructions per op at steady_1000 come from callgrind (perf has no
+ * hardware counters on a VM): `--only` runs under
+ * valgrind --tool=callgrind --instr-atstart=no, and the bench turns
+ * instrumentation on for the timed loop only, so the count is the timed
+ * loop's: the allocator plus the bench's own per-op work (PRNG, call
+ * through the table, the write), the same for every allocator.
+ *
+ * Correctness smoke: every run of ours and list calls heap_check (or
+ * list_heap_check) after its timed part, while the heap is full, and again
+ * at the end, and aborts if it fails; every pointer's alignment is checked.
+ * No timing assertions: it prints figures and exits 0.
  */
 #define _GNU_SOURCE
-#include <malloc.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,131 +88,40 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "heap.h"
+#include "bench_alloc.h"
+#include "bench_report.h"
 
-#define REGION_SIZE ((size_t)256 << 20)
-#define RUNS 5
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HAVE_CALLGRIND 1
+#else
+#define HAVE_CALLGRIND 0
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#endif
+
 #define SAMPLE_EVERY 1024
+#define PAGE 4096
+#define MAX_LIVE 100000 /* the largest n of any workload below */
 
-/* ---- the two allocators behind one table ---- */
+/* The bench's own arrays: a live block and its requested size per slot. */
+static void **slot;
+static size_t *slot_size;
 
-struct allocator {
-	const char *name;
-	void (*reset)(void);
-	void *(*alloc)(size_t size, size_t align);
-	void (*release)(void *p);
-	void *(*resize)(void *p, size_t size);
-	void (*note)(const void *p, size_t size); /* measuring run: after an alloc */
-	size_t (*peak)(void);                     /* measuring run: footprint */
-};
-
-static struct heap heap;
-static unsigned char *region;
-static uintptr_t ours_high;
-
-static void ours_reset(void)
-{
-	if (heap_init(&heap, region, REGION_SIZE) != 0)
-		abort();
-	ours_high = heap.base;
-}
-
-static void *ours_alloc(size_t size, size_t align)
-{
-	return heap_alloc(&heap, size, align);
-}
-
-static void ours_release(void *p)
-{
-	heap_free(&heap, p);
-}
-
-static void *ours_resize(void *p, size_t size)
-{
-	return heap_realloc(&heap, p, size);
-}
-
-static void ours_note(const void *p, size_t size)
-{
-	if ((uintptr_t)p + size > ours_high)
-		ours_high = (uintptr_t)p + size;
-}
-
-static size_t ours_peak(void)
-{
-	return ours_high - heap.base;
-}
-
-static size_t glibc_base, glibc_high;
-static unsigned long glibc_notes;
-
-static size_t glibc_now(void)
-{
-	struct mallinfo2 mi = mallinfo2();
-
-	return mi.arena + mi.hblkhd;
-}
-
-static void glibc_reset(void)
-{
-	glibc_base = glibc_high = glibc_now();
-	glibc_notes = 0;
-}
-
-static void *glibc_alloc(size_t size, size_t align)
-{
-	void *p;
-
-	if (align <= 16)
-		return malloc(size);
-	return posix_memalign(&p, align, size) ? NULL : p;
-}
-
-static void *glibc_resize(void *p, size_t size)
-{
-	return realloc(p, size);
-}
-
-/* mallinfo2() walks glibc's free lists, so sample it: every 1024th
- * allocation, and every large one (those move the footprint at once). */
-static void glibc_note(const void *p, size_t size)
-{
-	(void)p;
-	if ((++glibc_notes % SAMPLE_EVERY == 0 || size >= 65536) && glibc_now() > glibc_high)
-		glibc_high = glibc_now();
-}
-
-static size_t glibc_peak(void)
-{
-	if (glibc_now() > glibc_high)
-		glibc_high = glibc_now();
-	return glibc_high - glibc_base;
-}
-
-static const struct allocator ours = { "ours", ours_reset, ours_alloc, ours_release,
-				       ours_resize, ours_note, ours_peak };
-static const struct allocator glibc = { "glibc", glibc_reset, glibc_alloc, free,
-					glibc_resize, glibc_note, glibc_peak };
-
-/* Memory for the bench's own bookkeeping, kept out of both allocators. */
-static void *scratch(size_t bytes)
-{
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED) {
-		perror("bench_heap: mmap");
-		exit(1);
-	}
-	return p;
-}
-
-/* ---- one run: the allocator, and the live-byte count when measuring ---- */
+/* ---- one run: the allocator, and what the measuring run records ---- */
 
 struct run {
 	const struct allocator *a;
+	const char *workload;
 	int measuring;
-	size_t live, peak_live;
 	uint64_t rng;
+	double t0, ns;
+	/* measuring runs only */
+	size_t live, peak_live, allocs;
+	uintptr_t high;     /* region heaps: highest payload end */
+	uint64_t addr_hash; /* region heaps: every offset handed out */
+	size_t rss0, peak_rss;
+	size_t index_bytes;
 };
 
 static uint64_t rnd(struct run *r)
@@ -190,12 +139,103 @@ static size_t mixed_size(struct run *r)
 	return 16 + (size_t)(x >> 8) % ((size_t)1 << (4 + x % 9));
 }
 
+/* CPU time of this thread, in ns (see the top comment). */
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Resident anonymous bytes of this process.  read(), not stdio: stdio
+ * would allocate from glibc, which may be the allocator being measured. */
+static size_t rss_anon(void)
+{
+	char buf[128];
+	unsigned long size, resident, shared;
+	int fd = open("/proc/self/statm", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lu %lu %lu", &size, &resident, &shared) != 3)
+		return 0;
+	return (resident - shared) * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Measuring runs: a footprint sample (a no-op for region heaps, whose
+ * footprint r_note tracks exactly). */
+static void r_sample(struct run *r)
+{
+	size_t rss;
+
+	if (!r->measuring || r->a->base)
+		return;
+	rss = rss_anon();
+	if (rss > r->peak_rss)
+		r->peak_rss = rss;
+}
+
+/* Abort unless the heap passes its own full check. */
+static void r_check(struct run *r, const char *when)
+{
+	if (r->a->check && r->a->check() != 0) {
+		fprintf(stderr, "bench_heap: %s: heap check failed %s %s\n", r->a->name, when,
+			r->workload);
+		abort();
+	}
+}
+
+static void clock_start(struct run *r)
+{
+	CALLGRIND_START_INSTRUMENTATION;
+	r->t0 = now_ns();
+}
+
+/* Stop the clock, then sample and check the heap while it is still full. */
+static void clock_stop(struct run *r)
+{
+	r->ns = now_ns() - r->t0;
+	CALLGRIND_STOP_INSTRUMENTATION;
+	r_sample(r);
+	if (r->measuring && r->a->index_bytes && r->a->index_bytes() > r->index_bytes)
+		r->index_bytes = r->a->index_bytes();
+	r_check(r, "after the timed part of");
+}
+
+/* Measuring runs: record a block just handed out and touch all its pages. */
+static void r_note(struct run *r, void *p, size_t size)
+{
+	unsigned char *q = p;
+
+	if (!r->measuring)
+		return;
+	if (r->a->base) {
+		uintptr_t end = (uintptr_t)p + size;
+
+		r->addr_hash = (r->addr_hash ^ ((uintptr_t)p - r->a->base())) * 0x100000001b3ull;
+		if (end > r->high)
+			r->high = end;
+	}
+	for (size_t i = 0; i < size; i += PAGE)
+		q[i] = 1;
+	if (size)
+		q[size - 1] = 1;
+	if (++r->allocs % SAMPLE_EVERY == 0 || size >= 65536)
+		r_sample(r);
+}
+
 static void *r_alloc(struct run *r, size_t size, size_t align)
 {
 	void *p = r->a->alloc(size, align);
 
-	if (!p) {
-		fprintf(stderr, "bench_heap: %s: out of memory\n", r->a->name);
+	if (!p || (uintptr_t)p % align) {
+		fprintf(stderr, "bench_heap: %s: %s for %zu bytes aligned %zu\n", r->a->name,
+			p ? "misaligned block" : "out of memory", size, align);
 		exit(1);
 	}
 	*(volatile char *)p = 1; /* touch it, as a caller would */
@@ -203,7 +243,7 @@ static void *r_alloc(struct run *r, size_t size, size_t align)
 		r->live += size;
 		if (r->live > r->peak_live)
 			r->peak_live = r->live;
-		r->a->note(p, size);
+		r_note(r, p, size);
 	}
 	return p;
 }
@@ -222,127 +262,105 @@ struct workload {
 	size_t n;     /* objects, live set or iterations */
 	size_t steps; /* steady-state steps, timed */
 	size_t warm;  /* steady-state steps before timing */
-	size_t (*run)(struct run *r, const struct workload *w, double *ns);
+	size_t (*run)(struct run *r, const struct workload *w);
 };
 
-static double now_ns(void)
+static size_t many_boxes(struct run *r, const struct workload *w)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static size_t many_boxes(struct run *r, const struct workload *w, double *ns)
-{
-	double t0 = now_ns();
-
+	clock_start(r);
 	for (size_t i = 0; i < w->n; i++) {
 		char *p = r_alloc(r, 32, 16);
 
 		p[31] = (char)i;
 		r_free(r, p, 32);
 	}
-	*ns = now_ns() - t0;
+	clock_stop(r);
 	return 2 * w->n;
 }
 
-static size_t large_vec(struct run *r, const struct workload *w, double *ns)
+static size_t large_vec(struct run *r, const struct workload *w)
 {
-	double t0 = now_ns();
 	uint64_t *v = NULL;
 	size_t cap = 0;
 
+	clock_start(r);
 	for (size_t i = 0; i < w->n; i++) {
 		if (i == cap) {
 			cap = cap ? 2 * cap : 1;
 			v = r->a->resize(v, cap * sizeof *v);
 			if (!v)
 				abort();
-			if (r->measuring) {
+			if (r->measuring)
 				r->live = r->peak_live = cap * sizeof *v;
-				r->a->note(v, cap * sizeof *v);
-			}
+			r_note(r, v, cap * sizeof *v);
 		}
 		v[i] = i;
 	}
-	*ns = now_ns() - t0;
+	clock_stop(r);
 	r_free(r, v, 0);
 	r->live = 0;
 	return w->n;
 }
 
-/* Random steady state; align_shift_max 0 means align 16 for every alloc. */
-static size_t steady_aligned(struct run *r, const struct workload *w, double *ns,
-			     unsigned align_kinds)
+/* Random steady state; each alloc aligned to 16 << (r % align_kinds). */
+static size_t steady_aligned(struct run *r, const struct workload *w, unsigned align_kinds)
 {
-	void **p = scratch(w->n * sizeof *p);
-	size_t *size = scratch(w->n * sizeof *size);
-	double t0;
-
 	for (size_t i = 0; i < w->n; i++) {
-		size[i] = mixed_size(r);
-		p[i] = r_alloc(r, size[i], (size_t)16 << rnd(r) % align_kinds);
+		slot_size[i] = mixed_size(r);
+		slot[i] = r_alloc(r, slot_size[i], (size_t)16 << rnd(r) % align_kinds);
 	}
-	t0 = 0;
+	r_sample(r);
 	for (size_t s = 0; s < w->warm + w->steps; s++) {
 		size_t i = rnd(r) % w->n;
 
 		if (s == w->warm)
-			t0 = now_ns();
-		r_free(r, p[i], size[i]);
-		size[i] = mixed_size(r);
-		p[i] = r_alloc(r, size[i], (size_t)16 << rnd(r) % align_kinds);
+			clock_start(r);
+		r_free(r, slot[i], slot_size[i]);
+		slot_size[i] = mixed_size(r);
+		slot[i] = r_alloc(r, slot_size[i], (size_t)16 << rnd(r) % align_kinds);
 	}
-	*ns = now_ns() - t0;
+	clock_stop(r);
 	for (size_t i = 0; i < w->n; i++)
-		r_free(r, p[i], size[i]);
-	munmap(p, w->n * sizeof *p);
-	munmap(size, w->n * sizeof *size);
+		r_free(r, slot[i], slot_size[i]);
 	return 2 * w->steps;
 }
 
-static size_t steady(struct run *r, const struct workload *w, double *ns)
+static size_t steady(struct run *r, const struct workload *w)
 {
-	return steady_aligned(r, w, ns, 1);
+	return steady_aligned(r, w, 1);
 }
 
-static size_t mixed_align(struct run *r, const struct workload *w, double *ns)
+static size_t mixed_align(struct run *r, const struct workload *w)
 {
-	return steady_aligned(r, w, ns, 9);
+	return steady_aligned(r, w, 9);
 }
 
 /* Alloc n mixed objects, then free them newest first or oldest first. */
-static size_t stack_or_queue(struct run *r, const struct workload *w, double *ns, int lifo)
+static size_t stack_or_queue(struct run *r, const struct workload *w, int lifo)
 {
-	void **p = scratch(w->n * sizeof *p);
-	size_t *size = scratch(w->n * sizeof *size);
-	double t0;
-
 	for (size_t i = 0; i < w->n; i++)
-		size[i] = mixed_size(r);
-	t0 = now_ns();
+		slot_size[i] = mixed_size(r);
+	clock_start(r);
 	for (size_t i = 0; i < w->n; i++)
-		p[i] = r_alloc(r, size[i], 16);
+		slot[i] = r_alloc(r, slot_size[i], 16);
+	r_sample(r); /* the most live data; measuring runs only, untimed */
 	for (size_t i = 0; i < w->n; i++) {
 		size_t k = lifo ? w->n - 1 - i : i;
 
-		r_free(r, p[k], size[k]);
+		r_free(r, slot[k], slot_size[k]);
 	}
-	*ns = now_ns() - t0;
-	munmap(p, w->n * sizeof *p);
-	munmap(size, w->n * sizeof *size);
+	clock_stop(r);
 	return 2 * w->n;
 }
 
-static size_t lifo(struct run *r, const struct workload *w, double *ns)
+static size_t lifo(struct run *r, const struct workload *w)
 {
-	return stack_or_queue(r, w, ns, 1);
+	return stack_or_queue(r, w, 1);
 }
 
-static size_t fifo(struct run *r, const struct workload *w, double *ns)
+static size_t fifo(struct run *r, const struct workload *w)
 {
-	return stack_or_queue(r, w, ns, 0);
+	return stack_or_queue(r, w, 0);
 }
 
 static const struct workload workloads[] = {
@@ -358,47 +376,40 @@ static const struct workload workloads[] = {
 	{ "mixed_align",    1000,    200000,  1000,  mixed_align },
 };
 
+#define NWORK (sizeof workloads / sizeof workloads[0])
+#define INSTR_WORKLOAD "steady_1000"
+
 /* ---- driver ---- */
 
-struct result {
-	double ns_per_op[RUNS];
-	size_t ops, peak_fp, peak_live;
-};
-
+/* One run from an empty heap; returns ns per op.  A measuring run also
+ * fills res's footprint fields. */
 static double run_once(const struct allocator *a, const struct workload *w, int measuring,
 		       struct result *res)
 {
-	struct run r = { a, measuring, 0, 0, 0x853c49e6748fea9bull };
-	double ns;
+	struct run r = { .a = a, .workload = w->name, .measuring = measuring,
+			 .rng = 0x853c49e6748fea9bull };
 
 	a->reset();
-	res->ops = w->run(&r, w, &ns);
+	if (measuring)
+		r.rss0 = r.peak_rss = rss_anon();
+	res->ops = w->run(&r, w);
+	r_check(&r, "at the end of");
 	if (measuring) {
-		res->peak_fp = a->peak();
+		r_sample(&r);
+		res->peak_fp = a->base ? r.high - a->base() : r.peak_rss - r.rss0;
 		res->peak_live = r.peak_live;
+		res->addr_hash = r.addr_hash;
+		res->index_bytes = r.index_bytes;
 	}
-	return ns / (double)res->ops;
+	return r.ns / (double)res->ops;
 }
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v)
-{
-	qsort(v, RUNS, sizeof *v, by_value);
-	return v[RUNS / 2];
-}
-
-/* The measuring run, in a child: it starts from the parent's heap, which
- * has run no workload yet, and reports back through a pipe. */
+/* The measuring run, in a child forked from the parent, which has run no
+ * workload yet; the child reports back through a pipe. */
 static void measure_in_child(const struct allocator *a, const struct workload *w,
 			     struct result *res)
 {
-	int fd[2];
+	int fd[2], status;
 	pid_t pid;
 
 	if (pipe(fd) != 0 || (pid = fork()) < 0) {
@@ -409,55 +420,99 @@ static void measure_in_child(const struct allocator *a, const struct workload *w
 		run_once(a, w, 1, res);
 		_exit(write(fd[1], res, sizeof *res) == sizeof *res ? 0 : 1);
 	}
-	if (read(fd[0], res, sizeof *res) != sizeof *res || waitpid(pid, NULL, 0) != pid)
-		exit(1);
-	close(fd[0]);
 	close(fd[1]);
+	if (read(fd[0], res, sizeof *res) != sizeof *res || waitpid(pid, &status, 0) != pid ||
+	    status != 0) {
+		fprintf(stderr, "bench_heap: measuring %s on %s failed\n", a->name, w->name);
+		exit(1);
+	}
+	close(fd[0]);
 }
 
-static void time_runs(const struct workload *w, struct result *mine, struct result *theirs)
+/* The warm-up run, then RUNS rounds, each starting with another allocator. */
+static void time_runs(const struct workload *w, struct result res[NALLOC])
 {
-	run_once(&ours, w, 0, mine); /* warm-up: fault the pages in */
-	run_once(&glibc, w, 0, theirs);
+	for (int k = 0; k < NALLOC; k++)
+		if (!allocators[k].missing)
+			run_once(&allocators[k], w, 0, &res[k]);
 	for (int i = 0; i < RUNS; i++) {
-		mine->ns_per_op[i] = run_once(&ours, w, 0, mine);
-		theirs->ns_per_op[i] = run_once(&glibc, w, 0, theirs);
+		for (int j = 0; j < NALLOC; j++) {
+			int k = (i + j) % NALLOC;
+
+			if (!allocators[k].missing)
+				res[k].ns_per_op[i] = run_once(&allocators[k], w, 0, &res[k]);
+		}
 	}
 }
 
-static void print_row(const struct workload *w, struct result *mine, struct result *theirs)
+/* The bench's own arrays, mmap'd and touched now so they count in no
+ * allocator's footprint. */
+static void make_slots(void)
 {
-	double a = median(mine->ns_per_op), b = median(theirs->ns_per_op);
-	double live = (double)mine->peak_live;
-
-	printf("%-14s %9zu %10.1f %10.1f %7.2fx %10.1f %10.1f %5.2fx %10.1f %5.2fx\n",
-	       w->name, mine->ops, a, b, a / b, live / 1024, mine->peak_fp / 1024.0,
-	       mine->peak_fp / live, theirs->peak_fp / 1024.0, theirs->peak_fp / live);
-}
-
-#define NWORK (sizeof workloads / sizeof workloads[0])
-
-int main(void)
-{
-	static struct result mine[NWORK], theirs[NWORK];
-
-	region = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (region == MAP_FAILED) {
+	slot = mmap(NULL, MAX_LIVE * (sizeof *slot + sizeof *slot_size), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (slot == MAP_FAILED) {
 		perror("bench_heap: mmap");
-		return 1;
+		exit(1);
 	}
+	slot_size = (size_t *)(slot + MAX_LIVE);
+	memset(slot, 0, MAX_LIVE * (sizeof *slot + sizeof *slot_size));
+}
+
+static const struct workload *workload_named(const char *name)
+{
+	for (size_t i = 0; i < NWORK; i++)
+		if (strcmp(workloads[i].name, name) == 0)
+			return &workloads[i];
+	return NULL;
+}
+
+/* --only ALLOC WORKLOAD: one run, its ops and ns/op on stdout. */
+static int only(const char *alloc, const char *work)
+{
+	const struct allocator *a = allocator_named(alloc);
+	const struct workload *w = workload_named(work);
+	struct result res;
+	double ns;
+
+	if (!a || !w || a->missing) {
+		fprintf(stderr, "bench_heap: --only: %s\n",
+			!a ? "no such allocator" : !w ? "no such workload" : a->missing);
+		return 2;
+	}
+	ns = run_once(a, w, 0, &res);
+	printf("%s %s ops %zu ns/op %.1f\n", a->name, w->name, res.ops, ns);
+	return 0;
+}
+
+static void full_run(int markdown)
+{
+	static struct result res[NWORK][NALLOC];
+
+	for (size_t i = 0; i < NWORK; i++)
+		for (int k = 0; k < NALLOC; k++)
+			if (!allocators[k].missing)
+				measure_in_child(&allocators[k], &workloads[i], &res[i][k]);
+	report_header(markdown);
 	for (size_t i = 0; i < NWORK; i++) {
-		run_once(&ours, &workloads[i], 1, &mine[i]);
-		measure_in_child(&glibc, &workloads[i], &theirs[i]);
+		time_runs(&workloads[i], res[i]);
+		report_row(markdown, workloads[i].name, res[i]);
 	}
-	printf("%-14s %9s %10s %10s %8s %10s %10s %6s %10s %6s\n", "workload", "ops/run",
-	       "ours ns/op", "glibc ns", "ratio", "live KiB", "ours KiB", "/live",
-	       "glibc KiB", "/live");
-	for (size_t i = 0; i < NWORK; i++) {
-		time_runs(&workloads[i], &mine[i], &theirs[i]);
-		print_row(&workloads[i], &mine[i], &theirs[i]);
-		fflush(stdout);
+	report_legend(markdown);
+	report_instructions(markdown, INSTR_WORKLOAD,
+			    res[workload_named(INSTR_WORKLOAD) - workloads][OURS].ops, HAVE_CALLGRIND);
+}
+
+int main(int argc, char **argv)
+{
+	allocators_init(argv);
+	make_slots();
+	if (argc == 4 && strcmp(argv[1], "--only") == 0)
+		return only(argv[2], argv[3]);
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--markdown") != 0)) {
+		fprintf(stderr, "usage: bench_heap [--markdown | --only ALLOC WORKLOAD]\n");
+		return 2;
 	}
+	full_run(argc == 2);
 	return 0;
 }
