@@ -210,6 +210,22 @@ fuzz: $(B)/fuzz/fuzz_heap
 	$(Q)mkdir -p $(B)/fuzz/corpus
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus
 
+# --- FRAG.EFI: fragments the firmware's memory map (QEMU cases) --------------
+# A plain gnu-efi application (gnu-efi's own linker script), started from
+# the shell before BOOTX64.EFI; see test/qemu/frag_efi.c.
+$(B)/FRAG.EFI: test/qemu/frag_efi.c | deps
+	$(call say,EFI,$@)
+	$(Q)mkdir -p $(B)/obj/test
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $(B)/obj/test/frag.o
+	$(Q)$(LD) -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic \
+	    -T $(EFI_LIB)/elf_x86_64_efi.lds -L$(EFI_LIB) $(EFI_CRT0) $(B)/obj/test/frag.o \
+	    -o $(B)/obj/test/frag.so -lefi -lgnuefi
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	    -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
+	    $(B)/obj/test/frag.so $@
+
+all: $(B)/FRAG.EFI
+
 .PHONY: clean
 clean:
 	rm -rf $(B)
