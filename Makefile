@@ -148,7 +148,7 @@ HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
                -Iefi -Ipaging -Iheap
 # Every host test links the whole freestanding part of the project.
-HOST_SRCS   := efi/options.c $(wildcard paging/*.c) heap/heap.c
+HOST_SRCS   := efi/options.c efi/exitloop.c $(wildcard paging/*.c) heap/heap.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(B)/host/%,$(wildcard test/host/test_*.c)) \
                $(B)/host/test_heap_poison
 
