@@ -127,6 +127,22 @@ static void plan_no_run_for_the_bookkeeping(void **state)
 	sim_phys_fini();
 }
 
+/* Expect 8 MiB free only in 4 KiB runs refused for the bookkeeping, the
+ * longest run reported as 4 KiB, and the kernel to fail the same way. */
+static void plan_only_4k_runs(void **state)
+{
+	(void)state;
+	static struct fix_row rows[1 + 2 * 2048];
+	size_t n = runs_map(rows, 2048, 1);
+	sim_phys_init(32 * MiB);
+	assert_int_equal(plan_rows(rows, n, 64 * KiB), PLAN_NO_RUN);
+	assert_string_equal(p.what, "the frame allocator's bookkeeping");
+	assert_int_equal(p.have, 4 * KiB);
+	assert_int_equal(kernel_attempt(), VM_ENOMEM);
+	map_free(&bi);
+	sim_phys_fini();
+}
+
 /* Expect a heap larger than the free memory refused as too little, with
  * the free memory and the need (heap included) reported. */
 static void plan_too_little_memory(void **state)
@@ -176,6 +192,7 @@ int main(void)
 		cmocka_unit_test(plan_fixtures_pass),
 		cmocka_unit_test(plan_no_run_for_the_stack),
 		cmocka_unit_test(plan_no_run_for_the_bookkeeping),
+		cmocka_unit_test(plan_only_4k_runs),
 		cmocka_unit_test(plan_too_little_memory),
 		cmocka_unit_test(plan_fragmented_but_usable),
 		cmocka_unit_test(plan_bad_map),
