@@ -186,14 +186,7 @@ $(B)/bench/%: test/bench/%.c $(HOST_SRCS) | deps
 
 # A minimal EFI app, booted beside ours to measure our boot's overhead.
 $(B)/HELLO.EFI: test/bench/hello_efi.c | deps
-	$(Q)mkdir -p $(B)/obj/bench
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $(B)/obj/bench/hello.o
-	$(Q)$(LD) -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic \
-	    -T $(EFI_LIB)/elf_x86_64_efi.lds -L$(EFI_LIB) $(EFI_CRT0) $(B)/obj/bench/hello.o \
-	    -o $(B)/obj/bench/hello.so -lefi -lgnuefi
-	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
-	    -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
-	    $(B)/obj/bench/hello.so $@
+	$(call efi_app,bench/hello)
 
 .PHONY: bench fuzz
 bench: $(B)/bench/bench_heap $(B)/bench/bench_frames $(B)/HELLO.EFI all
@@ -210,19 +203,25 @@ fuzz: $(B)/fuzz/fuzz_heap
 	$(Q)mkdir -p $(B)/fuzz/corpus
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus
 
-# --- FRAG.EFI: fragments the firmware's memory map (QEMU cases) --------------
-# A plain gnu-efi application (gnu-efi's own linker script), started from
-# the shell before BOOTX64.EFI; see test/qemu/frag_efi.c.
-$(B)/FRAG.EFI: test/qemu/frag_efi.c | deps
+# --- Small test applications: FRAG.EFI ----------------------------------------
+# $(call efi_app,DIR/NAME): $@ from $<, a plain gnu-efi application linked
+# with gnu-efi's own linker script (not ours: nothing of the kernel).
+define efi_app
 	$(call say,EFI,$@)
-	$(Q)mkdir -p $(B)/obj/test
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $(B)/obj/test/frag.o
+	$(Q)mkdir -p $(B)/obj/$(dir $(1))
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $(B)/obj/$(1).o
 	$(Q)$(LD) -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic \
-	    -T $(EFI_LIB)/elf_x86_64_efi.lds -L$(EFI_LIB) $(EFI_CRT0) $(B)/obj/test/frag.o \
-	    -o $(B)/obj/test/frag.so -lefi -lgnuefi
+	    -T $(EFI_LIB)/elf_x86_64_efi.lds -L$(EFI_LIB) $(EFI_CRT0) $(B)/obj/$(1).o \
+	    -o $(B)/obj/$(1).so -lefi -lgnuefi
 	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 	    -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
-	    $(B)/obj/test/frag.so $@
+	    $(B)/obj/$(1).so $@
+endef
+
+# FRAG.EFI fragments the firmware's memory map before BOOTX64.EFI runs
+# (the frag_* QEMU cases); see test/qemu/frag_efi.c.
+$(B)/FRAG.EFI: test/qemu/frag_efi.c | deps
+	$(call efi_app,test/frag)
 
 all: $(B)/FRAG.EFI
 

@@ -87,60 +87,48 @@ static void plan_fixtures_pass(void **state)
 }
 
 /*
- * Expect 18 MiB free, all of it in 60 KiB runs, refused before the exit
- * for the kernel stack, with both sizes named ("no 64 KiB run ... for
- * the kernel stack (largest run: 60 KiB)"); the kernel, given that map,
- * would fail with VM_ENOMEM after the exit, as it did before this check.
+ * Free memory only in `runs` runs of `run` pages: expect the plan to
+ * refuse it for `what`, naming the longest run (`have` bytes), and the
+ * kernel, given the same map after the exit, to fail with VM_ENOMEM (as
+ * it did before this check existed: a panic, the machine lost).
  */
+static void expect_no_run(size_t runs, uint64_t run, const char *what, uint64_t have)
+{
+	struct fix_row *rows = calloc(1 + 2 * runs, sizeof(*rows));
+	size_t n = runs_map(rows, runs, run);
+	sim_phys_init(MiB + runs * (run + 1) * 4096 + MiB);
+	assert_int_equal(plan_rows(rows, n, 64 * KiB), PLAN_NO_RUN);
+	assert_string_equal(p.what, what);
+	assert_int_equal(p.have, have);
+	assert_true(p.need > have);
+	assert_int_equal(kernel_attempt(), VM_ENOMEM);
+	map_free(&bi);
+	sim_phys_fini();
+	free(rows);
+}
+
+/* Expect 18 MiB free, all of it in 60 KiB runs, refused for the kernel
+ * stack: "no 64 KiB run ... for the kernel stack (largest run: 60 KiB)". */
 static void plan_no_run_for_the_stack(void **state)
 {
 	(void)state;
-	static struct fix_row rows[1 + 2 * 300];
-	size_t n = runs_map(rows, 300, 15);
-	sim_phys_init(32 * MiB);
-	assert_int_equal(plan_rows(rows, n, 64 * KiB), PLAN_NO_RUN);
-	assert_string_equal(p.what, "the kernel stack");
+	expect_no_run(300, 15, "the kernel stack", 60 * KiB);
 	assert_int_equal(p.need, 64 * KiB);
-	assert_int_equal(p.have, 60 * KiB);
-	assert_int_equal(kernel_attempt(), VM_ENOMEM);
-	map_free(&bi);
-	sim_phys_fini();
 }
 
-/*
- * Expect 194 MiB free in 60 KiB runs (3104 of them) refused too: the
- * range table for 6000-odd descriptors needs a run longer than any, and
- * the message names it and the longest run there is.
- */
+/* Expect 194 MiB free in 60 KiB runs (3104 of them) refused too: the
+ * range table for 6000-odd descriptors needs a longer run than any. */
 static void plan_no_run_for_the_bookkeeping(void **state)
 {
 	(void)state;
-	static struct fix_row rows[1 + 2 * 3104];
-	size_t n = runs_map(rows, 3104, 15);
-	sim_phys_init(256 * MiB);
-	assert_int_equal(plan_rows(rows, n, 64 * KiB), PLAN_NO_RUN);
-	assert_string_equal(p.what, "the frame allocator's bookkeeping");
-	assert_true(p.need > 60 * KiB);
-	assert_int_equal(p.have, 60 * KiB);
-	assert_int_equal(kernel_attempt(), VM_ENOMEM);
-	map_free(&bi);
-	sim_phys_fini();
+	expect_no_run(3104, 15, "the frame allocator's bookkeeping", 60 * KiB);
 }
 
-/* Expect 8 MiB free only in 4 KiB runs refused for the bookkeeping, the
- * longest run reported as 4 KiB, and the kernel to fail the same way. */
+/* Expect 8 MiB free only in 4 KiB runs refused for the bookkeeping. */
 static void plan_only_4k_runs(void **state)
 {
 	(void)state;
-	static struct fix_row rows[1 + 2 * 2048];
-	size_t n = runs_map(rows, 2048, 1);
-	sim_phys_init(32 * MiB);
-	assert_int_equal(plan_rows(rows, n, 64 * KiB), PLAN_NO_RUN);
-	assert_string_equal(p.what, "the frame allocator's bookkeeping");
-	assert_int_equal(p.have, 4 * KiB);
-	assert_int_equal(kernel_attempt(), VM_ENOMEM);
-	map_free(&bi);
-	sim_phys_fini();
+	expect_no_run(2048, 1, "the frame allocator's bookkeeping", 4 * KiB);
 }
 
 /* Expect a heap larger than the free memory refused as too little, with
