@@ -298,28 +298,29 @@ static uint64_t number_frames(void)
 	return bit;
 }
 
-/*
- * frames_init and frames_init_dry: the bookkeeping is cut from the map
- * at place_meta's choice either way; store_pa says where it is kept (the
- * same place, or the dry run's buffer).
- */
+/* Size the bookkeeping, choose its place in the map, and say where it
+ * is kept: in that place, or in a dry run's store. */
+static int place_bookkeeping(const struct boot_info *bi, const void *store)
+{
+	fa.cap = table_cap(bi);
+	fa.meta_frames = (frames_meta_bytes(bi) + FRAME_SIZE - 1) / FRAME_SIZE;
+	fa.meta_pa = bitmap_bytes(bi) ? place_meta(bi, fa.meta_frames) : 0;
+	if (!fa.meta_pa)
+		return VM_ENOMEM; /* no conventional memory, or no run long enough */
+	fa.table_pa = store ? (uint64_t)(uintptr_t)store - paging_phys_offset : fa.meta_pa;
+	fa.bitmap_pa = fa.table_pa + fa.cap * sizeof(struct frame_range);
+	return 0;
+}
+
+/* frames_init (store NULL) and frames_init_dry. */
 static int init(const struct boot_info *bi, const void *store)
 {
 	__builtin_memset(&fa, 0, sizeof(fa));
 	int err = memmap_check(bi);
-	if (err)
-		return err;
-	uint64_t bytes = frames_meta_bytes(bi);
-	fa.cap = table_cap(bi);
-	fa.meta_frames = (bytes + FRAME_SIZE - 1) / FRAME_SIZE;
-	fa.meta_pa = bitmap_bytes(bi) ? place_meta(bi, fa.meta_frames) : 0;
-	if (!fa.meta_pa) { /* no conventional memory, or no run long enough */
-		__builtin_memset(&fa, 0, sizeof(fa));
-		return VM_ENOMEM;
-	}
-	fa.table_pa = store ? (uint64_t)(uintptr_t)store - paging_phys_offset : fa.meta_pa;
-	fa.bitmap_pa = fa.table_pa + fa.cap * sizeof(struct frame_range);
-	err = collect(bi);
+	if (!err)
+		err = place_bookkeeping(bi, store);
+	if (!err)
+		err = collect(bi);
 	if (err) {
 		__builtin_memset(&fa, 0, sizeof(fa));
 		return err;

@@ -335,7 +335,7 @@ static int build_all(struct build *b, struct layout_out *out)
 	return err;
 }
 
-/* Size in frames of the run at runs[i] (layout_runs order). */
+/* Indexes of layout_runs' array, in the order the runs are taken. */
 enum { RUN_TABLE, RUN_KSTACK, RUN_IST };
 
 /*
