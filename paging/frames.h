@@ -106,8 +106,9 @@ int frames_free_contig(uint64_t pa, size_t n);
  * to whole frames), e.g. low memory kept for AP start-up code.  Only
  * never-used memory can be reserved: returns VM_EBUSY and changes nothing
  * if any frame of the range was ever handed out; VM_ENOMEM if the range
- * table cannot hold the split (FRAMES_SPARE_RANGES of room); VM_EINVAL for size 0 or a wrapping range.
- * Parts of the range that are not free conventional memory are ignored.
+ * table cannot hold the split (it has FRAMES_SPARE_RANGES rows to spare);
+ * VM_EINVAL for size 0 or a wrapping range.  Parts of the range that are
+ * not free conventional memory are ignored.
  */
 int frames_reserve(uint64_t base, uint64_t size);
 

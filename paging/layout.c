@@ -122,7 +122,8 @@ static int map_direct(struct build *b, struct layout_out *out)
 			return VM_EINVAL; /* more than the slots hold */
 		err = map_best(b, "direct map", DIRECT_MAP_BASE + r.start, r.start, r.end - r.start,
 			       VM_WRITE | VM_GLOBAL, false);
-		out->direct_map_size += r.end - r.start;
+		if (!err)
+			out->direct_map_size += r.end - r.start;
 	}
 	if (!err && out->direct_map_size == 0)
 		err = VM_EINVAL; /* no RAM at all */
