@@ -154,7 +154,8 @@ HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -Iefi -Ipaging -Iheap -Itest/reference
 # Every host test links the whole freestanding part of the project, and
 # the reference list heap that the fast heap is tested against.
-HOST_SRCS   := efi/options.c $(wildcard paging/*.c) $(HEAP_SRCS) test/reference/list_heap.c test/reference/heap_pair.c
+HOST_SRCS   := efi/options.c efi/exitloop.c $(wildcard paging/*.c) $(HEAP_SRCS) \
+               test/reference/list_heap.c test/reference/heap_pair.c
 HOST_TESTS  := $(patsubst test/host/%.c,$(B)/host/%,$(wildcard test/host/test_*.c)) \
                $(B)/host/test_heap_poison
 
@@ -213,14 +214,7 @@ $(B)/bench/bench_heap: $(BENCH_HEAP_SRCS) $(wildcard test/bench/*.h heap/*.h tes
 
 # A minimal EFI app, booted beside ours to measure our boot's overhead.
 $(B)/HELLO.EFI: test/bench/hello_efi.c | deps
-	$(Q)mkdir -p $(B)/obj/bench
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $(B)/obj/bench/hello.o
-	$(Q)$(LD) -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic \
-	    -T $(EFI_LIB)/elf_x86_64_efi.lds -L$(EFI_LIB) $(EFI_CRT0) $(B)/obj/bench/hello.o \
-	    -o $(B)/obj/bench/hello.so -lefi -lgnuefi
-	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
-	    -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
-	    $(B)/obj/bench/hello.so $@
+	$(call efi_app,bench/hello)
 
 .PHONY: bench fuzz
 bench: $(B)/bench/bench_heap $(B)/bench/bench_frames $(B)/HELLO.EFI all
@@ -236,6 +230,28 @@ $(B)/fuzz/fuzz_heap: test/fuzz/fuzz_heap.c $(HEAP_SRCS) $(wildcard heap/*.h) | d
 fuzz: $(B)/fuzz/fuzz_heap
 	$(Q)mkdir -p $(B)/fuzz/corpus
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus
+
+# --- Small test applications: FRAG.EFI ----------------------------------------
+# $(call efi_app,DIR/NAME): $@ from $<, a plain gnu-efi application linked
+# with gnu-efi's own linker script (not ours: nothing of the kernel).
+define efi_app
+	$(call say,EFI,$@)
+	$(Q)mkdir -p $(B)/obj/$(dir $(1))
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $(B)/obj/$(1).o
+	$(Q)$(LD) -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic \
+	    -T $(EFI_LIB)/elf_x86_64_efi.lds -L$(EFI_LIB) $(EFI_CRT0) $(B)/obj/$(1).o \
+	    -o $(B)/obj/$(1).so -lefi -lgnuefi
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	    -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
+	    $(B)/obj/$(1).so $@
+endef
+
+# FRAG.EFI fragments the firmware's memory map before BOOTX64.EFI runs
+# (the frag_* QEMU cases); see test/qemu/frag_efi.c.
+$(B)/FRAG.EFI: test/qemu/frag_efi.c | deps
+	$(call efi_app,test/frag)
+
+all: $(B)/FRAG.EFI
 
 .PHONY: clean
 clean:

@@ -1,39 +1,21 @@
 /*
- * exit.c - the memory map and the one-way door of ExitBootServices.
+ * exit.c - the pre-exit check of the memory map and the one-way door of
+ * ExitBootServices.
  *
- * The map key changes whenever anything allocates, including hidden
- * allocations in console output.  So the buffer is allocated first, with
- * slack, and the last two firmware calls are GetMemoryMap and
- * ExitBootServices.  A stale key (EFI_INVALID_PARAMETER) means the map
- * changed under us: fetch it again into the same buffer and retry.
+ * The check runs the kernel's own planner (paging/plan.c) over the map
+ * as it is now, so a map the kernel could not use (too fragmented, too
+ * small) is refused here, at a live shell, with the reason.  The exit
+ * itself is efi/exitloop.c over the real boot services: the map key
+ * changes whenever anything allocates, including hidden allocations in
+ * console output, so the last two firmware calls are GetMemoryMap and
+ * ExitBootServices, retried when the key went stale or the map grew.
  */
 #include <efi.h>
 #include <efilib.h>
 #include "loader.h"
+#include "exitloop.h"
+#include "plan.h"
 #include "../kernel/kernel.h" /* our consoles, for a failure past the exit */
-
-#define MAP_SLACK_DESCS 32  /* the Linux EFI stub's padding; 8 broke real machines */
-#define EXIT_RETRIES    8
-#define KERNEL_RESERVE  (8ull << 20) /* page tables, stacks, frames bookkeeping */
-
-/* Sum of the conventional memory in a freshly fetched map. */
-static EFI_STATUS conventional_bytes(uint64_t *bytes)
-{
-	UINTN entries, key, dsize;
-	UINT32 dver;
-	EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&entries, &key, &dsize, &dver);
-
-	if (!map)
-		return EFI_NOT_FOUND;
-	*bytes = 0;
-	for (UINTN i = 0; i < entries; i++) {
-		EFI_MEMORY_DESCRIPTOR *d = (void *)((char *)map + i * dsize);
-		if (d->Type == EfiConventionalMemory)
-			*bytes += d->NumberOfPages * EFI_PAGE_SIZE;
-	}
-	FreePool(map);
-	return EFI_SUCCESS;
-}
 
 /* Our kernel builds 4-level tables.  Firmware that runs with 5-level
  * paging (CR4.LA57) would read our PML4 as a PML5 and triple-fault at the
@@ -46,77 +28,118 @@ static bool five_level_paging(void)
 	return cr4 & (1ull << 12);
 }
 
-EFI_STATUS loader_check_memory(const struct boot_options *opts)
+/* Say why the plan failed, in the shell's words. */
+static EFI_STATUS report(const struct plan *p)
 {
-	uint64_t have = 0, need = opts->heap_size + KERNEL_RESERVE;
+	switch (p->verdict) {
+	case PLAN_OK:
+		return EFI_SUCCESS;
+	case PLAN_BAD_MAP:
+		Print(L"BOOTX64.EFI: the firmware's memory map is malformed\n");
+		return EFI_UNSUPPORTED;
+	case PLAN_NO_RUN:
+		Print(L"BOOTX64.EFI: no %ld KiB run of free memory for %a (largest run: %ld KiB)\n",
+		      p->need >> 10, p->what, p->have >> 10);
+		return EFI_OUT_OF_RESOURCES;
+	case PLAN_TOO_LITTLE:
+		break;
+	}
+	Print(L"BOOTX64.EFI: too little conventional memory: %ld KiB free, %ld KiB needed"
+	      L" (try a smaller heap=)\n", p->have >> 10, p->need >> 10);
+	return EFI_OUT_OF_RESOURCES;
+}
+
+/* Run the planner over a freshly fetched map, with scratch from the pool. */
+static EFI_STATUS plan_now(const struct boot_info *bi, struct plan *p)
+{
+	UINTN entries, key, dsize;
+	UINT32 dver;
+	struct boot_info probe = *bi;
+	EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&entries, &key, &dsize, &dver);
+
+	if (!map)
+		return EFI_NOT_FOUND;
+	probe.mmap = map;
+	probe.mmap_size = entries * dsize;
+	probe.desc_size = dsize;
+	uint64_t bytes = plan_store_bytes(&probe);
+	void *store = bytes ? AllocatePool(bytes) : NULL;
+	if (bytes && !store) {
+		FreePool(map);
+		return EFI_OUT_OF_RESOURCES;
+	}
+	plan_check(&probe, bi->opts.heap_size, store, p);
+	if (store)
+		FreePool(store);
+	FreePool(map);
+	return EFI_SUCCESS;
+}
+
+EFI_STATUS loader_check_memory(const struct boot_info *bi)
+{
+	struct plan p;
+	EFI_STATUS st;
 
 	if (five_level_paging()) {
 		Print(L"BOOTX64.EFI: the firmware runs with 5-level paging (CR4.LA57); "
 		      L"this kernel builds 4-level page tables\n");
 		return EFI_UNSUPPORTED;
 	}
-	if (EFI_ERROR(conventional_bytes(&have))) {
+	st = plan_now(bi, &p);
+	if (st == EFI_NOT_FOUND)
 		Print(L"BOOTX64.EFI: the firmware gave no memory map\n");
-		return EFI_UNSUPPORTED;
-	}
-	if (have < need) {
-		Print(L"BOOTX64.EFI: too little conventional memory: %ld KiB free, %ld KiB needed"
-		      L" (try a smaller heap=)\n", have >> 10, need >> 10);
-		return EFI_OUT_OF_RESOURCES;
-	}
-	return EFI_SUCCESS;
+	else if (EFI_ERROR(st))
+		Print(L"BOOTX64.EFI: no memory for checking the memory map: %r\n", st);
+	return EFI_ERROR(st) ? st : report(&p);
 }
 
-/* Size the map now and allocate room for it plus slack: the allocation
- * itself can split a free region and add descriptors. */
-static EFI_STATUS alloc_map_buffer(struct boot_info *bi, UINTN *capacity)
+/* The real boot services behind struct exit_fw (ctx: our image handle). */
+static uint64_t fw_get_map(void *ctx, uint64_t *size, void *buf, uint64_t *key,
+			   uint64_t *desc_size, uint32_t *desc_version)
 {
-	UINTN size = 0, key, dsize = 0;
-	UINT32 dver;
-	EFI_STATUS st = BS->GetMemoryMap(&size, NULL, &key, &dsize, &dver);
+	UINTN s = *size, k = 0, d = 0;
+	UINT32 v = 0;
+	EFI_STATUS st = BS->GetMemoryMap(&s, buf, &k, &d, &v);
 
-	if (st != EFI_BUFFER_TOO_SMALL || dsize < sizeof(EFI_MEMORY_DESCRIPTOR))
-		return EFI_ERROR(st) && st != EFI_BUFFER_TOO_SMALL ? st : EFI_UNSUPPORTED;
-	*capacity = size + MAP_SLACK_DESCS * dsize;
-	return BS->AllocatePool(EfiLoaderData, *capacity, &bi->mmap);
+	(void)ctx;
+	*size = s, *key = k, *desc_size = d, *desc_version = v;
+	return st;
+}
+
+static uint64_t fw_exit(void *ctx, uint64_t key)
+{
+	return BS->ExitBootServices(ctx, key);
+}
+
+static uint64_t fw_alloc(void *ctx, uint64_t size, void **buf)
+{
+	(void)ctx;
+	return BS->AllocatePool(EfiLoaderData, size, buf);
+}
+
+static void fw_free(void *ctx, void *buf)
+{
+	(void)ctx;
+	BS->FreePool(buf);
 }
 
 EFI_STATUS loader_exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
 {
-	UINTN capacity, size, key, dsize;
-	UINT32 dver;
-	int tries, exits = 0;
-	EFI_STATUS st = alloc_map_buffer(bi, &capacity);
+	const struct exit_fw fw = { image, fw_get_map, fw_exit, fw_alloc, fw_free };
+	int exits;
+	EFI_STATUS st = exit_loop_run(&fw, bi, &exits);
 
-	if (EFI_ERROR(st)) {
-		Print(L"BOOTX64.EFI: cannot allocate the memory map buffer: %r\n", st);
-		return st;
-	}
-	for (tries = 0; tries < EXIT_RETRIES; tries++) {
-		size = capacity;
-		st = BS->GetMemoryMap(&size, bi->mmap, &key, &dsize, &dver);
-		if (EFI_ERROR(st))
-			break;
-		st = BS->ExitBootServices(image, key);
-		exits++;
-		if (st == EFI_SUCCESS) {
-			__asm__ volatile("cli");
-			bi->mmap_size = size;
-			bi->desc_size = dsize;
-			bi->desc_version = dver;
-			return EFI_SUCCESS;
-		}
-		if (st != EFI_INVALID_PARAMETER)
-			break;
+	if (st == EFI_SUCCESS) {
+		__asm__ volatile("cli");
+		return EFI_SUCCESS;
 	}
 	if (exits == 0) { /* ExitBootServices was never called: all still works */
-		Print(L"BOOTX64.EFI: GetMemoryMap failed: %r\n", st);
-		BS->FreePool(bi->mmap);
+		Print(L"BOOTX64.EFI: cannot fetch the final memory map: %r\n", st);
 		return st;
 	}
 	/* After a refused ExitBootServices the firmware may have shut parts
-	 * of itself down (UEFI 2.10, 7.4): no boot service is safe now, so
-	 * report on our own consoles and stop. */
+	 * of itself down (UEFI 2.10, 7.4): only allocation services are
+	 * safe now, so report on our own consoles and stop. */
 	__asm__ volatile("cli");
 	serial_init();
 	fbcon_init(&bi->fb);

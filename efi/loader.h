@@ -22,14 +22,18 @@ int loader_get_args(EFI_HANDLE image, char argv_buf[LOADER_MAX_ARGS][LOADER_ARG_
  * left as 0. */
 void loader_record_firmware(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, struct boot_info *bi);
 
-/* Check the machine can run the kernel with these options: a memory map
- * exists and holds enough conventional memory.  Returns EFI_SUCCESS or an
- * error after printing a one-line reason. */
-EFI_STATUS loader_check_memory(const struct boot_options *opts);
+/* Check the machine can run the kernel with bi->opts: the CPU pages the
+ * way we do, and the memory map, as it is now, holds every contiguous run
+ * and enough free memory (paging/plan.h: the kernel's own planner, run
+ * over the map before the exit).  Returns EFI_SUCCESS or an error after
+ * printing a one-line reason, such as "no 64 KiB run of free memory for
+ * the kernel stack (largest run: 60 KiB)". */
+EFI_STATUS loader_check_memory(const struct boot_info *bi);
 
 /* Allocate the map buffer, fetch the final map and exit boot services,
- * retrying on a stale map key.  On success bi->mmap* are filled and
- * interrupts are off; nothing of boot services may be used afterwards. */
+ * retrying on a stale map key or a map grown past the buffer
+ * (efi/exitloop.h).  On success bi->mmap* are filled and interrupts are
+ * off; nothing of boot services may be used afterwards. */
 EFI_STATUS loader_exit_boot_services(EFI_HANDLE image, struct boot_info *bi);
 
 #endif

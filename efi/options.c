@@ -86,6 +86,10 @@ static void set_defaults(struct boot_options *o)
 	o->test_name[0] = '\0';
 }
 
+/* The range in parse_heap's message is written out: keep it true. */
+_Static_assert(HEAP_SIZE_MIN == 64ull << 10 && HEAP_SIZE_MAX == 1ull << 30,
+	       "update the heap= message: out of range (64K to 1G)");
+
 static int parse_heap(const char *value, struct boot_options *o, char *err, size_t errlen)
 {
 	uint64_t size;

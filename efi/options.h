@@ -12,10 +12,11 @@
 
 #include <stddef.h>
 #include "boot_info.h"
+#include "layout.h" /* HEAP_MAX, the heap window: the one limit */
 
 #define HEAP_SIZE_DEFAULT (1ull << 20)  /* 1 MiB, as in the blog_os post */
 #define HEAP_SIZE_MIN     (64ull << 10) /* the self-tests need room to work */
-#define HEAP_SIZE_MAX     (1ull << 30)  /* the heap window's reserved size */
+#define HEAP_SIZE_MAX     HEAP_MAX      /* the whole window may be mapped */
 
 /*
  * Fill *out from argv[1..argc) (argv[0] is the program's name and is

@@ -1,9 +1,10 @@
 /*
  * memsummary.c - print what the firmware handed over: the framebuffer,
  * ACPI and runtime services, and the memory map (entries, MiB per type,
- * total conventional memory).
+ * total conventional memory), and what the frame allocator made of it.
  */
 #include "kernel.h"
+#include "frames.h"
 #include "memmap.h"
 
 static void print_firmware(const struct boot_info *bi)
@@ -48,4 +49,16 @@ void memmap_print_rows(const struct boot_info *bi)
 		kprintf("FIX(%d, 0x%016lx, 0x%08lx, 0x%016lx)\n", d->type, d->phys_start,
 			d->num_pages, d->attribute);
 	}
+}
+
+void frames_print_summary(const struct boot_info *bi)
+{
+	struct memmap_summary s;
+	struct frames_stats st;
+
+	memmap_summarize(bi, &s);
+	frames_get_stats(&st);
+	kprintf("frames: %ld managed in %ld ranges, %ld of bookkeeping, "
+		"%ld conventional pages left out\n", st.total, st.ranges, st.meta_frames,
+		s.pages[EFI_MEM_CONVENTIONAL] - st.total - st.meta_frames);
 }

@@ -19,8 +19,6 @@
 #include "phys.h"
 #include "vmerr.h"
 
-#define KSTACK_SIZE   (64u << 10)
-#define DFSTACK_SIZE  (16u << 10)
 #define CPUID_EXT_FEATURES 0x80000001u
 #define CPUID_EDX_NX       (1u << 20)
 #define CPUID_EDX_1G_PAGES (1u << 26)
@@ -67,8 +65,8 @@ static void fill_input(const struct boot_info *bi, struct layout_input *in)
 	in->text = span(__text_start, __text_end);
 	in->rodata = span(__rodata_start, __rodata_end);
 	in->data = span(__data_start, __data_end);
-	in->kstack_size = KSTACK_SIZE;
-	in->ist_stack_size = DFSTACK_SIZE;
+	in->kstack_size = LAYOUT_KSTACK_SIZE;
+	in->ist_stack_size = LAYOUT_IST_STACK_SIZE;
 	/* The memory map buffer (EfiLoaderData) stays where boot_info says. */
 	in->keep[in->nkeep++] = (struct layout_keep){ "memory map", (uint64_t)(uintptr_t)bi->mmap,
 						      bi->mmap_size };
@@ -149,5 +147,5 @@ int64_t vm_frames_unaccounted(void)
 
 	kheap_usage(&u);
 	return (int64_t)frames_total() -
-	       (int64_t)(frames_free_count() + u.mapped / 4096 + tables + stacks);
+	       (int64_t)(frames_free_count() + u.mapped / 4096 + tables + stacks + o->table_frames);
 }

@@ -21,16 +21,24 @@ struct frame_range {
 };
 
 static struct {
-	struct frame_range r[FRAMES_MAX_RANGES];
+	uint64_t table_pa; /* the range table: cap entries, via phys_to_virt */
+	size_t cap;
 	size_t nr;
 	size_t bump;       /* ranges below this index have next == end */
 	uint64_t freed;    /* top of the LIFO stack of freed frames, 0 = empty */
 	uint64_t total;
 	uint64_t nfree;
-	uint64_t bitmap_pa;
-	uint64_t bitmap_frames;
-	uint64_t dropped;
+	uint64_t meta_pa;  /* the bookkeeping's frames, cut from the map */
+	uint64_t meta_frames;
+	uint64_t bitmap_pa; /* inside the bookkeeping, after the table */
 } fa;
+
+/* The range table; re-read on each use, since the phys offset changes
+ * when the kernel moves to its own page tables. */
+static struct frame_range *table(void)
+{
+	return phys_to_virt(fa.table_pa);
+}
 
 static uint64_t frames_in(uint64_t base, uint64_t end)
 {
@@ -39,50 +47,55 @@ static uint64_t frames_in(uint64_t base, uint64_t end)
 
 static void remove_range(size_t i)
 {
+	struct frame_range *r = table();
+
 	for (; i + 1 < fa.nr; i++)
-		fa.r[i] = fa.r[i + 1];
+		r[i] = r[i + 1];
 	fa.nr--;
 }
 
+/* Cannot fail during init (the table is sized from the map); later only
+ * frames_reserve inserts, and it checks for room first. */
 static int insert_range(size_t i, struct frame_range x)
 {
-	if (fa.nr == FRAMES_MAX_RANGES)
+	struct frame_range *r = table();
+
+	if (fa.nr == fa.cap)
 		return VM_ENOMEM;
 	for (size_t j = fa.nr; j > i; j--)
-		fa.r[j] = fa.r[j - 1];
-	fa.r[i] = x;
+		r[j] = r[j - 1];
+	r[i] = x;
 	fa.nr++;
 	return 0;
 }
 
 /* Init only: add [base, end) to the sorted table, merging neighbours. */
-static void add_free(uint64_t base, uint64_t end)
+static int add_free(uint64_t base, uint64_t end)
 {
+	struct frame_range *r = table();
 	size_t i = 0;
 
-	while (i < fa.nr && fa.r[i].end < base)
+	while (i < fa.nr && r[i].end < base)
 		i++;
-	if (i < fa.nr && fa.r[i].base <= end) {
+	if (i < fa.nr && r[i].base <= end) {
 		/* Overlaps or touches range i: grow it, swallow what it reaches. */
-		struct frame_range *x = &fa.r[i];
+		struct frame_range *x = &r[i];
 		x->base = x->next = base < x->base ? base : x->base;
 		x->end = end > x->end ? end : x->end;
-		while (i + 1 < fa.nr && fa.r[i + 1].base <= x->end) {
-			if (fa.r[i + 1].end > x->end)
-				x->end = fa.r[i + 1].end;
+		while (i + 1 < fa.nr && r[i + 1].base <= x->end) {
+			if (r[i + 1].end > x->end)
+				x->end = r[i + 1].end;
 			remove_range(i + 1);
 		}
-		return;
+		return 0;
 	}
-	struct frame_range x = { base, base, end, 0 };
-	if (insert_range(i, x))
-		fa.dropped += frames_in(base, end);
+	return insert_range(i, (struct frame_range){ base, base, end, 0 });
 }
 
 /* Remove [lo, hi) (inside the never-used part) from range i. */
 static int cut_range(size_t i, uint64_t lo, uint64_t hi)
 {
-	struct frame_range *x = &fa.r[i];
+	struct frame_range *x = &table()[i];
 
 	fa.nfree -= frames_in(lo, hi);
 	fa.total -= frames_in(lo, hi);
@@ -103,10 +116,11 @@ static int cut_range(size_t i, uint64_t lo, uint64_t hi)
 /* How many ranges removing [cb, ce) from the never-used memory splits. */
 static size_t splits_needed(uint64_t cb, uint64_t ce)
 {
+	const struct frame_range *r = table();
 	size_t n = 0;
 
 	for (size_t i = 0; i < fa.nr; i++) {
-		const struct frame_range *x = &fa.r[i];
+		const struct frame_range *x = &r[i];
 		uint64_t lo = cb > x->next ? cb : x->next;
 		uint64_t hi = ce < x->end ? ce : x->end;
 		if (lo < hi && hi != x->end && lo != x->base)
@@ -118,11 +132,13 @@ static size_t splits_needed(uint64_t cb, uint64_t ce)
 /* Remove [cb, ce) from the never-used memory of every range. */
 static int cut(uint64_t cb, uint64_t ce)
 {
-	if (fa.nr + splits_needed(cb, ce) > FRAMES_MAX_RANGES)
+	struct frame_range *r = table();
+
+	if (fa.nr + splits_needed(cb, ce) > fa.cap)
 		return VM_ENOMEM;
 	for (size_t i = 0; i < fa.nr; i++) {
-		uint64_t lo = cb > fa.r[i].next ? cb : fa.r[i].next;
-		uint64_t hi = ce < fa.r[i].end ? ce : fa.r[i].end;
+		uint64_t lo = cb > r[i].next ? cb : r[i].next;
+		uint64_t hi = ce < r[i].end ? ce : r[i].end;
 		if (lo < hi)
 			cut_range(i, lo, hi); /* cannot fail: room checked above */
 	}
@@ -132,16 +148,17 @@ static int cut(uint64_t cb, uint64_t ce)
 /* The range holding frame pa, or NULL.  Binary search: ranges are sorted. */
 static struct frame_range *find_range(uint64_t pa)
 {
+	struct frame_range *r = table();
 	size_t lo = 0, hi = fa.nr;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (fa.r[mid].end <= pa)
+		if (r[mid].end <= pa)
 			lo = mid + 1;
-		else if (fa.r[mid].base > pa)
+		else if (r[mid].base > pa)
 			hi = mid;
 		else
-			return &fa.r[mid];
+			return &r[mid];
 	}
 	return NULL;
 }
@@ -169,79 +186,162 @@ static void set_bit(uint64_t bit, bool on)
 		*bitmap_word(bit) &= ~(1ull << (bit % 64));
 }
 
-/* Collect conventional memory, then cut out what anything else claims. */
+/*
+ * Rows the range table needs: adding the conventional descriptors makes
+ * at most one range each, and every cut (each other descriptor, page 0,
+ * the bookkeeping itself) splits at most one range in two: D + 2 for D
+ * descriptors, plus room for later frames_reserve splits.
+ */
+static size_t table_cap(const struct boot_info *bi)
+{
+	return memmap_count(bi) + 2 + FRAMES_SPARE_RANGES;
+}
+
+/* Bitmap bytes: one bit per conventional page (overlaps counted twice,
+ * which only wastes a little).  0 if the sum makes no sense. */
+static uint64_t bitmap_bytes(const struct boot_info *bi)
+{
+	uint64_t pages = 0;
+
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (d->type != EFI_MEM_CONVENTIONAL)
+			continue;
+		if (d->num_pages > (UINT64_MAX >> 12) - pages)
+			return 0; /* more pages than a 64-bit space holds */
+		pages += d->num_pages;
+	}
+	return (pages + 63) / 64 * 8;
+}
+
+uint64_t frames_meta_bytes(const struct boot_info *bi)
+{
+	if (memmap_check(bi))
+		return 0;
+	return table_cap(bi) * sizeof(struct frame_range) + bitmap_bytes(bi);
+}
+
+/* Does a descriptor other than d claim any of [lo, hi)?  Conventional
+ * ones do not count: they describe free memory too. */
+static bool claimed(const struct boot_info *bi, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (d->type != EFI_MEM_CONVENTIONAL && d->phys_start < hi && lo < memmap_end(d))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Where the bookkeeping goes: the top n frames of the largest
+ * conventional descriptor whose top nobody else claims (and that is not
+ * page 0).  The largest, so that small runs stay whole for callers of
+ * frames_alloc_contig.  0 when no descriptor holds n frames.
+ */
+static uint64_t place_meta(const struct boot_info *bi, uint64_t n)
+{
+	uint64_t best = 0, best_pages = 0;
+
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		uint64_t at = memmap_end(d) - n * FRAME_SIZE;
+		if (d->type != EFI_MEM_CONVENTIONAL || d->num_pages < n || d->num_pages <= best_pages)
+			continue;
+		if (at >= FRAME_SIZE && !claimed(bi, at, memmap_end(d))) {
+			best = at;
+			best_pages = d->num_pages;
+		}
+	}
+	return best;
+}
+
+/* Collect conventional memory, then cut out what anything else claims,
+ * page 0 and the bookkeeping. */
 static int collect(const struct boot_info *bi)
 {
 	size_t n = memmap_count(bi);
+	int err = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; !err && i < n; i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
 		if (d->type == EFI_MEM_CONVENTIONAL && d->num_pages)
-			add_free(d->phys_start, memmap_end(d));
+			err = add_free(d->phys_start, memmap_end(d));
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; !err && i < n; i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type != EFI_MEM_CONVENTIONAL && d->num_pages &&
-		    cut(d->phys_start, memmap_end(d)))
-			return VM_ENOMEM;
+		if (d->type != EFI_MEM_CONVENTIONAL && d->num_pages)
+			err = cut(d->phys_start, memmap_end(d));
 	}
-	return cut(0, FRAME_SIZE); /* frame 0 is "no frame" */
+	if (!err)
+		err = cut(0, FRAME_SIZE); /* frame 0 is "no frame" */
+	if (!err)
+		err = cut(fa.meta_pa, fa.meta_pa + fa.meta_frames * FRAME_SIZE);
+	return err;
 }
 
 /* Drop empty ranges and number the frames for the bitmap. */
 static uint64_t number_frames(void)
 {
+	struct frame_range *r = table();
 	uint64_t bit = 0;
 
 	for (size_t i = 0; i < fa.nr;) {
-		if (fa.r[i].base == fa.r[i].end) {
+		if (r[i].base == r[i].end) {
 			remove_range(i);
 			continue;
 		}
-		fa.r[i].bit_base = bit;
-		bit += frames_in(fa.r[i].base, fa.r[i].end);
+		r[i].bit_base = bit;
+		bit += frames_in(r[i].base, r[i].end);
 		i++;
 	}
 	return bit;
 }
 
-/* Take the bitmap's frames from the top of the largest range, zero it. */
-static int place_bitmap(uint64_t nbits)
+/* Size the bookkeeping, choose its place in the map, and say where it
+ * is kept: in that place, or in a dry run's store. */
+static int place_bookkeeping(const struct boot_info *bi, const void *store)
 {
-	uint64_t bytes = (nbits + 63) / 64 * 8;
-	uint64_t need = (bytes + FRAME_SIZE - 1) / FRAME_SIZE;
-	size_t best = 0;
+	fa.cap = table_cap(bi);
+	fa.meta_frames = (frames_meta_bytes(bi) + FRAME_SIZE - 1) / FRAME_SIZE;
+	fa.meta_pa = bitmap_bytes(bi) ? place_meta(bi, fa.meta_frames) : 0;
+	if (!fa.meta_pa)
+		return VM_ENOMEM; /* no conventional memory, or no run long enough */
+	fa.table_pa = store ? (uint64_t)(uintptr_t)store - paging_phys_offset : fa.meta_pa;
+	fa.bitmap_pa = fa.table_pa + fa.cap * sizeof(struct frame_range);
+	return 0;
+}
 
-	for (size_t i = 1; i < fa.nr; i++)
-		if (frames_in(fa.r[i].base, fa.r[i].end) > frames_in(fa.r[best].base, fa.r[best].end))
-			best = i;
-	if (fa.nr == 0 || frames_in(fa.r[best].base, fa.r[best].end) < need)
-		return VM_ENOMEM;
-	fa.r[best].end -= need * FRAME_SIZE;
-	fa.bitmap_pa = fa.r[best].end;
-	fa.bitmap_frames = need;
-	__builtin_memset(phys_to_virt(fa.bitmap_pa), 0, bytes);
+/* frames_init (store NULL) and frames_init_dry. */
+static int init(const struct boot_info *bi, const void *store)
+{
+	__builtin_memset(&fa, 0, sizeof(fa));
+	int err = memmap_check(bi);
+	if (!err)
+		err = place_bookkeeping(bi, store);
+	if (!err)
+		err = collect(bi);
+	if (err) {
+		__builtin_memset(&fa, 0, sizeof(fa));
+		return err;
+	}
+	uint64_t nbits = number_frames();
+	__builtin_memset(phys_to_virt(fa.bitmap_pa), 0, (nbits + 63) / 64 * 8);
+	fa.total = 0; /* the cuts above counted down from 0: start afresh */
+	for (size_t i = 0; i < fa.nr; i++)
+		fa.total += frames_in(table()[i].base, table()[i].end);
+	fa.nfree = fa.total;
 	return 0;
 }
 
 int frames_init(const struct boot_info *bi)
 {
-	__builtin_memset(&fa, 0, sizeof(fa));
-	int err = memmap_check(bi);
-	if (err)
-		return err;
-	err = collect(bi);
-	if (!err)
-		err = place_bitmap(number_frames());
-	if (err) {
-		__builtin_memset(&fa, 0, sizeof(fa));
-		return err;
-	}
-	fa.total = 0; /* the cuts above counted down from 0: start afresh */
-	for (size_t i = 0; i < fa.nr; i++)
-		fa.total += frames_in(fa.r[i].base, fa.r[i].end);
-	fa.nfree = fa.total;
-	return 0;
+	return init(bi, NULL);
+}
+
+int frames_init_dry(const struct boot_info *bi, void *store)
+{
+	return init(bi, store);
 }
 
 /* Pop the most recently freed frame, or 0. */
@@ -260,12 +360,14 @@ static uint64_t pop_freed(void)
 /* The next never-used frame, or 0. */
 static uint64_t bump_one(void)
 {
-	while (fa.bump < fa.nr && fa.r[fa.bump].next == fa.r[fa.bump].end)
+	struct frame_range *r = table();
+
+	while (fa.bump < fa.nr && r[fa.bump].next == r[fa.bump].end)
 		fa.bump++;
 	if (fa.bump == fa.nr)
 		return 0;
-	uint64_t pa = fa.r[fa.bump].next;
-	fa.r[fa.bump].next += FRAME_SIZE;
+	uint64_t pa = r[fa.bump].next;
+	r[fa.bump].next += FRAME_SIZE;
 	return pa;
 }
 
@@ -325,7 +427,7 @@ uint64_t frames_alloc_contig(size_t n)
 	if (n == 0)
 		return 0;
 	for (size_t i = fa.bump; i < fa.nr; i++) {
-		struct frame_range *x = &fa.r[i];
+		struct frame_range *x = &table()[i];
 		if (frames_in(x->next, x->end) < n)
 			continue;
 		uint64_t pa = x->next;
@@ -357,8 +459,10 @@ int frames_reserve(uint64_t base, uint64_t size)
 	uint64_t cb = base & ~(FRAME_SIZE - 1);
 	uint64_t ce = (base + size + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
 
+	const struct frame_range *r = table();
+
 	for (size_t i = 0; i < fa.nr; i++)
-		if (cb < fa.r[i].next && ce > fa.r[i].base)
+		if (cb < r[i].next && ce > r[i].base)
 			return VM_EBUSY;
 	return cut(cb, ce);
 }
@@ -380,12 +484,23 @@ uint64_t frames_free_count(void)
 	return fa.nfree;
 }
 
+uint64_t frames_largest_run(void)
+{
+	const struct frame_range *r = table();
+	uint64_t best = 0;
+
+	for (size_t i = fa.bump; i < fa.nr; i++)
+		if (frames_in(r[i].next, r[i].end) > best)
+			best = frames_in(r[i].next, r[i].end);
+	return best;
+}
+
 void frames_get_stats(struct frames_stats *out)
 {
 	out->total = fa.total;
 	out->free = fa.nfree;
 	out->ranges = fa.nr;
-	out->bitmap_pa = fa.bitmap_pa;
-	out->bitmap_frames = fa.bitmap_frames;
-	out->dropped = fa.dropped;
+	out->meta_pa = fa.meta_pa;
+	out->meta_frames = fa.meta_frames;
+	out->table_cap = fa.cap;
 }

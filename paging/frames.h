@@ -9,13 +9,18 @@
  *     above the cursor have never been handed out;
  *   - a LIFO stack of freed frames, linked through the first 8 bytes of
  *     each freed frame (reached with phys_to_virt);
- *   - a bitmap, one bit per frame (set = allocated), carved from the top
- *     of the largest range, so a double free is caught exactly.
+ *   - a bitmap, one bit per frame (set = allocated), so a double free is
+ *     caught exactly.
+ * Nothing is of fixed size: the range table (one row per descriptor,
+ * plus FRAMES_SPARE_RANGES) and the bitmap are sized from the map and
+ * live together in "the bookkeeping", frames cut from the top of the
+ * largest conventional descriptor.  So no map is too fragmented: every
+ * conventional page is either managed or init fails and says so.
  * Costs: init O(D * R) for D descriptors, R ranges, plus zeroing the
- * bitmap (RAM / 32768 bytes: 192 KiB for 6 GiB); alloc and free
- * O(log R) (a binary search to find the bitmap bit), independent of the
- * amount of memory.  Units: bytes for addresses and sizes, frames for
- * counts.
+ * bitmap (RAM / 32768 bytes: 192 KiB for 6 GiB) and 32 bytes a
+ * descriptor; alloc and free O(log R) (a binary search to find the
+ * bitmap bit), independent of the amount of memory.  Units: bytes for
+ * addresses and sizes, frames for counts.
  */
 #ifndef PAGING_FRAMES_H
 #define PAGING_FRAMES_H
@@ -27,25 +32,43 @@
 #include "boot_info.h"
 
 #define FRAME_SIZE 4096ull
-#define FRAMES_MAX_RANGES 256 /* free ranges the table holds */
+#define FRAMES_SPARE_RANGES 32 /* table rows beyond the map's, for frames_reserve */
 
 struct frames_stats {
-	uint64_t total;         /* frames managed (bitmap frames excluded) */
+	uint64_t total;         /* frames managed (bookkeeping excluded) */
 	uint64_t free;          /* frames that frames_alloc() can return */
 	uint64_t ranges;        /* entries in the range table */
-	uint64_t bitmap_pa;     /* where the allocation bitmap lives */
-	uint64_t bitmap_frames; /* frames the bitmap took */
-	uint64_t dropped;       /* conventional frames lost: range table full */
+	uint64_t table_cap;     /* entries it has room for */
+	uint64_t meta_pa;       /* where the bookkeeping (table, bitmap) lives */
+	uint64_t meta_frames;   /* frames it took */
 };
 
 /*
  * Forget all previous state and take every EFI_MEM_CONVENTIONAL page of
- * the map, minus page 0 and minus anything another descriptor also claims
- * (a firmware bug we refuse to trust).  Touches only the bitmap, not the
- * frames.  Returns 0, VM_EINVAL for a bad map (memmap_check), or
- * VM_ENOMEM if there is no conventional memory to hold the bitmap.
+ * the map, minus page 0, minus anything another descriptor also claims
+ * (a firmware bug we refuse to trust), minus frames_meta_bytes(bi) for
+ * the bookkeeping, cut from the top of the largest conventional
+ * descriptor whose top no other descriptor claims.  Touches only the
+ * bookkeeping, not the frames.  Returns 0, VM_EINVAL for a bad map
+ * (memmap_check), or VM_ENOMEM if no conventional descriptor can hold
+ * the bookkeeping (then nothing is managed).
  */
 int frames_init(const struct boot_info *bi);
+
+/* Bytes of bookkeeping frames_init takes for this map (the range table,
+ * then the bitmap); 0 for a bad map. */
+uint64_t frames_meta_bytes(const struct boot_info *bi);
+
+/*
+ * A dry run of frames_init, for checks made before ExitBootServices,
+ * while free memory still belongs to the firmware: the same frames are
+ * managed and the same place is cut for the bookkeeping, but the
+ * bookkeeping is kept in store (frames_meta_bytes(bi) bytes the caller
+ * owns, reachable as phys_to_virt(store - offset)).  Afterwards only
+ * frames_alloc, frames_alloc_contig and the queries may be used: they
+ * touch the bookkeeping alone, never a frame.  Returns as frames_init.
+ */
+int frames_init_dry(const struct boot_info *bi, void *store);
 
 /*
  * One frame: its physical address (4 KiB aligned, never 0), or 0 when
@@ -65,7 +88,7 @@ int frames_free(uint64_t pa);
 
 /*
  * n physically contiguous frames [pa, pa + n * 4096), or 0 if no range
- * has n never-used frames in a row.  Cost O(R + n).  Only never-used
+ * has n never-used frames in a row (first fit, in address order).  Cost O(R + n).  Only never-used
  * memory serves runs (freed frames are not merged), so after a lot of
  * alloc/free churn this can fail while enough scattered frames are free.
  */
@@ -83,8 +106,9 @@ int frames_free_contig(uint64_t pa, size_t n);
  * to whole frames), e.g. low memory kept for AP start-up code.  Only
  * never-used memory can be reserved: returns VM_EBUSY and changes nothing
  * if any frame of the range was ever handed out; VM_ENOMEM if the range
- * table cannot hold the split; VM_EINVAL for size 0 or a wrapping range.
- * Parts of the range that are not free conventional memory are ignored.
+ * table cannot hold the split (it has FRAMES_SPARE_RANGES rows to spare);
+ * VM_EINVAL for size 0 or a wrapping range.  Parts of the range that are
+ * not free conventional memory are ignored.
  */
 int frames_reserve(uint64_t base, uint64_t size);
 
@@ -93,6 +117,9 @@ bool frames_is_allocated(uint64_t pa);
 
 uint64_t frames_total(void);      /* frames managed */
 uint64_t frames_free_count(void); /* frames available now */
+
+/* The longest run frames_alloc_contig could return now, in frames. */
+uint64_t frames_largest_run(void);
 void frames_get_stats(struct frames_stats *out);
 
 #endif

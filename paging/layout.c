@@ -7,9 +7,12 @@
 #include "memmap.h"
 #include "mmu.h"
 #include "pagetable.h"
+#include "phys.h"
 #include "vmerr.h"
 
-static struct layout_region regions[LAYOUT_MAX_REGIONS];
+static struct layout_region static_regions[LAYOUT_STATIC_REGIONS];
+static uint64_t regions_pa;   /* the table in frames, or 0: static_regions */
+static size_t max_regions;    /* rows the current table holds */
 static size_t nregions;
 
 /* Building state shared by the helpers below. */
@@ -17,6 +20,13 @@ struct build {
 	uint64_t pml4;
 	const struct layout_input *in;
 };
+
+/* The current table: re-read on each use, since the phys offset changes
+ * when the kernel moves to its own page tables. */
+static struct layout_region *regions(void)
+{
+	return regions_pa ? phys_to_virt(regions_pa) : static_regions;
+}
 
 static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
 static uint64_t page_up(uint64_t a) { return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); }
@@ -40,16 +50,16 @@ static int record(const char *name, uint64_t va, uint64_t pa, uint64_t size,
 		  unsigned flags, bool exempt)
 {
 	flags = effective(flags);
-	struct layout_region *last = nregions ? &regions[nregions - 1] : 0;
+	struct layout_region *last = nregions ? &regions()[nregions - 1] : 0;
 
 	if (last && last->name == name && last->flags == flags && last->wx_exempt == exempt &&
 	    last->va + last->size == va && last->pa + last->size == pa) {
 		last->size += size;
 		return 0;
 	}
-	if (nregions == LAYOUT_MAX_REGIONS)
-		return VM_ENOMEM;
-	regions[nregions++] = (struct layout_region){ name, va, pa, size, flags, exempt };
+	if (nregions == max_regions)
+		return VM_ENOMEM; /* layout_table_rows is wrong: a bug */
+	regions()[nregions++] = (struct layout_region){ name, va, pa, size, flags, exempt };
 	return 0;
 }
 
@@ -102,19 +112,21 @@ static int check_identity(uint64_t base, uint64_t end)
  */
 static int map_direct(struct build *b, struct layout_out *out)
 {
-	struct memmap_range ram[LAYOUT_MAX_RAM_RANGES];
-	size_t n;
-	int err = memmap_ram_ranges(b->in->boot, ram, LAYOUT_MAX_RAM_RANGES, &n);
+	struct memmap_ram_walk w;
+	struct memmap_range r;
+	int err = 0;
 
-	if (!err && (n == 0 || ram[n - 1].end > DIRECT_MAP_MAX))
-		err = VM_EINVAL; /* no RAM at all, or more than the slots hold */
-	for (size_t i = 0; !err && i < n; i++) {
-		uint64_t size = ram[i].end - ram[i].start;
-		err = map_best(b, "direct map", DIRECT_MAP_BASE + ram[i].start, ram[i].start, size,
+	memmap_ram_walk_start(b->in->boot, &w);
+	while (!err && memmap_ram_walk_next(b->in->boot, &w, &r)) {
+		if (r.end > DIRECT_MAP_MAX)
+			return VM_EINVAL; /* more than the slots hold */
+		err = map_best(b, "direct map", DIRECT_MAP_BASE + r.start, r.start, r.end - r.start,
 			       VM_WRITE | VM_GLOBAL, false);
 		if (!err)
-			out->direct_map_size += size;
+			out->direct_map_size += r.end - r.start;
 	}
+	if (!err && out->direct_map_size == 0)
+		err = VM_EINVAL; /* no RAM at all */
 	return err;
 }
 
@@ -175,31 +187,21 @@ static int map_image(struct build *b)
 	return err;
 }
 
-/* Fresh frames for a stack ending at top; *phys and *guard filled in. */
+/* Map a stack of size bytes ending at top onto the frames at phys. */
 static int map_stack(struct build *b, const char *name, uint64_t top, uint64_t size,
-		     uint64_t *phys, uint64_t *guard)
+		     uint64_t phys)
 {
-	uint64_t pa = frames_alloc_contig(size / PAGE_SIZE);
-
-	if (!pa)
-		return VM_ENOMEM;
-	*phys = pa;
-	*guard = top - size - PAGE_SIZE;
-	return map_best(b, name, top - size, pa, size, VM_WRITE | VM_GLOBAL, false);
+	return map_best(b, name, top - size, phys, size, VM_WRITE | VM_GLOBAL, false);
 }
 
 static int map_stacks(struct build *b, struct layout_out *out)
 {
-	int err = map_stack(b, "kernel stack", KSTACK_TOP, b->in->kstack_size,
-			    &out->kstack_phys, &out->kstack_guard);
-	if (err)
-		return err;
-	out->kstack_top = KSTACK_TOP;
-	if (b->in->ist_stack_size == 0)
-		return 0;
-	out->ist_stack_top = IST_STACK_TOP;
-	return map_stack(b, "double-fault stack", IST_STACK_TOP, b->in->ist_stack_size,
-			 &out->ist_stack_phys, &out->ist_stack_guard);
+	int err = map_stack(b, "kernel stack", KSTACK_TOP, b->in->kstack_size, out->kstack_phys);
+
+	if (!err && out->ist_stack_phys)
+		err = map_stack(b, "double-fault stack", IST_STACK_TOP, b->in->ist_stack_size,
+				out->ist_stack_phys);
+	return err;
 }
 
 /*
@@ -334,51 +336,150 @@ static int build_all(struct build *b, struct layout_out *out)
 	return err;
 }
 
-/* Give back everything a failed build took. */
-static void undo(struct build *b, struct layout_out *out)
+/* Indexes of layout_runs' array, in the order the runs are taken. */
+enum { RUN_TABLE, RUN_KSTACK, RUN_IST };
+
+/*
+ * Take the contiguous runs first (see layout_runs) and record where they
+ * are: the region table, then the stacks with their guard pages.  A run
+ * of 0 frames is not taken.
+ */
+static int take_runs(const struct layout_input *in, struct layout_out *out)
 {
+	struct layout_run runs[LAYOUT_NRUNS];
+	uint64_t pa[LAYOUT_NRUNS] = { 0 };
+
+	layout_runs(in->boot, in->kstack_size, in->ist_stack_size, runs);
+	for (int i = 0; i < LAYOUT_NRUNS; i++)
+		if (runs[i].frames && !(pa[i] = frames_alloc_contig(runs[i].frames)))
+			break;
+	out->table_pa = pa[RUN_TABLE];
+	out->table_frames = pa[RUN_TABLE] ? runs[RUN_TABLE].frames : 0;
+	out->kstack_phys = pa[RUN_KSTACK];
+	out->ist_stack_phys = pa[RUN_IST];
+	if (out->kstack_phys) {
+		out->kstack_top = KSTACK_TOP;
+		out->kstack_guard = KSTACK_TOP - in->kstack_size - PAGE_SIZE;
+	}
+	if (out->ist_stack_phys) {
+		out->ist_stack_top = IST_STACK_TOP;
+		out->ist_stack_guard = IST_STACK_TOP - in->ist_stack_size - PAGE_SIZE;
+	}
+	for (int i = 0; i < LAYOUT_NRUNS; i++)
+		if (runs[i].frames && !pa[i])
+			return VM_ENOMEM;
+	return 0;
+}
+
+void layout_release(struct layout_out *out)
+{
+	uint64_t kstack = out->kstack_top - out->kstack_guard - PAGE_SIZE;
+	uint64_t ist = out->ist_stack_top - out->ist_stack_guard - PAGE_SIZE;
+
 	if (out->kstack_phys)
-		frames_free_contig(out->kstack_phys, b->in->kstack_size / PAGE_SIZE);
+		frames_free_contig(out->kstack_phys, kstack / PAGE_SIZE);
 	if (out->ist_stack_phys)
-		frames_free_contig(out->ist_stack_phys, b->in->ist_stack_size / PAGE_SIZE);
-	vm_free_space(b->pml4);
-	nregions = 0;
+		frames_free_contig(out->ist_stack_phys, ist / PAGE_SIZE);
+	if (out->table_pa)
+		frames_free_contig(out->table_pa, out->table_frames);
+	if (out->pml4)
+		vm_free_space(out->pml4);
+	if (out->table_pa == regions_pa) {
+		regions_pa = 0;
+		max_regions = nregions = 0;
+	}
 	__builtin_memset(out, 0, sizeof(*out));
 }
 
 int layout_build(const struct layout_input *in, struct layout_out *out)
 {
 	__builtin_memset(out, 0, sizeof(*out));
-	nregions = 0;
+	regions_pa = 0;
+	max_regions = nregions = 0;
 	int err = check_input(in);
 	if (err)
 		return err;
 	vm_set_nx_supported(in->nx);
 	vm_set_1g_supported(in->gb_pages);
-	struct build b = { vm_new_space(), in };
-	if (!b.pml4)
-		return VM_ENOMEM;
-	err = build_all(&b, out);
+	err = take_runs(in, out);
+	regions_pa = out->table_pa;
+	max_regions = regions_pa ? layout_table_rows(in->boot) : LAYOUT_STATIC_REGIONS;
+	struct build b = { 0, in };
+	if (!err && !(b.pml4 = out->pml4 = vm_new_space()))
+		err = VM_ENOMEM;
+	if (!err)
+		err = build_all(&b, out);
 	if (err) {
-		undo(&b, out);
+		layout_release(out);
 		return err;
 	}
-	out->pml4 = b.pml4;
 	out->page_tables = vm_count_tables(b.pml4);
 	return 0;
+}
+
+size_t layout_table_rows(const struct boot_info *bi)
+{
+	struct memmap_ram_walk w;
+	struct memmap_range r;
+	size_t calls = 3; /* two stacks, the framebuffer */
+
+	for (memmap_ram_walk_start(bi, &w); memmap_ram_walk_next(bi, &w, &r);)
+		calls++;
+	for (size_t i = 0; i < memmap_count(bi); i++)
+		calls += (memmap_desc(bi, i)->attribute & EFI_MEM_ATTR_RUNTIME) != 0;
+	/* image: headers, text, rodata, data and "other" between them */
+	return 5 * calls + 7 + LAYOUT_MAX_KEEP;
+}
+
+void layout_runs(const struct boot_info *bi, uint64_t kstack_size, uint64_t ist_stack_size,
+		 struct layout_run runs[LAYOUT_NRUNS])
+{
+	size_t rows = layout_table_rows(bi);
+	uint64_t table = rows > LAYOUT_STATIC_REGIONS ? rows * sizeof(struct layout_region) : 0;
+
+	runs[RUN_TABLE] = (struct layout_run){ "the region table", page_up(table) / PAGE_SIZE };
+	runs[RUN_KSTACK] = (struct layout_run){ "the kernel stack", kstack_size / PAGE_SIZE };
+	runs[RUN_IST] = (struct layout_run){ "the double-fault stack", ist_stack_size / PAGE_SIZE };
+}
+
+/* Page tables to map size bytes anywhere with the largest pages: one
+ * page table at each ragged end, a directory per GiB touched, a PDPT per
+ * 512 GiB touched. */
+static uint64_t tables_for(uint64_t size)
+{
+	return 2 + (size / PAGE_SIZE_1G + 2) + (size / (512 * PAGE_SIZE_1G) + 2);
+}
+
+uint64_t layout_tables_bound(const struct boot_info *bi)
+{
+	struct memmap_ram_walk w;
+	struct memmap_range r;
+	uint64_t n = 1; /* the PML4 */
+
+	for (memmap_ram_walk_start(bi, &w); memmap_ram_walk_next(bi, &w, &r);)
+		n += tables_for(r.end - r.start);
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (d->attribute & EFI_MEM_ATTR_RUNTIME)
+			n += tables_for(d->num_pages * PAGE_SIZE);
+	}
+	/* the image is mapped page by page: a page table per 2 MiB */
+	n += tables_for(bi->image_size) + bi->image_size / PAGE_SIZE_2M;
+	n += 2 * tables_for(KSTACK_MAX) + tables_for(FB_WINDOW_MAX);
+	return n + LAYOUT_MAX_KEEP * tables_for(0);
 }
 
 const struct layout_region *layout_regions(size_t *n)
 {
 	*n = nregions;
-	return regions;
+	return regions();
 }
 
 /* Is the leaf [va, va + size) wholly inside one wx_exempt row? */
 static bool in_exempt_row(uint64_t va, uint64_t size)
 {
 	for (size_t i = 0; i < nregions; i++) {
-		const struct layout_region *r = &regions[i];
+		const struct layout_region *r = &regions()[i];
 		if (!r->wx_exempt || va < r->va)
 			continue;
 		uint64_t off = va - r->va; /* subtract, never add: no wrap at 2^64 */

@@ -62,13 +62,19 @@
 #define HEAP_MAX (1ull << 30)
 #define HEAP_END (HEAP_START + HEAP_MAX)
 
+/* The kernel's stacks: the only physically contiguous memory it needs
+ * besides the frame allocator's bookkeeping (and a large region table). */
+#define LAYOUT_KSTACK_SIZE (64ull << 10)
+#define LAYOUT_IST_STACK_SIZE (16ull << 10)
+
 /*
- * Fixed table sizes; a map that needs more makes layout_build fail with
- * VM_ENOMEM.  Each merged piece of RAM takes up to five rows (runs of 4K,
- * 2M, 1G, 2M, 4K pages), so 64 pieces use at most 320 rows.
+ * The region table is sized from the map (layout_table_rows): each
+ * map_best call makes at most five rows (runs of 4K, 2M, 1G, 2M, 4K
+ * pages), one call per piece of RAM and per runtime region.  Up to
+ * LAYOUT_STATIC_REGIONS rows it lives in the image; a bigger one (a
+ * fragmented map) in contiguous frames.  No map has too many pieces.
  */
-#define LAYOUT_MAX_REGIONS 512
-#define LAYOUT_MAX_RAM_RANGES 64  /* separate pieces of RAM in the map */
+#define LAYOUT_STATIC_REGIONS 512
 #define LAYOUT_MAX_KEEP 8
 
 /* A half-open range [start, end) of addresses; start == end: empty. */
@@ -115,6 +121,8 @@ struct layout_out {
 					 * not counted (the highest RAM address is
 					 * memmap_summary.highest_end) */
 	size_t page_tables;             /* page-table frames, PML4 included */
+	uint64_t table_pa;              /* region table in frames, or 0: static */
+	uint64_t table_frames;          /* frames it took (0: static) */
 };
 
 /*
@@ -134,7 +142,7 @@ struct layout_region {
 /*
  * Build the kernel address space (sets vm_set_nx_supported(in->nx) and
  * vm_set_1g_supported(in->gb_pages) first).  Maps, recording each piece:
- *   - the direct map: every RAM range of the map (memmap_ram_ranges:
+ *   - the direct map: every RAM range of the map (memmap_ram_walk:
  *     memmap_is_ram types, merged) at DIRECT_MAP_BASE + pa, RW NX global,
  *     with the largest pages its alignment allows and never a page past
  *     the range's end.  Holes (legacy VGA, the PCI hole, Reserved, MMIO,
@@ -151,18 +159,53 @@ struct layout_region {
  *     write-through: max(fb.size, stride * height * 4) bytes rounded out
  *     to pages, since the console writes whole scan lines and some
  *     firmware reports too small a size; the keep ranges identity RW NX.
- * Page 0 and the heap window stay unmapped.  Returns 0, or: VM_EINVAL
- * (bad input, no RAM or RAM above DIRECT_MAP_MAX, a framebuffer over
- * FB_WINDOW_MAX, an identity range touching page 0, a page both text and
- * data), VM_EEXIST (identity ranges collide with each other or with the
- * heap window), VM_ENONCANON (a region above 128 TiB), VM_ENOMEM (out of
- * frames, RAM in more than LAYOUT_MAX_RAM_RANGES pieces, or the region
- * table full).  On error every frame it took is given back.
+ * Page 0 and the heap window stay unmapped.  The contiguous runs
+ * (layout_runs: region table, stacks) are taken first, before any single
+ * frame, so that page tables cannot use up the one run a stack needs.
+ * Returns 0, or: VM_EINVAL (bad input, no RAM or RAM above
+ * DIRECT_MAP_MAX, a framebuffer over FB_WINDOW_MAX, an identity range
+ * touching page 0, a page both text and data), VM_EEXIST (identity
+ * ranges collide with each other or with the heap window), VM_ENONCANON
+ * (a region above 128 TiB), VM_ENOMEM (out of frames, or no run long
+ * enough).  On error every frame it took is given back.
  */
 int layout_build(const struct layout_input *in, struct layout_out *out);
 
+/* Give back all a successful layout_build took: its page tables, stacks
+ * and region table (which layout_regions then no longer shows). */
+void layout_release(struct layout_out *out);
+
 /* The table of regions the last successful layout_build mapped. */
 const struct layout_region *layout_regions(size_t *n);
+
+/* Rows layout_build will size its region table for: 5 per piece of RAM,
+ * per runtime region and per stack or framebuffer, 7 for the image, one
+ * per keep range.  bi must pass memmap_check. */
+size_t layout_table_rows(const struct boot_info *bi);
+
+/* One physically contiguous run layout_build takes; frames 0: none. */
+struct layout_run {
+	const char *what;               /* "the kernel stack" */
+	uint64_t frames;
+};
+
+#define LAYOUT_NRUNS 3
+
+/*
+ * The runs layout_build takes with frames_alloc_contig, in its order:
+ * the region table (when over LAYOUT_STATIC_REGIONS rows), the kernel
+ * stack, the double-fault stack.  A check made before ExitBootServices
+ * takes the same runs from a dry-run frame allocator.
+ */
+void layout_runs(const struct boot_info *bi, uint64_t kstack_size, uint64_t ist_stack_size,
+		 struct layout_run runs[LAYOUT_NRUNS]);
+
+/*
+ * An upper bound on the page-table frames layout_build needs for this
+ * map (generous: 6 a piece of RAM or runtime region, plus the image,
+ * stacks, framebuffer and keep ranges).  For pre-exit checks.
+ */
+uint64_t layout_tables_bound(const struct boot_info *bi);
 
 /*
  * Check W^X over the whole space, not just the table: walk every present

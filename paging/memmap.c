@@ -151,26 +151,44 @@ static size_t next_ram(const struct boot_info *bi, size_t prev)
 	return best;
 }
 
+void memmap_ram_walk_start(const struct boot_info *bi, struct memmap_ram_walk *w)
+{
+	w->next = next_ram(bi, SIZE_MAX);
+}
+
+bool memmap_ram_walk_next(const struct boot_info *bi, struct memmap_ram_walk *w,
+			  struct memmap_range *out)
+{
+	if (w->next == SIZE_MAX)
+		return false;
+	const struct efi_mem_desc *d = memmap_desc(bi, w->next);
+	*out = (struct memmap_range){ d->phys_start, memmap_end(d) };
+	/* In address order each descriptor either touches the range (grow
+	 * it) or starts after it (the next range begins there). */
+	for (w->next = next_ram(bi, w->next); w->next != SIZE_MAX; w->next = next_ram(bi, w->next)) {
+		d = memmap_desc(bi, w->next);
+		if (d->phys_start > out->end)
+			break;
+		if (memmap_end(d) > out->end)
+			out->end = memmap_end(d);
+	}
+	return true;
+}
+
 int memmap_ram_ranges(const struct boot_info *bi, struct memmap_range *out, size_t max,
 		      size_t *n)
 {
+	struct memmap_ram_walk w;
+	struct memmap_range r;
+
 	*n = 0;
 	int err = memmap_check(bi);
 	if (err)
 		return err;
-	/* In address order each descriptor either touches the last range
-	 * (grow it) or starts after it (a new range): one pass merges all. */
-	for (size_t i = next_ram(bi, SIZE_MAX); i != SIZE_MAX; i = next_ram(bi, i)) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		struct memmap_range *last = *n ? &out[*n - 1] : NULL;
-		if (last && d->phys_start <= last->end) {
-			if (memmap_end(d) > last->end)
-				last->end = memmap_end(d);
-			continue;
-		}
+	for (memmap_ram_walk_start(bi, &w); memmap_ram_walk_next(bi, &w, &r);) {
 		if (*n == max)
 			return VM_ENOMEM;
-		out[(*n)++] = (struct memmap_range){ d->phys_start, memmap_end(d) };
+		out[(*n)++] = r;
 	}
 	return 0;
 }

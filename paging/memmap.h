@@ -74,13 +74,35 @@ bool memmap_is_ram(uint32_t type);
 int memmap_summarize(const struct boot_info *bi, struct memmap_summary *out);
 
 /*
- * The RAM of the map (memmap_is_ram descriptors) as sorted, disjoint
- * ranges: descriptors that touch or overlap are merged, so *n is the
- * number of separate pieces of RAM (a handful on OVMF, whose map has
- * ~125 descriptors).  Writes at most max ranges to out.  Returns 0,
+ * A walk over the RAM of the map (memmap_is_ram descriptors) as sorted,
+ * disjoint ranges: descriptors that touch or overlap are merged, so each
+ * step gives one separate piece of RAM (a handful on OVMF, whose map
+ * has ~125 descriptors; hundreds on fragmented maps).  Needs no memory
+ * at all, so no map has too many pieces:
+ *
+ *     struct memmap_ram_walk w;
+ *     struct memmap_range r;
+ *     for (memmap_ram_walk_start(bi, &w); memmap_ram_walk_next(bi, &w, &r);)
+ *             use(r);
+ *
+ * bi must pass memmap_check().  Cost O(D) a step, O(D^2) for the whole
+ * walk over D descriptors (a selection sort that leaves the map as it
+ * is).
+ */
+struct memmap_ram_walk {
+	size_t next; /* the next RAM descriptor in address order, or SIZE_MAX */
+};
+
+void memmap_ram_walk_start(const struct boot_info *bi, struct memmap_ram_walk *w);
+
+/* The next merged range into *out; false (out untouched) at the end. */
+bool memmap_ram_walk_next(const struct boot_info *bi, struct memmap_ram_walk *w,
+			  struct memmap_range *out);
+
+/*
+ * The walk's ranges into out[0..max), their number in *n.  Returns 0,
  * VM_EINVAL if memmap_check() fails, or VM_ENOMEM if the RAM is in more
- * than max pieces (then out holds the first max and *n == max).  Cost
- * O(D^2) for D descriptors and no memory beyond out.
+ * than max pieces (then out holds the first max and *n == max).
  */
 int memmap_ram_ranges(const struct boot_info *bi, struct memmap_range *out, size_t max,
 		      size_t *n);

@@ -91,7 +91,7 @@ static uint64_t *alloc_all(size_t *n)
 		assert_true(k < cap);
 		assert_int_equal(pa % FRAME_SIZE, 0);
 		assert_true(in_conventional(cur_rows, cur_n, pa));
-		assert_false(pa >= st.bitmap_pa && pa < st.bitmap_pa + st.bitmap_frames * FRAME_SIZE);
+		assert_false(pa >= st.meta_pa && pa < st.meta_pa + st.meta_frames * FRAME_SIZE);
 		assert_false(seen[fidx(pa) / 8] & (1 << fidx(pa) % 8));
 		seen[fidx(pa) / 8] |= 1 << fidx(pa) % 8;
 		assert_true(frames_is_allocated(pa));
@@ -103,17 +103,18 @@ static uint64_t *alloc_all(size_t *n)
 }
 
 /* Expect total = conventional pages - page 0 - the reserved overlap -
- * bitmap, and free == total after init. */
+ * bookkeeping (one frame: 9 + 2 + 32 table rows and the bitmap), and
+ * free == total after init. */
 static void frames_init_counts(void **state)
 {
 	(void)state;
 	struct frames_stats st;
 	frames_get_stats(&st);
 	uint64_t conv = 0xA0 + 0x100 + 0xF0 + 0x100 + 0x10;
-	assert_int_equal(st.bitmap_frames, 1);
-	assert_int_equal(frames_total(), conv - 1 - 8 - st.bitmap_frames);
+	assert_int_equal(st.table_cap, ROWS(mixed) + 2 + FRAMES_SPARE_RANGES);
+	assert_int_equal(st.meta_frames, 1);
+	assert_int_equal(frames_total(), conv - 1 - 8 - st.meta_frames);
 	assert_int_equal(frames_free_count(), frames_total());
-	assert_int_equal(st.dropped, 0);
 }
 
 /* Expect every free frame handed out exactly once, all in conventional
@@ -156,7 +157,7 @@ static void frames_alloc_above_4g(void **state)
 	for (size_t i = 0; i < n; i++)
 		high += got[i] >= 4 * GiB;
 	/* The bitmap frame may have come from the top of the 4 GiB range. */
-	assert_int_equal(high, 0x100 + 0x10 - (st.bitmap_pa >= 4 * GiB));
+	assert_int_equal(high, 0x100 + 0x10 - (st.meta_pa >= 4 * GiB));
 	free(got);
 }
 
@@ -206,7 +207,7 @@ static void frames_free_bad_rejected(void **state)
 	assert_int_equal(frames_free(0), VM_EINVAL);
 	assert_int_equal(frames_free(a + 8), VM_EINVAL);
 	assert_int_equal(frames_free(3 * MiB), VM_EINVAL);           /* loader code */
-	assert_int_equal(frames_free(st.bitmap_pa), VM_EINVAL);
+	assert_int_equal(frames_free(st.meta_pa), VM_EINVAL);
 	assert_int_equal(frames_free_count(), before + 1);
 }
 
@@ -287,25 +288,133 @@ static void frames_reserve_busy(void **state)
 	assert_int_equal(frames_total(), total);
 }
 
-/* Expect out-of-range-table conventional rows dropped and counted, not
- * crashing (more rows than FRAMES_MAX_RANGES, none adjacent). */
-static void frames_init_too_many_ranges(void **state)
+/*
+ * A fragmented map of n free ranges: n one-page conventional rows, each
+ * followed by a one-page reserved hole, in scrambled order, and (when
+ * big_pages) one larger conventional row at the end:
+ *
+ *   64K  68K  72K  76K        64K+8n
+ *   [c ][r ][c ][r ] ...      [c .... big_pages ....]
+ */
+static struct fix_row *fragmented(size_t n, uint64_t big_pages, size_t *rows)
+{
+	struct fix_row *r = calloc(2 * n + 1, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (i * 7919) % n; /* 7919 is prime: a permutation when n is not a multiple */
+		uint64_t at = 0x10000 + 2 * k * FRAME_SIZE;
+		r[2 * i] = (struct fix_row){ EFI_MEM_CONVENTIONAL, at, 1, 0xF };
+		r[2 * i + 1] = (struct fix_row){ EFI_MEM_RESERVED, at + FRAME_SIZE, 1, 0 };
+	}
+	*rows = 2 * n;
+	if (big_pages)
+		r[(*rows)++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, 0x10000 + 2 * n * FRAME_SIZE,
+						 big_pages, 0xF };
+	return r;
+}
+
+/*
+ * Expect a map of 5000 separate free ranges (20 times the old fixed
+ * table) managed whole: the table sized from the map, every conventional
+ * frame but the bookkeeping's counted, and every one of them handed out
+ * exactly once.
+ */
+static void frames_init_thousands_of_ranges(void **state)
 {
 	(void)state;
-	enum { N = FRAMES_MAX_RANGES + 10 };
-	static struct fix_row rows[N];
-	struct boot_info b;
-	for (size_t i = 0; i < N; i++)
-		rows[i] = (struct fix_row){ EFI_MEM_CONVENTIONAL, (i + 1) * 0x10000, 4, 0xF };
-	sim_phys_init(N * 0x10000 + 2 * 0x10000);
-	map_build(&b, rows, N, 48);
-	assert_int_equal(frames_init(&b), 0);
+	enum { N = 5000, BIG = 256 };
+	size_t n;
+	struct fix_row *rows = fragmented(N, BIG, &n);
+	start(rows, n);
 	struct frames_stats st;
 	frames_get_stats(&st);
-	assert_int_equal(st.dropped, 10 * 4);
-	assert_int_equal(st.ranges, FRAMES_MAX_RANGES);
-	map_free(&b);
-	sim_phys_fini();
+	assert_int_equal(st.ranges, N + 1);
+	assert_true(st.table_cap >= n);
+	assert_int_equal(frames_total() + st.meta_frames, N + BIG);
+	size_t got_n;
+	uint64_t *got = alloc_all(&got_n);
+	assert_int_equal(got_n, N + BIG - st.meta_frames);
+	free(got);
+	teardown(NULL);
+	free(rows);
+}
+
+/*
+ * Expect a map whose free memory is all one-page runs (no room for the
+ * bookkeeping) refused with VM_ENOMEM and nothing managed: never a
+ * partial allocator that silently lost memory.
+ */
+static void frames_init_only_small_runs(void **state)
+{
+	(void)state;
+	size_t n;
+	struct fix_row *rows = fragmented(300, 0, &n);
+	sim_phys_init(MiB * 4);
+	map_build(&bi, rows, n, 48);
+	assert_int_equal(frames_init(&bi), VM_ENOMEM);
+	assert_int_equal(frames_total(), 0);
+	assert_int_equal(frames_alloc(), 0);
+	teardown(NULL);
+	free(rows);
+}
+
+/*
+ * Expect a dry run to manage the same frames as the real init (same
+ * totals, same runs handed out by frames_alloc_contig, same largest
+ * run) while writing nothing into simulated memory: the bookkeeping's
+ * place is cut but left alone, and the store holds the tables.
+ */
+static void frames_init_dry_matches(void **state)
+{
+	(void)state;
+	struct frames_stats st;
+	frames_get_stats(&st);
+	uint64_t total = frames_total(), run = frames_largest_run();
+	uint64_t a = frames_alloc_contig(0x10), b = frames_alloc_contig(4);
+	memset(phys_to_virt(st.meta_pa), 0x5A, st.meta_frames * FRAME_SIZE);
+
+	void *store = malloc(frames_meta_bytes(&bi));
+	assert_int_equal(frames_init_dry(&bi, store), 0);
+	assert_int_equal(frames_total(), total);
+	assert_int_equal(frames_largest_run(), run);
+	assert_int_equal(frames_alloc_contig(0x10), a);
+	assert_int_equal(frames_alloc_contig(4), b);
+	assert_int_not_equal(frames_alloc(), 0);
+	const uint8_t *p = phys_to_virt(st.meta_pa);
+	for (uint64_t i = 0; i < st.meta_frames * FRAME_SIZE; i++)
+		assert_int_equal(p[i], 0x5A);
+	free(store);
+	assert_int_equal(frames_init(&bi), 0); /* teardown expects a real one */
+}
+
+/* Expect the largest run to be the longest never-used stretch of one
+ * range, and to shrink when a run is taken from it. */
+static void frames_largest_run_shrinks(void **state)
+{
+	(void)state;
+	/* mixed: [4G, 4G + 1M) is the longest; [1M, 2M) lost its top frame
+	 * to the bookkeeping (the first of the two largest rows) */
+	assert_int_equal(frames_largest_run(), 0x100);
+	assert_int_equal(frames_alloc_contig(0x100), 4 * GiB);
+	assert_int_equal(frames_largest_run(), 0x100 - 1);
+}
+
+/* Expect frames_reserve to split ranges until the spare rows are used,
+ * then VM_ENOMEM with nothing changed. */
+static void frames_reserve_until_table_full(void **state)
+{
+	(void)state;
+	int err = 0;
+	size_t splits = 0;
+	uint64_t total;
+	/* [4G, 4G + 1M) has room for 127 splits, more than the spare rows */
+	for (uint64_t pa = 4 * GiB + 2 * FRAME_SIZE; !err && pa < 4 * GiB + MiB; pa += 2 * FRAME_SIZE) {
+		total = frames_total();
+		err = frames_reserve(pa, FRAME_SIZE);
+		splits += !err;
+	}
+	assert_int_equal(err, VM_ENOMEM);
+	assert_true(splits >= FRAMES_SPARE_RANGES);
+	assert_int_equal(frames_total(), total);
 }
 
 /* Expect adjacent conventional rows (even unsorted) merged into one range,
@@ -356,8 +465,9 @@ static size_t resident_pages(void)
 	return r;
 }
 
-/* Expect init over 6 GiB to touch only the bitmap (48 frames), not the
- * frames: that is what makes it instant under QEMU TCG. */
+/* Expect init over 6 GiB to touch only the bookkeeping (49 frames: 48
+ * of bitmap, 36 table rows), not the frames: that is what makes it
+ * instant under QEMU TCG. */
 static void frames_init_touches_only_bitmap(void **state)
 {
 	(void)state;
@@ -368,11 +478,11 @@ static void frames_init_touches_only_bitmap(void **state)
 	start(rows, ROWS(rows));
 	struct frames_stats st;
 	frames_get_stats(&st);
-	assert_int_equal(st.bitmap_frames, 48);
-	assert_true(resident_pages() <= st.bitmap_frames);
+	assert_int_equal(st.meta_frames, 49);
+	assert_true(resident_pages() <= st.meta_frames);
 	for (int i = 0; i < 1000; i++)
 		assert_int_not_equal(frames_alloc(), 0);
-	assert_true(resident_pages() <= st.bitmap_frames);
+	assert_true(resident_pages() <= st.meta_frames);
 	teardown(NULL);
 }
 
@@ -414,7 +524,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(frames_free_contig_all_or_nothing, setup_mixed, teardown),
 		cmocka_unit_test_setup_teardown(frames_reserve_excludes, setup_mixed, teardown),
 		cmocka_unit_test_setup_teardown(frames_reserve_busy, setup_mixed, teardown),
-		cmocka_unit_test(frames_init_too_many_ranges),
+		cmocka_unit_test_setup_teardown(frames_init_dry_matches, setup_mixed, teardown),
+		cmocka_unit_test_setup_teardown(frames_largest_run_shrinks, setup_mixed, teardown),
+		cmocka_unit_test_setup_teardown(frames_reserve_until_table_full, setup_mixed, teardown),
+		cmocka_unit_test(frames_init_thousands_of_ranges),
+		cmocka_unit_test(frames_init_only_small_runs),
 		cmocka_unit_test(frames_init_merges_adjacent),
 		cmocka_unit_test(frames_init_bad_maps),
 		cmocka_unit_test(frames_init_touches_only_bitmap),

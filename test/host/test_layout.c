@@ -127,13 +127,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	if (out.pml4) {
-		vm_free_space(out.pml4);
-		frames_free_contig(out.kstack_phys, in.kstack_size / PAGE_SIZE);
-		if (out.ist_stack_phys)
-			frames_free_contig(out.ist_stack_phys, in.ist_stack_size / PAGE_SIZE);
-		out.pml4 = 0;
-	}
+	if (out.pml4)
+		layout_release(&out);
 	assert_int_equal(frames_free_count(), free0);
 	map_free(&bi);
 	sim_phys_fini();
@@ -599,10 +594,7 @@ static void layout_build_oom_frees_everything(void **state)
 			assert_int_equal(frames_free_count(), k);
 			assert_int_equal(out.pml4, 0);
 		} else {
-			vm_free_space(out.pml4);
-			frames_free_contig(out.kstack_phys, in.kstack_size / PAGE_SIZE);
-			frames_free_contig(out.ist_stack_phys, in.ist_stack_size / PAGE_SIZE);
-			out.pml4 = 0;
+			layout_release(&out);
 			assert_true(k >= 17 + 16 + 4); /* tables + stacks */
 		}
 		for (size_t i = 0; i < n; i++)
@@ -657,47 +649,82 @@ static uint32_t code_or_data(size_t i)
 	return i % 2 ? EFI_MEM_RUNTIME_CODE : EFI_MEM_RUNTIME_DATA;
 }
 
-/* Expect RAM in LAYOUT_MAX_RAM_RANGES separate pieces to fit, and one
- * piece more to fail with VM_ENOMEM, nothing kept. */
-static void layout_build_too_many_ram_pieces(void **state)
+/*
+ * Expect RAM in 500 separate pieces (the old fixed limit was 64) mapped
+ * exactly, the region table moved into frames because it outgrew the
+ * static one, every leaf recorded, and all of it given back by
+ * layout_release (teardown checks the free count).
+ */
+static void layout_build_500_ram_pieces(void **state)
 {
 	(void)state;
-	static struct fix_row rows[2 + LAYOUT_MAX_RAM_RANGES];
-	teardown(NULL);
-	/* the low row and 0..63 MiB merge: one piece, plus 62 or 63 more */
-	size_t n = small_map(rows, LAYOUT_MAX_RAM_RANGES - 1, always_conventional, 2 * PAGE_SIZE);
-	setup_map(rows, n, 256 * MiB);
-	build_ok();
-	expect_direct_map_is_ram(rows, n);
-	teardown(NULL);
-
-	n = small_map(rows, LAYOUT_MAX_RAM_RANGES, always_conventional, 2 * PAGE_SIZE);
-	setup_map(rows, n, 256 * MiB);
-	assert_int_equal(layout_build(&in, &out), VM_ENOMEM);
-	assert_int_equal(frames_free_count(), free0);
-	assert_int_equal(out.pml4, 0);
-}
-
-/* Expect a map whose runtime regions need more rows than the region
- * table holds (adjacent pages alternating code RWX / data RW, so no two
- * rows merge) to fail with VM_ENOMEM, nothing kept. */
-static void layout_build_region_table_full(void **state)
-{
-	(void)state;
-	static struct fix_row rows[2 + LAYOUT_MAX_REGIONS];
+	static struct fix_row rows[2 + 500];
 	size_t nreg;
 	teardown(NULL);
-	size_t n = small_map(rows, LAYOUT_MAX_REGIONS - 40, code_or_data, PAGE_SIZE);
+	size_t n = small_map(rows, 500, always_conventional, 2 * PAGE_SIZE);
+	setup_map(rows, n, 256 * MiB);
+	assert_true(layout_table_rows(&bi) > LAYOUT_STATIC_REGIONS);
+	build_ok();
+	expect_direct_map_is_ram(rows, n);
+	check_leaves(out.pml4, 4, 0, PTE_NX);
+	assert_true(out.table_frames > 0);
+	assert_true(layout_regions(&nreg) && nreg > 500);
+	assert_true(out.page_tables <= layout_tables_bound(&bi));
+}
+
+/* Expect 600 runtime regions that cannot share rows (adjacent pages
+ * alternating code RWX / data RW) mapped with a table sized for them. */
+static void layout_build_many_runtime_regions(void **state)
+{
+	(void)state;
+	static struct fix_row rows[2 + 600];
+	size_t nreg;
+	teardown(NULL);
+	size_t n = small_map(rows, 600, code_or_data, PAGE_SIZE);
 	setup_map(rows, n, 256 * MiB);
 	build_ok();
-	assert_true(layout_regions(&nreg) && nreg > LAYOUT_MAX_REGIONS - 40);
+	assert_true(layout_regions(&nreg) && nreg > 600);
+	assert_true(nreg <= layout_table_rows(&bi));
+	expect_maps(128 * MiB + PAGE_SIZE, 128 * MiB + PAGE_SIZE, VM_WRITE | VM_EXEC);
+	expect_maps(128 * MiB + 599 * PAGE_SIZE, 128 * MiB + 599 * PAGE_SIZE, VM_WRITE | VM_EXEC);
+}
+
+/*
+ * Expect the stacks' runs taken before any page-table frame: the only
+ * 64 KiB run is the lowest range, where single frames are taken first,
+ * and the rest is 4 KiB runs and one run the bookkeeping leaves 60 KiB
+ * of.  Then, with that run in use, VM_ENOMEM and nothing kept.
+ *
+ *   1M        1M+64K   2M ... 2M+400K           16M
+ *   [conv 16p]         [c][r][c][r]... 50 each  [conv 15p + bookkeeping]
+ */
+static void layout_build_stack_runs_first(void **state)
+{
+	(void)state;
+	static struct fix_row rows[3 + 100];
+	size_t n = 0;
+	teardown(NULL);
+	rows[n++] = (struct fix_row){ EFI_MEM_BOOT_CODE, 0, 0x100, 0xF };
+	rows[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, MiB, 16, 0xF };
+	for (size_t i = 0; i < 50; i++) {
+		rows[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, 2 * MiB + 2 * i * PAGE_SIZE, 1, 0xF };
+		rows[n++] = (struct fix_row){ EFI_MEM_RESERVED, 2 * MiB + (2 * i + 1) * PAGE_SIZE, 1, 0 };
+	}
+	rows[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, 16 * MiB, 15 + 2, 0xF };
+	setup_map(rows, n, 64 * MiB);
+	assert_int_equal((frames_meta_bytes(&bi) + PAGE_SIZE - 1) / PAGE_SIZE, 2);
+	build_ok();
+	assert_int_equal(out.kstack_phys, MiB);
 	teardown(NULL);
 
-	n = small_map(rows, LAYOUT_MAX_REGIONS, code_or_data, PAGE_SIZE);
-	setup_map(rows, n, 256 * MiB);
+	setup_map(rows, n, 64 * MiB);
+	uint64_t low = frames_alloc();
+	assert_int_equal(low, MiB);
+	free0 = frames_free_count();
 	assert_int_equal(layout_build(&in, &out), VM_ENOMEM);
-	assert_int_equal(frames_free_count(), free0);
-	assert_int_equal(layout_regions(&nreg) && nreg == 0, true);
+	assert_int_equal(out.pml4, 0);
+	frames_free(low);
+	free0 = frames_free_count();
 }
 
 /* Expect an identity range touching page 0 refused (NULL must fault),
@@ -734,8 +761,9 @@ int main(void)
 		T(layout_build_nx_off),
 		T(layout_build_oom_frees_everything),
 		T(layout_build_bad_input),
-		T(layout_build_too_many_ram_pieces),
-		T(layout_build_region_table_full),
+		T(layout_build_500_ram_pieces),
+		T(layout_build_many_runtime_regions),
+		T(layout_build_stack_runs_first),
 		T(layout_build_identity_conflicts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

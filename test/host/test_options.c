@@ -183,6 +183,20 @@ static void options_parse_rejects_long_test_name(void **state)
 	expect_error("bad test name", "selftest", name);
 }
 
+/*
+ * Expect the largest heap= the shell accepts to be exactly the kernel's
+ * heap window (HEAP_MAX, paging/layout.h): 1G in, one page more out, so
+ * a heap accepted here always fits the window after the exit.
+ */
+static void options_heap_limit_is_the_window(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("heap=1G", NULL), 0);
+	assert_int_equal(o.heap_size, HEAP_MAX);
+	assert_int_equal(parse("heap=1048580K", NULL), -1);
+	assert_non_null(strstr(err, "out of range"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +212,7 @@ int main(void)
 		cmocka_unit_test(options_parse_rejects_bad_lines),
 		cmocka_unit_test(options_parse_short_error_buffer),
 		cmocka_unit_test(options_parse_rejects_long_test_name),
+		cmocka_unit_test(options_heap_limit_is_the_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

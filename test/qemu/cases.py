@@ -151,3 +151,36 @@ for mem in ("128M", "1G", "6G"):
                 expect.append(r"direct map (\d{5,}|[5-9]\d{3}) MiB")
             CASES.append(selftest("matrix_%s_%s_%s" % (mem.lower(), machine, cpu), "",
                                   mem=mem, machine=machine, cpu=cpu, expect=expect))
+
+
+# --- Fragmented memory maps -------------------------------------------------
+# FRAG.EFI (test/qemu/frag_efi.c) runs from the shell first and leaves the
+# firmware's map in pieces, as busy firmware does: hundreds of RAM pieces
+# and thousands of 4 KiB free ranges must all be used, and a map with no
+# 64 KiB free run must be refused before ExitBootServices, with a reason.
+FRAG_EFI = os.path.join(qemu.BUILD, "FRAG.EFI")
+
+
+@dataclass
+class FragCase(Case):
+    def image(self):
+        img = make_shell_image(self.name, self.shell)
+        subprocess.run(["mcopy", "-i", img, FRAG_EFI, "::/FRAG.EFI"], check=True)
+        return img
+
+
+CASES += [
+    # 400 holes: over the old limits (64 RAM pieces, 256 free ranges).
+    FragCase("frag_holes_400", shell=[
+        "FRAG.EFI holes 400",
+        "BOOTX64.EFI selftest exit=qemu",
+    ], expect=[r"^frag: 400 holes punched", r"^memmap: \d{3,} entries",
+               r"^frames: \d+ managed in (4\d\d|[5-9]\d\d|\d{4,}) ranges, \d+ of bookkeeping, "
+               r"0 conventional pages left out$",
+               r"^kernel: run PASSED$"]),
+    FragCase("frag_no_stack_run", shell=["FRAG.EFI runs 60 24 BOOTX64.EFI"],
+             ktap=False, expect=[
+                 r"no 64 KiB run of free memory for the kernel stack \(largest run: 60 KiB\)",
+                 r"^frag: BOOTX64.EFI returned"],
+             reject=[r"exiting boot services"]),
+]

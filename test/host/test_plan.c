@@ -1,0 +1,189 @@
+/*
+ * test_plan.c - host tests for paging/plan.c, the check the loader makes
+ * before ExitBootServices: it must pass every map the kernel can use and
+ * refuse, with the missing piece named, every map it cannot, and agree
+ * with what frames_init and layout_build then really do.
+ */
+#define _DEFAULT_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "fixtures/fixtures.h"
+#include "frames.h"
+#include "layout.h"
+#include "plan.h"
+#include "vmerr.h"
+
+#define KiB (1ull << 10)
+#define MiB (1ull << 20)
+
+static struct boot_info bi;
+static struct plan p;
+
+/* Plan over rows with heap_bytes of heap; the map stays in bi. */
+static enum plan_verdict plan_rows(const struct fix_row *rows, size_t n, uint64_t heap_bytes)
+{
+	map_build(&bi, rows, n, 48);
+	bi.image_size = 256 * KiB;
+	void *store = malloc(plan_store_bytes(&bi) + 1);
+	enum plan_verdict v = plan_check(&bi, heap_bytes, store, &p);
+	free(store);
+	return v;
+}
+
+/*
+ * Free memory only in runs of `run` pages, each followed by a reserved
+ * page, starting at 1 MiB; page 0..1M boot code.  runs * (run + 1) + 1
+ * rows into r (caller's, big enough).
+ */
+static size_t runs_map(struct fix_row *r, size_t runs, uint64_t run)
+{
+	size_t n = 0;
+	uint64_t at = MiB;
+	r[n++] = (struct fix_row){ EFI_MEM_BOOT_CODE, 0, 0x100, 0xF };
+	for (size_t i = 0; i < runs; i++, at += (run + 1) * 4096) {
+		r[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, at, run, 0xF };
+		r[n++] = (struct fix_row){ EFI_MEM_RESERVED, at + run * 4096, 1, 0 };
+	}
+	return n;
+}
+
+/* The kernel's own attempt on bi: frames_init, then layout_build. */
+static int kernel_attempt(void)
+{
+	struct layout_out out;
+	struct layout_input in = {
+		.boot = &bi, .image = { 0x10000, 0x20000 }, .text = { 0x11000, 0x12000 },
+		.kstack_size = LAYOUT_KSTACK_SIZE,
+		.ist_stack_size = LAYOUT_IST_STACK_SIZE, .nx = true,
+	};
+	int err = frames_init(&bi);
+	if (!err)
+		err = layout_build(&in, &out);
+	if (!err) {
+		assert_true(out.page_tables <= layout_tables_bound(&bi));
+		layout_release(&out);
+	}
+	return err;
+}
+
+/* Expect every captured OVMF map to pass with the default heap, and the
+ * kernel to manage with it too. */
+static void plan_fixtures_pass(void **state)
+{
+	(void)state;
+	for (size_t f = 0; f < ROWS(fixtures); f++) {
+		sim_phys_init(rows_ram_end(fixtures[f].rows, fixtures[f].n) + MiB);
+		assert_int_equal(plan_rows(fixtures[f].rows, fixtures[f].n, MiB), PLAN_OK);
+		assert_true(p.have >= p.need);
+		assert_int_equal(kernel_attempt(), 0);
+		map_free(&bi);
+		sim_phys_fini();
+	}
+}
+
+/*
+ * Free memory only in `runs` runs of `run` pages: expect the plan to
+ * refuse it for `what`, naming the longest run (`have` bytes), and the
+ * kernel, given the same map after the exit, to fail with VM_ENOMEM (as
+ * it did before this check existed: a panic, the machine lost).
+ */
+static void expect_no_run(size_t runs, uint64_t run, const char *what, uint64_t have)
+{
+	struct fix_row *rows = calloc(1 + 2 * runs, sizeof(*rows));
+	size_t n = runs_map(rows, runs, run);
+	sim_phys_init(MiB + runs * (run + 1) * 4096 + MiB);
+	assert_int_equal(plan_rows(rows, n, 64 * KiB), PLAN_NO_RUN);
+	assert_string_equal(p.what, what);
+	assert_int_equal(p.have, have);
+	assert_true(p.need > have);
+	assert_int_equal(kernel_attempt(), VM_ENOMEM);
+	map_free(&bi);
+	sim_phys_fini();
+	free(rows);
+}
+
+/* Expect 18 MiB free, all of it in 60 KiB runs, refused for the kernel
+ * stack: "no 64 KiB run ... for the kernel stack (largest run: 60 KiB)". */
+static void plan_no_run_for_the_stack(void **state)
+{
+	(void)state;
+	expect_no_run(300, 15, "the kernel stack", 60 * KiB);
+	assert_int_equal(p.need, 64 * KiB);
+}
+
+/* Expect 194 MiB free in 60 KiB runs (3104 of them) refused too: the
+ * range table for 6000-odd descriptors needs a longer run than any. */
+static void plan_no_run_for_the_bookkeeping(void **state)
+{
+	(void)state;
+	expect_no_run(3104, 15, "the frame allocator's bookkeeping", 60 * KiB);
+}
+
+/* Expect 8 MiB free only in 4 KiB runs refused for the bookkeeping. */
+static void plan_only_4k_runs(void **state)
+{
+	(void)state;
+	expect_no_run(2048, 1, "the frame allocator's bookkeeping", 4 * KiB);
+}
+
+/* Expect a heap larger than the free memory refused as too little, with
+ * the free memory and the need (heap included) reported. */
+static void plan_too_little_memory(void **state)
+{
+	(void)state;
+	const struct fixture *fx = &fixtures[0]; /* q35, 128 MiB */
+	sim_phys_init(rows_ram_end(fx->rows, fx->n) + MiB);
+	assert_int_equal(plan_rows(fx->rows, fx->n, 1ull << 30), PLAN_TOO_LITTLE);
+	assert_true(p.need > (1ull << 30));
+	assert_true(p.have < 128 * MiB);
+	map_free(&bi);
+	sim_phys_fini();
+}
+
+/* Expect a fragmented but usable map (500 pieces of RAM, a region table
+ * in frames) to pass, and the kernel to manage with it. */
+static void plan_fragmented_but_usable(void **state)
+{
+	(void)state;
+	static struct fix_row rows[2 + 500];
+	size_t n = 0;
+	rows[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, MiB, 0x4000, 0xF };
+	for (size_t i = 0; i < 500; i++)
+		rows[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, 128 * MiB + 2 * i * 4096, 1, 0xF };
+	sim_phys_init(256 * MiB);
+	assert_int_equal(plan_rows(rows, n, MiB), PLAN_OK);
+	assert_int_equal(kernel_attempt(), 0);
+	map_free(&bi);
+	sim_phys_fini();
+}
+
+/* Expect a map the kernel cannot read refused as such. */
+static void plan_bad_map(void **state)
+{
+	(void)state;
+	const struct fix_row rows[] = { { EFI_MEM_CONVENTIONAL, 0x1000, 0x100, 0xF } };
+	map_build(&bi, rows, 1, 48);
+	bi.desc_size = 36;
+	assert_int_equal(plan_store_bytes(&bi), 0);
+	assert_int_equal(plan_check(&bi, MiB, NULL, &p), PLAN_BAD_MAP);
+	map_free(&bi);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(plan_fixtures_pass),
+		cmocka_unit_test(plan_no_run_for_the_stack),
+		cmocka_unit_test(plan_no_run_for_the_bookkeeping),
+		cmocka_unit_test(plan_only_4k_runs),
+		cmocka_unit_test(plan_too_little_memory),
+		cmocka_unit_test(plan_fragmented_but_usable),
+		cmocka_unit_test(plan_bad_map),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
