@@ -290,6 +290,8 @@ static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 		new_hole(h, tail, hi - tail, units);
 	if (g > x)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
+	if (!index_skips(h, x, size) && size >= *index_node(h, h->leaves + x / CHUNK))
+		index_tighten(h, x / CHUNK); /* x was its chunk's largest: say so now */
 	retag_above(h, tail < hi ? tail : g);
 	h->used += (size_t)units * G;
 	h->free -= (size_t)units * G;

@@ -119,6 +119,10 @@ static inline uint32_t *index_node(const struct heap *h, uint32_t i)
 /* Leaf c, and the nodes above it, learn a hole of size granules. */
 void index_raise(struct heap *h, uint32_t c, uint32_t size);
 
+/* Leaf c is recounted from its chunk and the nodes above it follow: for
+ * a chunk whose largest hole just shrank, while it is still in cache. */
+void index_tighten(struct heap *h, uint32_t c);
+
 /* The hole that ends at top stays out of the index: most allocations and
  * frees of a young or stack-like heap happen there, and first fit tries
  * it last anyway, as it is the highest hole. */

@@ -98,7 +98,7 @@ static uint32_t descend(const struct heap *h, uint32_t i, uint32_t units)
 /* Leaf c is recomputed from its chunk; the nodes above it follow, up to
  * the first that comes out as it was.  Nodes elsewhere may still
  * overstate: that is allowed. */
-static void tighten(struct heap *h, uint32_t c)
+void index_tighten(struct heap *h, uint32_t c)
 {
 	uint32_t i = h->leaves + c, *t = h->tree + 16 * level_of(i);
 
@@ -144,12 +144,12 @@ static uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units
 	if (g != NIL)
 		return g;
 	if (from == 0 && *index_node(h, h->leaves + c) >= units)
-		tighten(h, c);
+		index_tighten(h, c);
 	while ((c = next_chunk(h, c + 1, units)) != NIL) {
 		g = chunk_fit(h, c, 0, units);
 		if (g != NIL)
 			return g;
-		tighten(h, c);
+		index_tighten(h, c);
 	}
 	return NIL;
 }
