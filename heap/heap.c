@@ -14,12 +14,12 @@
  *   2. The bitmap marks exactly the block starts, and of those exactly the
  *      used blocks.
  *   3. No two holes touch (a free merges them at once), and the index
- *      knows the largest hole that starts in every chunk (index.c).
+ *      never understates the largest hole that starts in a chunk; the
+ *      hole that ends at top stays out of it (index.c).
  *   4. used + free == top - base, and nholes / nallocs count the blocks.
  *   5. limit - top < 32: too few bytes for a block after a used last block
  *      (they wait for the next heap_extend).
- *   6. HEAP_POISON: every byte of a hole past its header and node holds
- *      POISON_BYTE.
+ *   6. HEAP_POISON: every byte of a hole past its header holds POISON_BYTE.
  *
  * Why a bitmap: a pointer into the middle of a live block points at bytes
  * the caller wrote, so no header, magic or seal found there can prove it
@@ -80,8 +80,9 @@ static bool units_for(size_t size, uint32_t *units)
 /* Split [base, end) between blocks, the tree and the bitmap.  One bitmap
  * entry (16 bytes) covers a chunk of 1 KiB, so every 1040 bytes of region
  * need one; the tree has 2 * leaves entries of 4 bytes, leaves the power
- * of two at or above the number of chunks, plus 64 bytes per level.  The caller has checked that
- * end - base is at most 2 * HEAP_MAX_SIZE, so the counts fit 32 bits. */
+ * of two at or above the number of chunks, plus 64 bytes per level.  The
+ * caller has checked that end - base is at most 2 * HEAP_MAX_SIZE, so the
+ * counts fit 32 bits. */
 static void plan(uintptr_t base, uintptr_t end, struct layout *l)
 {
 	uintptr_t e = end & ~(uintptr_t)(G - 1);

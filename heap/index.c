@@ -5,7 +5,7 @@
  * The heap is cut into chunks of 64 granules, the same chunks as the
  * bitmap's entries.  Each leaf of the tree holds the size of the largest
  * hole that starts in its chunk (0 if none); each inner node holds the
- * larger of its two children.  The tree is an array, the classic heap
+ * larger of its two children (or more: see below).  The tree is an array, the classic heap
  * layout: node i has children 2i and 2i + 1, the root is node 1 and leaf
  * c is node leaves + c.  Looking for a hole of 10 granules in 8 chunks:
  *
@@ -21,16 +21,26 @@
  *   order; the first one of 10 granules or more is the answer.  Every
  *   hole in a chunk to its left is smaller, or its leaf would be >= 10.
  *
- * The hole that ends at top stays out of the tree (index_skips), and the
- * root is the smallest subtree that covers the chunks below top.
+ * Three refinements, each for speed:
+ *   - The hole that ends at top stays out of the tree (index_skips): a
+ *     young heap, a stack-like pattern or a growing vector works there,
+ *     and first fit tries it last anyway, as it is the highest hole.
+ *   - The tree may overstate, never understate.  A hole that grows or
+ *     appears raises its leaf and the nodes above until one is already
+ *     big enough; a hole that shrinks or goes costs nothing (carve
+ *     tightens the chunk it cut).  A search that meets a chunk whose leaf
+ *     overstated recounts it (index_tighten) and carries on to the right,
+ *     so each stale value is paid for once, and nothing that fits is
+ *     ever skipped.
+ *   - The levels are skewed by a cache line each (index_node), and the
+ *     root is the smallest subtree that covers the chunks below top.
  *
  * Cost: a descent of log2(chunks) steps (20 for 1 GiB) that reads only
  * this array, plus a look at the holes of one chunk (at most 32: a block
- * has two granules or more).  An update changes one leaf and the nodes
- * above it up to the first that does not change.  Memory: the array has
- * twice as many entries as the power of two at or above the chunk count,
- * 4 bytes each: 8 to 16 bytes per KiB of heap.  It lives beside the
- * bitmap at the region's end, where no payload reaches.
+ * has two granules or more).  Memory: twice as many entries as the power
+ * of two at or above the chunk count, 4 bytes each, plus 64 bytes per
+ * level: 8 to 16 bytes per KiB of heap.  It lives beside the bitmap at
+ * the region's end, where no payload reaches.
  */
 #include "heap_impl.h"
 
