@@ -357,8 +357,10 @@ int frames_reserve(uint64_t base, uint64_t size)
 	uint64_t cb = base & ~(FRAME_SIZE - 1);
 	uint64_t ce = (base + size + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
 
+	/* Busy if [cb, ce) meets a range's used part [base, next); an empty
+	 * used part (base == next) meets nothing. */
 	for (size_t i = 0; i < fa.nr; i++)
-		if (cb < fa.r[i].next && ce > fa.r[i].base)
+		if (fa.r[i].base < fa.r[i].next && cb < fa.r[i].next && ce > fa.r[i].base)
 			return VM_EBUSY;
 	return cut(cb, ce);
 }
