@@ -75,6 +75,8 @@ enum {
 	SHAPE_SIZE_4K = 1 << 4, /* size + 4096 */
 	SHAPE_BAD_FLAG = 1 << 5,
 	SHAPE_VA_ODD = 1 << 6,  /* va + 8: not page aligned at all */
+	SHAPE_HUGE = 1 << 7,    /* size = 2^64 - (count % 17) pages: wraps, or
+				 * runs from the lower half into the upper */
 };
 
 /* A leaf page the space should hold; flags as passed to vm_map. */
@@ -214,17 +216,15 @@ static bool canonical(uint64_t va)
 	return va < LOWER_HALF_END || va >= UPPER_HALF_START;
 }
 
-/* vm_map's and vm_unmap's range check, from pagetable.h. */
+/* vm_map's and vm_unmap's range check, from pagetable.h: the whole range
+ * must lie inside one half, [0, 2^47) or [2^64 - 2^47, 2^64). */
 static int model_va_range(uint64_t va, uint64_t size, uint64_t align)
 {
 	if (size == 0 || va % align || size % align)
 		return VM_EINVAL;
-	uint64_t last = va + size - 1;
-	if (last < va || !canonical(va) || !canonical(last))
-		return VM_ENONCANON;
-	if ((va < LOWER_HALF_END) != (last < LOWER_HALF_END))
-		return VM_ENONCANON;
-	return 0;
+	bool low = va < LOWER_HALF_END && size <= LOWER_HALF_END - va;
+	bool high = va >= UPPER_HALF_START && size - 1 <= UINT64_MAX - va;
+	return low || high ? 0 : VM_ENONCANON;
 }
 
 static int model_map_args(uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
@@ -344,14 +344,29 @@ static uint64_t op_va(const struct op *o)
 	}
 }
 
+/* The op's va aligned down to page size ps, then misaligned as asked. */
+static uint64_t op_page_va(const struct op *o, uint64_t ps)
+{
+	return (op_va(o) & ~(ps - 1)) + ((o->shape & SHAPE_VA_4K) ? PAGE_SIZE : 0) +
+	       ((o->shape & SHAPE_VA_ODD) ? 8 : 0);
+}
+
+/* count pages of ps bytes, give or take what the shape asks. */
+static uint64_t op_size(const struct op *o, uint64_t ps)
+{
+	uint64_t size = (o->count % (MAX_PAGES + 1)) * ps;
+
+	if (o->shape & SHAPE_HUGE)
+		size = 0 - size; /* unsigned: 2^64 - size */
+	return size + ((o->shape & SHAPE_SIZE_4K) ? PAGE_SIZE : 0);
+}
+
 static void do_map(const struct op *o)
 {
 	unsigned flags = o->flags | ((o->shape & SHAPE_BAD_FLAG) ? BAD_FLAG : 0);
 	uint64_t ps = vm_page_size(flags);
-	uint64_t va = (op_va(o) & ~(ps - 1)) + ((o->shape & SHAPE_VA_4K) ? PAGE_SIZE : 0) +
-		      ((o->shape & SHAPE_VA_ODD) ? 8 : 0);
+	uint64_t va = op_page_va(o, ps), size = op_size(o, ps);
 	uint64_t pa = ((le(o->pa, 5) << 12) & ~(ps - 1)) + ((o->shape & SHAPE_PA_4K) ? PAGE_SIZE : 0);
-	uint64_t size = (o->count % (MAX_PAGES + 1)) * ps + ((o->shape & SHAPE_SIZE_4K) ? PAGE_SIZE : 0);
 	int want = model_map(va, pa, size, flags);
 
 	CHECK(vm_map(pml4, va, pa, size, flags) == want);
@@ -365,9 +380,7 @@ static void do_map(const struct op *o)
 static void do_unmap(const struct op *o)
 {
 	uint64_t ps = vm_page_size(o->flags);
-	uint64_t va = (op_va(o) & ~(ps - 1)) + ((o->shape & SHAPE_VA_4K) ? PAGE_SIZE : 0) +
-		      ((o->shape & SHAPE_VA_ODD) ? 8 : 0);
-	uint64_t size = (o->count % (MAX_PAGES + 1)) * ps + ((o->shape & SHAPE_SIZE_4K) ? PAGE_SIZE : 0);
+	uint64_t va = op_page_va(o, ps), size = op_size(o, ps);
 	int want = model_unmap(va, size);
 
 	CHECK(vm_unmap(pml4, va, size) == want);
