@@ -7,6 +7,8 @@
  * The input is a 16-byte header (struct hdr below: descriptor size and
  * what to ask of the layout) followed by the raw map bytes, so any
  * descriptor size, order, overlap, length, type and attribute can occur.
+ * The map's size is rounded down to whole descriptors unless the header
+ * asks for the raw size (OPT_RAW_SIZE), which the walker must refuse.
  * Each run, in order:
  *   1. memmap_summarize and memmap_ram_ranges agree with a simple model
  *      (a sorted copy of the map, merged), and refuse exactly the maps the
@@ -19,7 +21,8 @@
  *      small): layout_build; W^X holds, the direct map holds all RAM and
  *      nothing else; page 0 and the heap window stay unmapped; tearing it
  *      down gives every frame back;
- *   4. frames_reserve of a chosen range, then frames_alloc until
+ *   4. frames_reserve of a chosen range (before the layout, or after it
+ *      when the header says so), then frames_alloc until
  *      exhaustion: every frame is one the model allows and none comes
  *      twice; frees and double frees behave.
  * Every refusal must be one of the error codes the contract names.  A
