@@ -4,7 +4,8 @@
 #   make run [ARGS=...]  boot it under QEMU + OVMF, serial on this terminal
 #   make test            host unit tests, then the QEMU boot suite
 #   make bench           allocator and frame-allocator benchmarks
-#   make fuzz            run the heap fuzzer for FUZZ_SECONDS
+#   make fuzz            run each fuzzer for FUZZ_SECONDS (FUZZ_TARGET=one)
+#   make fuzz-smoke      replay the fuzz corpora, short fixed-seed runs
 #   make debug           QEMU waiting for gdb; see docs/debugging.md
 #   make clean           remove build/
 #   V=1                  show full command lines
@@ -186,8 +187,8 @@ $(JUDGE_FIXTURE): test/judge/fixtures/judge_fixture.c | deps
 
 .PHONY: test host-test qemu-test
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(JUDGE_FIXTURE) all
-	$(Q)$(TESTER) $(HOST_TESTS) $(if $(ONLY),--only $(ONLY),)
+	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(JUDGE_FIXTURE) all $(FUZZ_BINS)
+	$(Q)$(TESTER) $(HOST_TESTS) --tap "$(FUZZ_SMOKE)" $(if $(ONLY),--only $(ONLY),)
 
 host-test: $(HOST_TESTS) $(JUDGE_FIXTURE)
 	$(Q)$(TESTER) --no-qemu $(HOST_TESTS)
@@ -216,20 +217,51 @@ $(B)/bench/bench_heap: $(BENCH_HEAP_SRCS) $(wildcard test/bench/*.h heap/*.h tes
 $(B)/HELLO.EFI: test/bench/hello_efi.c | deps
 	$(call efi_app,bench/hello)
 
-.PHONY: bench fuzz
+.PHONY: bench
 bench: $(B)/bench/bench_heap $(B)/bench/bench_frames $(B)/HELLO.EFI all
 	$(Q)$(B)/bench/bench_heap
 	$(Q)$(B)/bench/bench_frames
 	$(Q)$(RUNNER) bench-boot
 
+# --- Fuzzing (libFuzzer, ASan + UBSan); see docs/testing.md -----------------
+# make fuzz [FUZZ_TARGET=fuzz_memmap] [FUZZ_SECONDS=600]: run each target for
+# FUZZ_SECONDS, new inputs in build/fuzz/corpus/<target>, the committed
+# seeds (test/fuzz/corpus/<target>) read as well, crashes written to
+# build/fuzz/<target>-crash-*.  make fuzz-smoke: the short run make test does.
 FUZZ_SECONDS ?= 60
-$(B)/fuzz/fuzz_heap: test/fuzz/fuzz_heap.c $(HEAP_SRCS) $(wildcard heap/*.h) | deps
-	$(Q)mkdir -p $(dir $@)
-	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -Iheap $< $(HEAP_SRCS) -o $@
+FUZZ_TARGETS := fuzz_heap fuzz_heap_diff fuzz_memmap fuzz_pagetable
+FUZZ_TARGET ?= $(FUZZ_TARGETS)
+FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -Iefi -Ipaging -Iheap -Itest/host -Itest/reference
+# The code under test, per target.
+FUZZ_SRCS_fuzz_heap := $(HEAP_SRCS)
+FUZZ_SRCS_fuzz_heap_diff := $(HEAP_SRCS) test/reference/list_heap.c test/reference/heap_pair.c
+FUZZ_SRCS_fuzz_memmap := $(wildcard paging/*.c)
+FUZZ_SRCS_fuzz_pagetable := $(wildcard paging/*.c)
+# fuzz_memmap hands out every frame of the map each run: comparison
+# tracing in that loop costs 4x the executions, for little guidance.
+FUZZ_COV_fuzz_memmap := -fno-sanitize-coverage=trace-cmp
 
-fuzz: $(B)/fuzz/fuzz_heap
-	$(Q)mkdir -p $(B)/fuzz/corpus
-	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus
+# Only the code under test is instrumented for coverage: the harness and
+# its model are built without it, so an input is "new" only when it
+# reaches something new in heap/ or paging/.
+$(B)/fuzz/%: test/fuzz/%.c $(wildcard heap/* paging/* efi/boot_info.h test/host/fixtures/sim.h test/reference/*) | deps
+	$(call say,FUZZCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -c $< -o $@.harness.o
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_COV_$*) $@.harness.o $(FUZZ_SRCS_$*) -o $@
+
+.PHONY: fuzz fuzz-smoke
+fuzz: $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGET))
+	$(Q)test/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(B)/fuzz $(FUZZ_TARGET)
+
+# Replay every committed input (seeds and regress-* reproducers), then a
+# short fixed-seed run per target: the same inputs every time.  One TAP
+# line per target; non-zero exit on any failure.
+FUZZ_SMOKE = test/fuzz/run.sh smoke $(B)/fuzz $(FUZZ_TARGETS)
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)$(FUZZ_SMOKE)
 
 # --- Small test applications: FRAG.EFI ----------------------------------------
 # $(call efi_app,DIR/NAME): $@ from $<, a plain gnu-efi application linked

@@ -461,8 +461,10 @@ int frames_reserve(uint64_t base, uint64_t size)
 
 	const struct frame_range *r = table();
 
+	/* Busy if [cb, ce) meets a range's used part [base, next); an empty
+	 * used part (base == next) meets nothing. */
 	for (size_t i = 0; i < fa.nr; i++)
-		if (cb < r[i].next && ce > r[i].base)
+		if (r[i].base < r[i].next && cb < r[i].next && ce > r[i].base)
 			return VM_EBUSY;
 	return cut(cb, ce);
 }

@@ -28,6 +28,7 @@ JUDGE = os.path.join(HERE, "judge")
 sys.path[:0] = [os.path.join(HERE, "qemu"), JUDGE]
 import cmocka_tap  # noqa: E402
 import ktap  # noqa: E402
+import tap_stream  # noqa: E402
 import qemu  # noqa: E402
 from cases import CASES  # noqa: E402
 from tally import Tally  # noqa: E402
@@ -46,6 +47,20 @@ def run_host(binaries, total):
         name = os.path.basename(path)
         t, output = cmocka_tap.run(path)
         print("host  %-28s %s" % (name, t.summary()))
+        for p in t.problems:
+            print("      - " + p)
+        if t.failed or t.problems:
+            print("      failed: %s\n%s" % (", ".join(t.failed) or "-", output[-6000:]))
+        fold(total, t, name)
+
+
+def run_tap(commands, total):
+    """Run each command that prints one TAP stream (the fuzzers' smoke
+    run, the LD_PRELOAD checks) and judge it."""
+    for command in commands:
+        name = command.split()[0]
+        t, output = tap_stream.run(command)
+        print("tap   %-28s %s" % (os.path.basename(name), t.summary()))
         for p in t.problems:
             print("      - " + p)
         if t.failed or t.problems:
@@ -144,11 +159,14 @@ def main():
     ap.add_argument("host", nargs="*", help="host test binaries")
     ap.add_argument("--no-host", action="store_true", help="skip the host tests and the judge's tests")
     ap.add_argument("--no-qemu", action="store_true")
+    ap.add_argument("--tap", action="append", default=[], metavar="COMMAND",
+                    help="a shell command that prints one TAP stream (may repeat)")
     ap.add_argument("--only", help="run the QEMU cases whose name starts with this")
     args = ap.parse_args()
     total = Tally()
     if not args.no_host:
         run_host(args.host, total)
+        run_tap(args.tap, total)
         run_judge_tests(total)
     if not args.no_qemu:
         run_qemu(args.only, total)

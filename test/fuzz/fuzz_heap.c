@@ -226,16 +226,20 @@ static unsigned char *bad_pointer(struct world *w)
 	struct slot *s = pick(w);
 	unsigned kind = next8(w), off = next16(w);
 
+	unsigned char *p;
+
 	switch (kind % 4) {
-	case 0: return s->p ? s->p + 1 + off % (s->size + 15) : NULL;
-	case 1: return s->p ? s->p - 1 - off % 48 : NULL;
-	case 2: return kind & 4 ? w->start - off % GUARD : w->end + off % GUARD;
-	default: break;
+	case 0: p = s->p ? s->p + 1 + off % (s->size + 15) : NULL; break;
+	case 1: p = s->p ? s->p - 1 - off % 48 : NULL; break;
+	case 2: p = kind & 4 ? w->start - off % GUARD : w->end + off % GUARD; break;
+	default: p = w->freed; break;
 	}
+	/* Before a block may lie another live block's start (small blocks
+	 * sit 32 bytes apart), and a freed pointer may be handed out again. */
 	for (int i = 0; i < SLOTS; i++)
-		if (w->slot[i].p == w->freed)
-			return NULL; /* it was handed out again */
-	return w->freed;
+		if (w->slot[i].p == p)
+			return NULL;
+	return p;
 }
 
 static void do_bad_free(struct world *w)

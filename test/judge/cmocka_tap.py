@@ -97,13 +97,13 @@ def _judge_group(lines, t):
         t.problems.append("group %s says '%s' but its results disagree" % (closed.group(2), closed.group(1)))
 
 
-def _count(result, expected, t):
+def _count(result, expected, t, skipped_by="cmocka"):
     """Count one result; returns the number due next."""
     name = result.description.lstrip("- ") or result.directive.reason
     if result.number != expected:
         t.problems.append("result %s (%s) where %d was due" % (result.number, name, expected))
     if result.skip:
-        t.skipped.append((result.directive.reason or name, "skipped by cmocka"))
+        t.skipped.append((result.directive.reason or name, "skipped by " + skipped_by))
     elif result.todo or result.directive.text:
         t.failed.append(name)
         t.problems.append("%s: unexpected directive '# %s'" % (name, result.directive.text))
