@@ -298,7 +298,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	w.start = w.buf + GUARD + next8(&w) % 16;
 	w.end = w.start + next16(&w) % (BUF_SIZE / 2);
 	if (heap_init(&w.h, w.start, (size_t)(w.end - w.start)) != 0) {
-		CHECK(w.end - w.start < 62); /* only regions under 32 aligned bytes */
+		/* only regions under 128 aligned bytes: a block and the index */
+		CHECK(w.end - w.start < 128 + 30);
 		CHECK(heap_alloc(&w.h, 1, 16) == NULL);
 		check_guards(&w);
 		return 0;
