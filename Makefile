@@ -5,6 +5,9 @@
 #   make test            host unit tests, then the QEMU boot suite
 #   make bench           allocator and frame-allocator benchmarks
 #   make fuzz            run the heap fuzzer for FUZZ_SECONDS
+#   make preload         build/libheap-preload.so: our heap as malloc (LD_PRELOAD)
+#   make preload-test    its checks on python3, sqlite3 and small cases (TAP)
+#   make bench-preload   python3 and sqlite3 wall time, glibc vs the preload
 #   make debug           QEMU waiting for gdb; see docs/debugging.md
 #   make clean           remove build/
 #   V=1                  show full command lines
@@ -25,7 +28,7 @@ B := build
 
 # --- Debian packages --------------------------------------------------------
 DEB_PKGS := make gcc binutils gnu-efi mtools ovmf qemu-system-x86 python3 \
-            kbd clang libclang-rt-14-dev libcmocka-dev
+            kbd clang libclang-rt-14-dev libcmocka-dev sqlite3
 
 .PHONY: deps
 deps:
@@ -167,9 +170,12 @@ $(B)/host/test_heap_poison: test/host/test_heap.c $(HOST_SRCS) $(wildcard */*.h)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DHEAP_POISON $< $(HOST_SRCS) -o $@ -lcmocka
 
 .PHONY: test host-test qemu-test
+# The preload checks (TAP) run first; their failure fails `make test`
+# after the suite, so the suite's summary line stays the last line.
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all
-	$(Q)$(TESTER) $(HOST_TESTS) $(if $(ONLY),--only $(ONLY),)
+	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all $(PRELOAD_BUILT)
+	$(Q)pre=0; $(PRELOAD_CHECK) || pre=1; \
+	    $(TESTER) $(HOST_TESTS) $(if $(ONLY),--only $(ONLY),) && exit $$pre
 
 host-test: $(HOST_TESTS)
 	$(Q)$(TESTER) --no-qemu $(HOST_TESTS)
@@ -209,6 +215,33 @@ $(B)/fuzz/fuzz_heap: test/fuzz/fuzz_heap.c heap/heap.c heap/heap.h | deps
 fuzz: $(B)/fuzz/fuzz_heap
 	$(Q)mkdir -p $(B)/fuzz/corpus
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus
+
+# --- The heap as a process's malloc (LD_PRELOAD) ----------------------------
+# Only the malloc family is exported (-fvisibility=hidden); -fno-builtin so
+# gcc never turns our own code into calls to malloc or calloc.
+PRELOAD_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
+                  -fno-builtin -pthread -Iheap
+PRELOAD_BUILT  := $(B)/libheap-preload.so $(B)/preload/cases
+PRELOAD_CHECK  := python3 test/preload/check.py
+
+$(B)/libheap-preload.so: test/preload/preload.c heap/heap.c heap/heap.h | deps
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(B)
+	$(Q)$(CC) $(PRELOAD_CFLAGS) -shared -Wl,-z,defs test/preload/preload.c heap/heap.c -o $@
+
+$(B)/preload/cases: test/preload/cases.c | deps
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -pthread $< -o $@
+
+.PHONY: preload preload-test bench-preload
+preload: $(B)/libheap-preload.so
+
+preload-test: $(PRELOAD_BUILT)
+	$(Q)$(PRELOAD_CHECK)
+
+bench-preload: $(B)/libheap-preload.so
+	$(Q)python3 test/preload/bench.py
 
 .PHONY: clean
 clean:
