@@ -140,10 +140,11 @@ static void calloc_cases(void)
 	unsigned char *p;
 	int zero = 1;
 
+	/* (2^61 + 1) * 8 wraps to 8: a small block would be a disaster. */
 	errno = 0;
-	CHECK(calloc(opaque(SIZE_MAX / 2), 3) == NULL && errno == ENOMEM);
+	CHECK(calloc(opaque(SIZE_MAX / 8 + 2), 8) == NULL && errno == ENOMEM);
 	errno = 0;
-	CHECK(reallocarray(NULL, opaque(SIZE_MAX / 2), 3) == NULL && errno == ENOMEM);
+	CHECK(reallocarray(NULL, opaque(SIZE_MAX / 8 + 2), 8) == NULL && errno == ENOMEM);
 	p = malloc(4000);
 	memset(p, 0xaa, 4000);
 	free(p);
