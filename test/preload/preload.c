@@ -159,16 +159,17 @@ static bool init_locked(void)
 }
 
 /* Make room for a block of size bytes aligned to align: open at least
- * that much more (plus SLACK), and at least 1/8 of the heap, page-rounded,
- * then heap_extend.  Returns false (nothing changed) when the reservation
- * cannot hold it. */
+ * that much more, plus SLACK and 1/16 for side structures a heap may keep
+ * in its region, and at least 1/8 of the heap, page-rounded; then
+ * heap_extend.  Returns false (nothing changed) when the reservation
+ * cannot hold it.  size and align are at most reserved, so no sum wraps. */
 static bool grow_locked(size_t size, size_t align)
 {
 	size_t room = reserved - committed, need, by;
 
-	if (size > room || align > room - size || SLACK > room - size - align)
+	if (size > room || align > room)
 		return false;
-	need = size + align + SLACK;
+	need = size + align + SLACK + (size + align) / 16;
 	by = committed / 8 > need ? committed / 8 : need;
 	by = (by + PAGE - 1) & ~(PAGE - 1);
 	if (by > room)
