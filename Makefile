@@ -6,6 +6,9 @@
 #   make bench           allocator and frame-allocator benchmarks
 #   make fuzz            run each fuzzer for FUZZ_SECONDS (FUZZ_TARGET=one)
 #   make fuzz-smoke      replay the fuzz corpora, short fixed-seed runs
+#   make preload         build/libheap-preload.so: our heap as malloc (LD_PRELOAD)
+#   make preload-test    its checks on python3, sqlite3 and small cases (TAP)
+#   make bench-preload   python3 and sqlite3 wall time, glibc vs the preload
 #   make debug           QEMU waiting for gdb; see docs/debugging.md
 #   make clean           remove build/
 #   V=1                  show full command lines
@@ -26,7 +29,7 @@ B := build
 
 # --- Debian packages --------------------------------------------------------
 DEB_PKGS := make gcc binutils gnu-efi mtools ovmf qemu-system-x86 python3 \
-            kbd clang libclang-rt-14-dev libcmocka-dev
+            kbd clang libclang-rt-14-dev libcmocka-dev sqlite3
 # The test judge reads cmocka's TAP with python3-tap (test/judge/).
 DEB_PKGS += python3-tap
 # The heap benchmark's rivals (dlopen'd at run time) and its instruction counter.
@@ -186,9 +189,12 @@ $(JUDGE_FIXTURE): test/judge/fixtures/judge_fixture.c | deps
 	$(Q)$(HOST_CC) -std=c11 -O1 -Wall -Wextra -Werror $< -o $@ -lcmocka
 
 .PHONY: test host-test qemu-test
+# Every result is read by the judge (test/run_tests.py): the cmocka
+# binaries, the fuzzers' smoke run and the LD_PRELOAD checks (TAP), the
+# judge's own tests, then the QEMU boots (KTAP).  One summary line.
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(JUDGE_FIXTURE) all $(FUZZ_BINS)
-	$(Q)$(TESTER) $(HOST_TESTS) --tap "$(FUZZ_SMOKE)" $(if $(ONLY),--only $(ONLY),)
+	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(JUDGE_FIXTURE) all $(FUZZ_BINS) $(PRELOAD_BUILT)
+	$(Q)$(TESTER) $(HOST_TESTS) --tap "$(FUZZ_SMOKE)" --tap "$(PRELOAD_CHECK)" $(if $(ONLY),--only $(ONLY),)
 
 host-test: $(HOST_TESTS) $(JUDGE_FIXTURE)
 	$(Q)$(TESTER) --no-qemu $(HOST_TESTS)
@@ -284,6 +290,33 @@ $(B)/FRAG.EFI: test/qemu/frag_efi.c | deps
 	$(call efi_app,test/frag)
 
 all: $(B)/FRAG.EFI
+
+# --- The heap as a process's malloc (LD_PRELOAD) ----------------------------
+# Only the malloc family is exported (-fvisibility=hidden); -fno-builtin so
+# gcc never turns our own code into calls to malloc or calloc.
+PRELOAD_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
+                  -fno-builtin -pthread -Iheap
+PRELOAD_BUILT  := $(B)/libheap-preload.so $(B)/preload/cases
+PRELOAD_CHECK  := python3 test/preload/check.py
+
+$(B)/libheap-preload.so: test/preload/preload.c $(HEAP_SRCS) $(wildcard heap/*.h) | deps
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(B)
+	$(Q)$(CC) $(PRELOAD_CFLAGS) -shared -Wl,-z,defs test/preload/preload.c $(HEAP_SRCS) -o $@
+
+$(B)/preload/cases: test/preload/cases.c | deps
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -pthread $< -o $@
+
+.PHONY: preload preload-test bench-preload
+preload: $(B)/libheap-preload.so
+
+preload-test: $(PRELOAD_BUILT)
+	$(Q)$(PRELOAD_CHECK)
+
+bench-preload: $(B)/libheap-preload.so
+	$(Q)python3 test/preload/bench.py
 
 .PHONY: clean
 clean:

@@ -1,0 +1,447 @@
+/*
+ * preload.c - the kernel heap (heap/heap.c) as a process's malloc family,
+ * loaded with LD_PRELOAD, so the kernel's allocator can be tried on real
+ * programs (python3, sqlite3, gcc).
+ *
+ * Owns one region of address space: a large PROT_NONE, MAP_NORESERVE
+ * reservation, made readable and writable from its start as the heap
+ * grows.  heap.c manages the accessible part; when an allocation does
+ * not fit, the next pages are opened with mprotect and handed over with
+ * heap_extend.  Growth is geometric (at least 1/8 of the current size),
+ * so heap_extend, which may move side structures at the region's end,
+ * runs rarely.  Memory is never given back to the system.
+ *
+ * One pthread mutex guards the heap and every counter; fork holds it so a
+ * child never inherits it half-changed.  Nothing here calls malloc: no
+ * stdio, and messages go out with write(2).  A pointer the heap refuses
+ * (double free, interior or foreign pointer, damaged header) is reported
+ * on stderr and the process stops with abort(), as musl does.
+ *
+ * Environment: HEAP_PRELOAD_STATS=1 prints one line of counters on stderr
+ * at exit, and the result of heap_check over the whole heap.
+ */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
+#include "heap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define PAGE 4096ul
+#define RESERVE_MAX ((size_t)32 << 30) /* first try: 32 GiB of address space */
+#define RESERVE_MIN ((size_t)64 << 20) /* give up below 64 MiB */
+#define INITIAL ((size_t)1 << 20)      /* the first heap: 1 MiB */
+#define SLACK 256                      /* headers and gaps around one block */
+
+_Static_assert(RESERVE_MAX <= HEAP_MAX_SIZE, "one heap covers the whole reservation");
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct heap heap;
+static uintptr_t region;  /* start of the reservation; 0 until the first call */
+static size_t reserved;   /* bytes reserved at region */
+static size_t committed;  /* [region, region + committed) is read-write */
+
+/* Counters for HEAP_PRELOAD_STATS, changed under the lock. */
+static struct {
+	size_t allocs, frees, reallocs, extends;
+} count;
+
+/* ---- Messages without malloc ---------------------------------------------- */
+
+/* Where messages go: stderr, or for the exit line a copy of it taken at
+ * start (some programs, coreutils among them, close stderr at exit). */
+static int say_fd = 2;
+
+static void say(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n) {
+		ssize_t w = write(say_fd, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Write x in base 10 or 16 into buf (at least 24 bytes); returns buf. */
+static char *fmt_num(char *buf, uintptr_t x, unsigned base)
+{
+	char tmp[24];
+	int n = 0;
+	char *p = buf;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[x % base];
+		x /= base;
+	} while (x);
+	if (base == 16) {
+		*p++ = '0';
+		*p++ = 'x';
+	}
+	while (n)
+		*p++ = tmp[--n];
+	*p = '\0';
+	return buf;
+}
+
+static void say_num(uintptr_t x, unsigned base)
+{
+	char buf[24];
+
+	say(fmt_num(buf, x, base));
+}
+
+/* A pointer the heap refused: a bug in the program.  Say which call, which
+ * pointer and why, then stop before the damage spreads. */
+static _Noreturn void refuse(const char *who, const void *ptr, int err)
+{
+	say("heap-preload: ");
+	say(who);
+	say("(");
+	say_num((uintptr_t)ptr, 16);
+	say("): ");
+	say(err == HEAP_ECORRUPT ? "the heap is corrupt around this block"
+				 : "not a live block (double free, interior or foreign pointer)");
+	say("\n");
+	abort();
+}
+
+/* ---- The region ------------------------------------------------------------- */
+
+/* Reserve address space, halving the request until the system agrees.
+ * Returns false when even RESERVE_MIN is refused. */
+static bool reserve(void)
+{
+	for (size_t size = RESERVE_MAX; size >= RESERVE_MIN; size /= 2) {
+		void *p = mmap(NULL, size, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p != MAP_FAILED) {
+			region = (uintptr_t)p;
+			reserved = size;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Open [region + committed, + bytes) for reading and writing. */
+static bool commit(size_t bytes)
+{
+	if (bytes > reserved - committed ||
+	    mprotect((void *)(region + committed), bytes, PROT_READ | PROT_WRITE) != 0)
+		return false;
+	committed += bytes;
+	return true;
+}
+
+/* The first call: reserve, open INITIAL bytes, make them the heap.
+ * Called with the lock held; false leaves everything for a later try. */
+static bool init_locked(void)
+{
+	if (region)
+		return heap.ready;
+	if (!reserve())
+		return false;
+	if (!commit(INITIAL) || heap_init(&heap, (void *)region, committed) != 0) {
+		munmap((void *)region, reserved);
+		region = reserved = committed = 0;
+		return false;
+	}
+	return true;
+}
+
+/* Make room for a block of size bytes aligned to align: open at least
+ * that much more, plus SLACK and 1/16 for side structures a heap may keep
+ * in its region, and at least 1/8 of the heap, page-rounded; then
+ * heap_extend.  Returns false (nothing changed) when the reservation
+ * cannot hold it.  size and align are at most reserved, so no sum wraps. */
+static bool grow_locked(size_t size, size_t align)
+{
+	size_t room = reserved - committed, need, by;
+
+	if (size > room || align > room)
+		return false;
+	need = size + align + SLACK + (size + align) / 16;
+	by = committed / 8 > need ? committed / 8 : need;
+	by = (by + PAGE - 1) & ~(PAGE - 1);
+	if (by > room)
+		by = room & ~(PAGE - 1);
+	if (by < need || !commit(by))
+		return false;
+	if (heap_extend(&heap, by) != 0) {
+		/* Only a corrupt heap refuses bytes the reservation holds. */
+		refuse("heap_extend", (void *)(region + committed - by), HEAP_ECORRUPT);
+	}
+	count.extends++;
+	return true;
+}
+
+/* heap_alloc, growing the heap once when nothing fits.  Lock held. */
+static void *alloc_locked(size_t size, size_t align)
+{
+	void *p;
+
+	if (!init_locked())
+		return NULL;
+	p = heap_alloc(&heap, size, align);
+	if (!p && grow_locked(size, align))
+		p = heap_alloc(&heap, size, align);
+	if (p)
+		count.allocs++;
+	return p;
+}
+
+/* ---- The malloc family ----------------------------------------------------- */
+
+/* Every allocating entry point: size bytes aligned to align (a power of
+ * two), or NULL with errno ENOMEM. */
+static void *allocate(size_t size, size_t align)
+{
+	void *p;
+
+	pthread_mutex_lock(&lock);
+	p = alloc_locked(size, align);
+	pthread_mutex_unlock(&lock);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+EXPORT void *malloc(size_t size)
+{
+	return allocate(size, HEAP_ALIGN);
+}
+
+/* n * size zeroed bytes; NULL with ENOMEM when the product overflows.
+ * The heap does not zero: reused blocks hold old data. */
+EXPORT void *calloc(size_t n, size_t size)
+{
+	size_t total;
+	void *p;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = allocate(total, HEAP_ALIGN);
+	if (p)
+		memset(p, 0, total);
+	return p;
+}
+
+/* free(ptr); a pointer the heap refuses stops the process. */
+EXPORT void free(void *ptr)
+{
+	int err;
+
+	if (!ptr)
+		return;
+	pthread_mutex_lock(&lock);
+	err = region ? heap_free(&heap, ptr) : HEAP_EINVAL;
+	if (!err)
+		count.frees++;
+	pthread_mutex_unlock(&lock);
+	if (err)
+		refuse("free", ptr, err);
+}
+
+/* heap_realloc, and when it returns NULL: a bad pointer stops the process,
+ * a full heap grows once and retries.  Lock held, ptr not NULL. */
+static void *realloc_locked(void *ptr, size_t size, int *bad)
+{
+	void *p = region ? heap_realloc(&heap, ptr, size) : NULL;
+
+	if (!p)
+		*bad = region ? heap_check_ptr(&heap, ptr) : HEAP_EINVAL;
+	if (!p && !*bad && grow_locked(size, HEAP_ALIGN))
+		p = heap_realloc(&heap, ptr, size);
+	if (p)
+		count.reallocs++;
+	return p;
+}
+
+/* glibc's choices: realloc(NULL, n) is malloc(n); realloc(p, 0) frees p
+ * and returns NULL.  On failure p is untouched and errno is ENOMEM. */
+EXPORT void *realloc(void *ptr, size_t size)
+{
+	int bad = 0;
+	void *p;
+
+	if (!ptr)
+		return malloc(size);
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	pthread_mutex_lock(&lock);
+	p = realloc_locked(ptr, size, &bad);
+	pthread_mutex_unlock(&lock);
+	if (bad)
+		refuse("realloc", ptr, bad);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+/* realloc(ptr, n * size), NULL with ENOMEM when the product overflows. */
+EXPORT void *reallocarray(void *ptr, size_t n, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(ptr, total);
+}
+
+static bool power_of_two(size_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+/* POSIX: align must be a power of two and a multiple of sizeof(void *),
+ * else EINVAL; ENOMEM when no room.  *out is set only on success. */
+EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+	void *p;
+
+	if (!power_of_two(align) || align % sizeof(void *))
+		return EINVAL;
+	pthread_mutex_lock(&lock);
+	p = alloc_locked(size, align);
+	pthread_mutex_unlock(&lock);
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+/* C11 as current glibc (2.38 and later) reads it: any power of two is
+ * taken, size need not be a multiple of it; anything else is NULL with
+ * EINVAL. */
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (!power_of_two(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return allocate(size, align);
+}
+
+/* glibc's memalign: an alignment that is not a power of two is rounded up
+ * to the next one; one too large to round is NULL with EINVAL. */
+EXPORT void *memalign(size_t align, size_t size)
+{
+	size_t a = HEAP_ALIGN;
+
+	if (align > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (a < align)
+		a *= 2;
+	return allocate(size, a);
+}
+
+EXPORT void *valloc(size_t size)
+{
+	return allocate(size, PAGE);
+}
+
+/* valloc with size rounded up to whole pages (ENOMEM if that wraps). */
+EXPORT void *pvalloc(size_t size)
+{
+	if (size > SIZE_MAX - (PAGE - 1)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return allocate((size + PAGE - 1) & ~(PAGE - 1), PAGE);
+}
+
+/* The bytes ptr's block really holds; 0 for NULL or a pointer that is not
+ * a live block (glibc does not check; we do, and report 0). */
+EXPORT size_t malloc_usable_size(void *ptr)
+{
+	size_t n;
+
+	pthread_mutex_lock(&lock);
+	n = region ? heap_usable_size(&heap, ptr) : 0;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* ---- fork and exit ---------------------------------------------------------- */
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void fork_release(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static bool stats_wanted(void)
+{
+	const char *env = getenv("HEAP_PRELOAD_STATS");
+
+	return env && strcmp(env, "1") == 0;
+}
+
+/* A copy of stderr for the exit line; -1 when stats are off. */
+static int stats_fd = -1;
+
+/* Runs when the library is loaded, outside any malloc call, so
+ * pthread_atfork may allocate. */
+__attribute__((constructor)) static void preload_start(void)
+{
+	pthread_atfork(fork_prepare, fork_release, fork_release);
+	if (stats_wanted())
+		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+}
+
+/* One counter with its name, for the exit line. */
+static void say_count(const char *name, size_t value)
+{
+	say(" ");
+	say(name);
+	say("=");
+	say_num(value, 10);
+}
+
+/* HEAP_PRELOAD_STATS=1: one line of counters at exit, e.g.
+ * "heap-preload: allocs=... frees=... reallocs=... extends=... live=...
+ *  heap_bytes=... reserved=... heap_check=ok" */
+__attribute__((destructor)) static void preload_stop(void)
+{
+	struct heap_stats s;
+	int check;
+
+	if (stats_fd < 0)
+		return;
+	pthread_mutex_lock(&lock);
+	say_fd = stats_fd;
+	heap_stats(&heap, &s);
+	check = heap.ready ? heap_check(&heap) : 0;
+	say("heap-preload:");
+	say_count("allocs", count.allocs);
+	say_count("frees", count.frees);
+	say_count("reallocs", count.reallocs);
+	say_count("extends", count.extends);
+	say_count("live", s.allocations);
+	say_count("heap_bytes", s.size);
+	say_count("reserved", reserved);
+	say(check == 0 ? " heap_check=ok\n" : " heap_check=CORRUPT\n");
+	say_fd = 2;
+	pthread_mutex_unlock(&lock);
+}
