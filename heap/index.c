@@ -105,6 +105,18 @@ static uint32_t descend(const struct heap *h, uint32_t i, uint32_t units)
 	return i - h->leaves;
 }
 
+/* Where a first-fit descent starts: every hole in the tree starts below
+ * the last block (the top hole is not in it), so the smallest subtree on
+ * the left edge that covers the chunks up to the last block's will do.
+ * A heap given a large region at once then pays for the depth it uses. */
+static uint32_t start_node(const struct heap *h)
+{
+	uint32_t last = (granules(h) - h->top_prev) / CHUNK;
+	uint32_t span = last ? 2u << level_of(last) : 1; /* a power of two > last */
+
+	return h->leaves / span > h->root ? h->leaves / span : h->root;
+}
+
 /* Leaf c is recomputed from its chunk; the nodes above it follow, up to
  * the first that comes out as it was.  Nodes elsewhere may still
  * overstate: that is allowed. */
@@ -166,9 +178,11 @@ static uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units
 
 uint32_t index_first_fit(struct heap *h, uint32_t units)
 {
-	if (*index_node(h, h->root) < units)
-		return NIL; /* an upper bound: nothing anywhere fits */
-	return search(h, descend(h, h->root, units), 0, units);
+	uint32_t i = start_node(h);
+
+	if (*index_node(h, i) < units)
+		return NIL; /* an upper bound: nothing in the tree fits */
+	return search(h, descend(h, i, units), 0, units);
 }
 
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units)
