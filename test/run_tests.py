@@ -58,9 +58,10 @@ def run_tap(commands, total):
     """Run each command that prints one TAP stream (the fuzzers' smoke
     run, the LD_PRELOAD checks) and judge it."""
     for command in commands:
-        name = command.split()[0]
+        words = command.split()
+        name = next((w for w in words if "/" in w), words[0])  # the script's path
         t, output = tap_stream.run(command)
-        print("tap   %-28s %s" % (os.path.basename(name), t.summary()))
+        print("tap   %-28s %s" % (name, t.summary()))
         for p in t.problems:
             print("      - " + p)
         if t.failed or t.problems:
