@@ -30,6 +30,8 @@ static struct {
 	uint64_t bitmap_pa;
 	uint64_t bitmap_frames;
 	uint64_t dropped;
+	uint64_t late_bit;  /* next bitmap bit for frames_add */
+	uint64_t late_end;  /* bits reserved for frames_add end here */
 } fa;
 
 static uint64_t frames_in(uint64_t base, uint64_t end)
@@ -176,7 +178,8 @@ static int collect(const struct boot_info *bi)
 
 	for (size_t i = 0; i < n; i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type == EFI_MEM_CONVENTIONAL && d->num_pages)
+		/* Frames are reached through the direct map: write-back RAM only. */
+		if (d->type == EFI_MEM_CONVENTIONAL && d->num_pages && memmap_is_wb_ram(d))
 			add_free(d->phys_start, memmap_end(d));
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -224,6 +227,19 @@ static int place_bitmap(uint64_t nbits)
 	return 0;
 }
 
+/* Boot-services pages: what frames_add may be given later. */
+static uint64_t reclaimable_pages(const struct boot_info *bi)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (d->type == EFI_MEM_BOOT_CODE || d->type == EFI_MEM_BOOT_DATA)
+			n += d->num_pages;
+	}
+	return n;
+}
+
 int frames_init(const struct boot_info *bi)
 {
 	__builtin_memset(&fa, 0, sizeof(fa));
@@ -231,8 +247,11 @@ int frames_init(const struct boot_info *bi)
 	if (err)
 		return err;
 	err = collect(bi);
-	if (!err)
-		err = place_bitmap(number_frames());
+	if (!err) {
+		fa.late_bit = number_frames();
+		fa.late_end = fa.late_bit + reclaimable_pages(bi);
+		err = place_bitmap(fa.late_end);
+	}
 	if (err) {
 		__builtin_memset(&fa, 0, sizeof(fa));
 		return err;
@@ -361,6 +380,48 @@ int frames_reserve(uint64_t base, uint64_t size)
 		if (cb < fa.r[i].next && ce > fa.r[i].base)
 			return VM_EBUSY;
 	return cut(cb, ce);
+}
+
+/* 0 if no managed frame and no bitmap frame lies in [base, end). */
+static int check_unmanaged(uint64_t base, uint64_t end)
+{
+	uint64_t bm_end = fa.bitmap_pa + fa.bitmap_frames * FRAME_SIZE;
+
+	if (base < bm_end && fa.bitmap_pa < end)
+		return VM_EEXIST;
+	for (size_t i = 0; i < fa.nr; i++)
+		if (base < fa.r[i].end && fa.r[i].base < end)
+			return VM_EEXIST;
+	return 0;
+}
+
+int frames_add(uint64_t base, uint64_t size)
+{
+	uint64_t end = base + size, n = size / FRAME_SIZE;
+
+	if (base == 0 || size == 0 || (base | size) % FRAME_SIZE || end < base)
+		return VM_EINVAL;
+	int err = check_unmanaged(base, end);
+	if (err)
+		return err;
+	if (fa.late_end - fa.late_bit < n)
+		return VM_ENOMEM;
+	size_t i = 0;
+	while (i < fa.nr && fa.r[i].end <= base)
+		i++;
+	struct frame_range *prev = i ? &fa.r[i - 1] : NULL;
+	if (prev && prev->end == base &&
+	    prev->bit_base + frames_in(prev->base, prev->end) == fa.late_bit) {
+		prev->end = end; /* continues the last range added: grow it */
+		i--;
+	} else if ((err = insert_range(i, (struct frame_range){ base, base, end, fa.late_bit })))
+		return err;
+	if (fa.bump > i)
+		fa.bump = i; /* range i has never-used frames again */
+	fa.late_bit += n;
+	fa.total += n;
+	fa.nfree += n;
+	return 0;
 }
 
 bool frames_is_allocated(uint64_t pa)

@@ -88,6 +88,20 @@ int frames_free_contig(uint64_t pa, size_t n);
  */
 int frames_reserve(uint64_t base, uint64_t size);
 
+/*
+ * Hand the frames of [base, base + size) to the allocator after init:
+ * memory that was in use when frames_init ran and is free now
+ * (boot-services code and data, once nothing points into it: see
+ * paging/reclaim.h).  frames_init keeps one bitmap bit for every
+ * boot-services page of the map for this.  The frames become free and
+ * never-used; nothing in them is touched.  Returns 0, or: VM_EINVAL
+ * (frame 0, size 0, not 4 KiB aligned, wrapping), VM_EEXIST (a frame of
+ * the range is already managed, or holds the bitmap), VM_ENOMEM (more
+ * frames than the bits kept for them, or the range table is full).  On
+ * error nothing changes.
+ */
+int frames_add(uint64_t base, uint64_t size);
+
 /* True when pa is a managed frame that is currently allocated. */
 bool frames_is_allocated(uint64_t pa);
 

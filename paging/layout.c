@@ -16,6 +16,7 @@ static size_t nregions;
 struct build {
 	uint64_t pml4;
 	const struct layout_input *in;
+	struct boot_info mat;           /* the MAT as a map (memmap_*); mmap NULL: none */
 };
 
 static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
@@ -203,26 +204,106 @@ static int map_stacks(struct build *b, struct layout_out *out)
 }
 
 /*
- * Flags for a runtime region.  Firmware images keep their globals inside
- * RuntimeServicesCode (edk2 loads a whole runtime driver as code), so
- * without the UEFI memory attributes table we cannot split code from data:
- * RX would fault on ResetSystem's first write.  Hence RWX unless asked.
+ * The memory type for a region whose descriptor allows these caching
+ * attributes (UEFI 2.10, 7.2; several may be set).  Write-back when
+ * allowed: that is RAM.  Otherwise uncached when allowed (device memory:
+ * every access reaches the device, in program order; Linux sets PCD
+ * whenever EFI_MEMORY_WB is absent), then write-through, then
+ * write-combining (only with the kernel's PAT loaded, else uncached).
+ * A region that names no type at all gets uncached, the safe guess.
  */
-static unsigned runtime_flags(const struct efi_mem_desc *d, bool code_rx, const char **name,
-			      bool *exempt)
+unsigned layout_memory_type(uint64_t attribute, bool pat)
 {
-	*exempt = false;
-	if (memmap_is_mmio(d->type)) {
-		*name = "runtime mmio";
-		return VM_WRITE | VM_NOCACHE;
+	if (attribute & EFI_MEM_ATTR_WB)
+		return 0;
+	if (attribute & (EFI_MEM_ATTR_UC | EFI_MEM_ATTR_UCE))
+		return VM_NOCACHE;
+	if (attribute & EFI_MEM_ATTR_WT)
+		return VM_WRITETHROUGH;
+	if ((attribute & EFI_MEM_ATTR_WC) && pat)
+		return VM_WRITECOMBINE;
+	return VM_NOCACHE;
+}
+
+/* The row name for runtime memory mapped with these flags. */
+static const char *runtime_name(unsigned flags)
+{
+	if ((flags & VM_WRITE) && (flags & VM_EXEC))
+		return "runtime code RWX";
+	if (flags & VM_EXEC)
+		return "runtime code";
+	return flags & VM_WRITE ? "runtime data" : "runtime rodata";
+}
+
+/*
+ * Flags for runtime memory no MAT entry describes.  Firmware images keep
+ * their globals inside RuntimeServicesCode (edk2 loads a whole runtime
+ * driver as code), so without the memory attributes table we cannot tell
+ * code pages from data pages: RX would fault on ResetSystem's first
+ * write.  Hence RWX, unless the caller asks for RX.
+ */
+static unsigned runtime_default(const struct efi_mem_desc *d, bool code_rx)
+{
+	if (d->type != EFI_MEM_RUNTIME_CODE)
+		return VM_WRITE;
+	return code_rx ? VM_EXEC : VM_WRITE | VM_EXEC;
+}
+
+/* What a MAT entry allows: RO takes away write, XP takes away execute. */
+static unsigned mat_flags(const struct efi_mem_desc *e)
+{
+	unsigned f = 0;
+
+	if (!(e->attribute & EFI_MEM_ATTR_RO))
+		f |= VM_WRITE;
+	if (!(e->attribute & EFI_MEM_ATTR_XP))
+		f |= VM_EXEC;
+	return f;
+}
+
+/* The MAT entry holding pa, or NULL; then *next is the lowest entry start
+ * above pa (UINT64_MAX if none), where the gap ends. */
+static const struct efi_mem_desc *mat_lookup(const struct boot_info *mat, uint64_t pa,
+					     uint64_t *next)
+{
+	*next = UINT64_MAX;
+	for (size_t i = 0; mat->mmap && i < memmap_count(mat); i++) {
+		const struct efi_mem_desc *e = memmap_desc(mat, i);
+		if (e->phys_start <= pa && pa < memmap_end(e))
+			return e;
+		if (e->phys_start > pa && e->phys_start < *next)
+			*next = e->phys_start;
 	}
-	if (d->type == EFI_MEM_RUNTIME_CODE) {
-		*name = "runtime code";
-		*exempt = !code_rx;
-		return code_rx ? VM_EXEC : VM_WRITE | VM_EXEC;
+	return NULL;
+}
+
+/*
+ * Map one runtime code or data descriptor piece by piece: where a MAT
+ * entry covers it, with the entry's rights (code RX, data RW NX, rodata
+ * R NX); elsewhere with runtime_default, which is W^X-exempt only when
+ * there is no table (with a table, an RWX piece is a W^X failure that
+ * layout_verify counts).  The memory type is the descriptor's.
+ */
+static int map_runtime_ram(struct build *b, const struct efi_mem_desc *d, unsigned cache)
+{
+	uint64_t pa = d->phys_start, end = memmap_end(d);
+	bool no_table = b->mat.mmap == NULL;
+
+	while (pa < end) {
+		uint64_t stop;
+		const struct efi_mem_desc *e = mat_lookup(&b->mat, pa, &stop);
+		unsigned f = e ? mat_flags(e) : runtime_default(d, b->in->rt_code_rx);
+		if (e)
+			stop = memmap_end(e);
+		if (stop > end)
+			stop = end;
+		bool exempt = no_table && (f & VM_WRITE) && (f & VM_EXEC);
+		int err = map_best(b, runtime_name(f), pa, pa, stop - pa, f | cache, exempt);
+		if (err)
+			return err;
+		pa = stop;
 	}
-	*name = "runtime data";
-	return VM_WRITE;
+	return 0;
 }
 
 static int map_runtime(struct build *b)
@@ -233,13 +314,13 @@ static int map_runtime(struct build *b)
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
 		if (!(d->attribute & EFI_MEM_ATTR_RUNTIME) || d->num_pages == 0)
 			continue;
-		const char *name;
-		bool exempt;
-		unsigned f = runtime_flags(d, b->in->rt_code_rx, &name, &exempt);
+		unsigned cache = layout_memory_type(d->attribute, b->in->pat);
 		int err = check_identity(d->phys_start, memmap_end(d));
-		if (!err)
-			err = map_best(b, name, d->phys_start, d->phys_start,
-				       d->num_pages * PAGE_SIZE, f, exempt);
+		if (!err && memmap_is_mmio(d->type))
+			err = map_best(b, "runtime mmio", d->phys_start, d->phys_start,
+				       d->num_pages * PAGE_SIZE, VM_WRITE | cache, false);
+		else if (!err)
+			err = map_runtime_ram(b, d, cache);
 		if (err)
 			return err;
 	}
@@ -247,40 +328,29 @@ static int map_runtime(struct build *b)
 }
 
 /*
- * Bytes of framebuffer to map: FrameBufferSize, or stride * height * 4 if
- * that is larger.  The console writes whole scan lines of 32-bit pixels,
- * and some firmware reports too small a size (Linux's efifb takes the
- * larger of the two as well).  VM_EINVAL when over FB_WINDOW_MAX.
+ * The framebuffer window: framebuffer_bytes() (stride * height * 4, what
+ * the console may touch) rounded out to pages.  Write-combining with the
+ * kernel's PAT, as Linux maps efifb: writes are gathered into bursts, and
+ * the console writes far more than it reads back.  Without the PAT,
+ * write-through.
  */
-static int fb_bytes(const struct framebuffer *fb, uint64_t *bytes)
-{
-	uint64_t pixels = (uint64_t)fb->stride * fb->height; /* two 32-bit factors: no wrap */
-
-	if (pixels > FB_WINDOW_MAX / 4 || fb->size > FB_WINDOW_MAX)
-		return VM_EINVAL;
-	*bytes = pixels * 4 > fb->size ? pixels * 4 : fb->size;
-	return 0;
-}
-
 static int map_framebuffer(struct build *b, struct layout_out *out)
 {
 	const struct framebuffer *fb = &b->in->boot->fb;
-	uint64_t bytes;
+	uint64_t bytes = framebuffer_bytes(fb);
+	unsigned type = b->in->pat ? VM_WRITECOMBINE : VM_WRITETHROUGH;
 
-	if (fb->base == 0)
+	if (fb->base == 0 || bytes == 0)
 		return 0;
-	int err = fb_bytes(fb, &bytes);
-	if (err || bytes == 0)
-		return err;
-	if (fb->base > PHYS_ADDR_LIMIT - bytes)
+	if (bytes > FB_WINDOW_MAX || fb->base > PHYS_ADDR_LIMIT - bytes)
 		return VM_EINVAL;
 	uint64_t pa = page_down(fb->base);
 	uint64_t size = page_up(fb->base + bytes) - pa;
 	if (size > FB_WINDOW_MAX)
 		return VM_EINVAL;
 	out->fb_va = FB_WINDOW_BASE + fb->base % PAGE_SIZE;
-	return map_best(b, "framebuffer", FB_WINDOW_BASE, pa, size,
-			VM_WRITE | VM_WRITETHROUGH | VM_GLOBAL, false);
+	return map_best(b, "framebuffer", FB_WINDOW_BASE, pa, size, VM_WRITE | type | VM_GLOBAL,
+			false);
 }
 
 /* Identity RW NX, page by page; a page already identity-mapped RW NX
@@ -346,6 +416,43 @@ static void undo(struct build *b, struct layout_out *out)
 	__builtin_memset(out, 0, sizeof(*out));
 }
 
+/*
+ * The MAT as a map the memmap_ helpers can walk, in *view (mmap NULL when
+ * there is none or it is unusable).  Usable: version 1 or 2, sane sizes
+ * and entries (memmap_check), and every entry runtime code or data, as
+ * the spec requires.  Linux ignores a table that fails such checks, and
+ * so do we: the runtime code then stays RWX, and out says why.
+ */
+static void mat_view(const struct boot_info *bi, struct boot_info *view, struct layout_out *out)
+{
+	*view = (struct boot_info){ .mmap = bi->mat, .mmap_size = bi->mat_size,
+				    .desc_size = bi->mat_desc_size };
+	if (!bi->mat)
+		return;
+	bool ok = (bi->mat_version == 1 || bi->mat_version == 2) && memmap_check(view) == 0;
+	for (size_t i = 0; ok && i < memmap_count(view); i++) {
+		uint32_t t = memmap_desc(view, i)->type;
+		ok = t == EFI_MEM_RUNTIME_CODE || t == EFI_MEM_RUNTIME_DATA;
+	}
+	if (ok)
+		out->mat_entries = memmap_count(view);
+	else
+		view->mmap = NULL;
+	out->mat_invalid = !ok;
+}
+
+/* 4 KiB pages recorded writable and executable (0 when NX is off: then
+ * W^X cannot be had, and nothing is counted). */
+static uint64_t count_rwx_pages(void)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; vm_nx_supported() && i < nregions; i++)
+		if ((regions[i].flags & VM_WRITE) && (regions[i].flags & VM_EXEC))
+			n += regions[i].size / PAGE_SIZE;
+	return n;
+}
+
 int layout_build(const struct layout_input *in, struct layout_out *out)
 {
 	__builtin_memset(out, 0, sizeof(*out));
@@ -355,9 +462,10 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 		return err;
 	vm_set_nx_supported(in->nx);
 	vm_set_1g_supported(in->gb_pages);
-	struct build b = { vm_new_space(), in };
+	struct build b = { vm_new_space(), in, { 0 } };
 	if (!b.pml4)
 		return VM_ENOMEM;
+	mat_view(in->boot, &b.mat, out);
 	err = build_all(&b, out);
 	if (err) {
 		undo(&b, out);
@@ -365,6 +473,7 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 	}
 	out->pml4 = b.pml4;
 	out->page_tables = vm_count_tables(b.pml4);
+	out->rwx_pages = count_rwx_pages();
 	return 0;
 }
 

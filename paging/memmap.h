@@ -67,6 +67,15 @@ bool memmap_is_mmio(uint32_t type);
 bool memmap_is_ram(uint32_t type);
 
 /*
+ * True for a descriptor the direct map may cover: a RAM type
+ * (memmap_is_ram) whose attributes allow write-back (EFI_MEM_ATTR_WB).
+ * RAM that the firmware says must not be cached write-back is left to
+ * mappings with its own memory type; mapping it WB as well would give
+ * one physical page two memory types (Intel SDM 3A, 11.12.4).
+ */
+bool memmap_is_wb_ram(const struct efi_mem_desc *d);
+
+/*
  * Fill *out from the map.  Tolerates unsorted maps, zero-length entries
  * and regions above 4 GiB.  Returns 0, or VM_EINVAL if memmap_check()
  * fails (then *out is zeroed).
@@ -74,7 +83,7 @@ bool memmap_is_ram(uint32_t type);
 int memmap_summarize(const struct boot_info *bi, struct memmap_summary *out);
 
 /*
- * The RAM of the map (memmap_is_ram descriptors) as sorted, disjoint
+ * The write-back RAM of the map (memmap_is_wb_ram descriptors) as sorted, disjoint
  * ranges: descriptors that touch or overlap are merged, so *n is the
  * number of separate pieces of RAM (a handful on OVMF, whose map has
  * ~125 descriptors).  Writes at most max ranges to out.  Returns 0,
