@@ -20,6 +20,7 @@ struct selftest {
 /* The tables, one per subsystem (tests_*.c); each ends with {NULL, NULL}. */
 extern const struct selftest boot_tests[];
 extern const struct selftest paging_tests[];
+extern const struct selftest firmware_tests[];
 extern const struct selftest heap_tests[];
 
 /* Run every test whose name starts with `prefix` ("" runs all).
@@ -32,6 +33,11 @@ bool selftest_exists(const char *prefix);
 
 /* Record a failed check; used through EXPECT(). */
 void selftest_fail(const char *file, int line, const char *what);
+
+/* Mark the running test skipped: this machine cannot make the check (a
+ * CPU feature it lacks).  Reported as "ok N name # SKIP reason"; the
+ * test should return at once. */
+void selftest_skip(const char *reason);
 
 #define EXPECT(cond) \
 	do { \
