@@ -140,8 +140,9 @@ void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
 	if (vm.nx)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	write_cr0(read_cr0() | CR0_WP);
-	/* The firmware's live mappings use PAT entries 0-3 only, which keep
-	 * their values; the full flush below drops any stale entry anyway. */
+	/* Entries 0-3 keep their values, so the firmware's mappings, which
+	 * normally use only PCD/PWT, mean the same until CR3 changes; the
+	 * full flush below drops every entry cached with the old table. */
 	if (vm.pat)
 		wrmsr(MSR_PAT, PAT_KERNEL);
 	vm.firmware_pge = read_cr4() & CR4_PGE;

@@ -446,20 +446,31 @@ static void layout_holes_unmapped(void **state)
 	assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + 8 * GiB - 1));
 }
 
+/* An identity-mapped address and the flags it must have. */
+struct identity {
+	uint64_t va;
+	unsigned flags;
+};
+
+static void expect_identity(const struct identity *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		expect_maps(want[i].va, want[i].va, want[i].flags);
+}
+
 /* Expect the image W^X section by section: headers R, text RX, rodata R,
  * data RW (bss's last, partial page included), all at VA == PA. */
 static void layout_image_sections(void **state)
 {
 	(void)state;
+	const struct identity want[] = {
+		{ 0x7C000000, VM_READ }, { 0x7C001000, VM_EXEC }, { 0x7C00F000, VM_EXEC },
+		{ 0x7C010000, VM_READ }, { 0x7C018000, VM_WRITE }, { 0x7C03F000, VM_WRITE },
+		{ 0x7C050000, VM_WRITE }, /* the kept map buffer */
+		{ 0x7C052FFF, VM_WRITE },
+	};
 	build_ok();
-	expect_maps(0x7C000000, 0x7C000000, VM_READ);
-	expect_maps(0x7C001000, 0x7C001000, VM_EXEC);
-	expect_maps(0x7C00F000, 0x7C00F000, VM_EXEC);
-	expect_maps(0x7C010000, 0x7C010000, VM_READ);
-	expect_maps(0x7C018000, 0x7C018000, VM_WRITE);
-	expect_maps(0x7C03F000, 0x7C03F000, VM_WRITE);
-	expect_maps(0x7C050000, 0x7C050000, VM_WRITE); /* the kept map buffer */
-	expect_maps(0x7C052FFF, 0x7C052FFF, VM_WRITE);
+	expect_identity(want, ROWS(want));
 	assert_false(vm_is_mapped(out.pml4, 0x7C053000));
 }
 
@@ -577,17 +588,15 @@ static void layout_mat_splits_runtime_code(void **state)
 		{ EFI_MEM_RUNTIME_CODE, 0x7E138000, 0xC8, RT | EFI_MEM_ATTR_RO },
 		{ EFI_MEM_RUNTIME_DATA, 0x7E000000, 0x100, RT | EFI_MEM_ATTR_XP },
 	};
+	const struct identity want[] = {
+		{ 0x7E100000, VM_EXEC }, { 0x7E10F000, VM_EXEC }, { 0x7E110000, VM_WRITE },
+		{ 0x7E12F000, VM_WRITE }, { 0x7E130000, VM_READ }, { 0x7E138000, VM_EXEC },
+		{ 0x7E1FF000, VM_EXEC }, { 0x7E000000, VM_WRITE },
+	};
 	attach_mat(mat, ROWS(mat));
 	build_ok();
 	size_t n;
-	expect_maps(0x7E100000, 0x7E100000, VM_EXEC);
-	expect_maps(0x7E10F000, 0x7E10F000, VM_EXEC);
-	expect_maps(0x7E110000, 0x7E110000, VM_WRITE);
-	expect_maps(0x7E12F000, 0x7E12F000, VM_WRITE);
-	expect_maps(0x7E130000, 0x7E130000, VM_READ);
-	expect_maps(0x7E138000, 0x7E138000, VM_EXEC);
-	expect_maps(0x7E1FF000, 0x7E1FF000, VM_EXEC);
-	expect_maps(0x7E000000, 0x7E000000, VM_WRITE);
+	expect_identity(want, ROWS(want));
 	assert_int_equal(out.mat_entries, ROWS(mat));
 	assert_int_equal(out.rwx_pages, 0);
 	assert_null(find_region("runtime code RWX", &n));
