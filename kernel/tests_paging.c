@@ -50,7 +50,9 @@ static void paging_layout_translates(void)
 	}
 }
 
-/* Expect W^X everywhere but firmware runtime code, checked on the tables. */
+/* Expect W^X everywhere, checked on the tables.  Only the runtime code of
+ * firmware that published no memory attributes table is exempt; with a
+ * table (OVMF has one) nothing is. */
 static void paging_write_xor_execute(void)
 {
 	size_t bad = 0;
