@@ -25,6 +25,18 @@ static bool claimed_by_other(const struct boot_info *bi, const struct efi_mem_de
 	return false;
 }
 
+/* Fill [base, end) with RECLAIM_POISON, 8 bytes a store.  Not memset:
+ * gnu-efi's stores one byte at a time, slow for 40 MiB under QEMU's TCG;
+ * volatile keeps the compiler from turning the loop back into a call. */
+static void poison(uint64_t base, uint64_t end)
+{
+	volatile uint64_t *p = phys_to_virt(base);
+	uint64_t pattern = 0x0101010101010101ull * RECLAIM_POISON;
+
+	for (uint64_t i = 0; i < (end - base) / 8; i++)
+		p[i] = pattern;
+}
+
 /* Add [base, end) and poison it; returns frames_add's result. */
 static int add_range(uint64_t base, uint64_t end, struct reclaim_stats *st)
 {
@@ -35,8 +47,7 @@ static int add_range(uint64_t base, uint64_t end, struct reclaim_stats *st)
 		st->frames_kept += (end - base) / FRAME_SIZE;
 		return err;
 	}
-	/* Free and never-used now, so no one can hold it yet. */
-	__builtin_memset(phys_to_virt(base), RECLAIM_POISON, end - base);
+	poison(base, end); /* free and never used now: no one holds it yet */
 	st->frames_added += (end - base) / FRAME_SIZE;
 	return 0;
 }
