@@ -79,20 +79,21 @@ static void firmware_runtime_code_wx(void)
 		EXPECT(!r[i].wx_exempt);
 }
 
-/* Boot-services pages of the map, page 0 left out (it is never a frame). */
+/* Write-back boot-services pages of the map, page 0 left out (it is
+ * never a frame); reclaim keeps the rest (paging/reclaim.h). */
 static uint64_t boot_services_pages(const struct boot_info *bi)
 {
 	uint64_t pages = 0;
 
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (memmap_is_boot_services(d->type))
+		if (memmap_is_boot_services(d->type) && memmap_is_wb_ram(d))
 			pages += d->num_pages - (d->phys_start == 0 && d->num_pages);
 	}
 	return pages;
 }
 
-/* Expect every boot-services page but page 0 given to the frame
+/* Expect every write-back boot-services page but page 0 given to the frame
  * allocator, the free count to have grown by exactly that, and the
  * firmware's old PML4 (boot-services data) to be a managed frame now. */
 static void firmware_boot_services_reclaimed(void)

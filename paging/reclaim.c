@@ -64,7 +64,9 @@ int reclaim_boot_services(const struct boot_info *bi, struct reclaim_stats *st)
 			base = FRAME_SIZE;
 			st->frames_kept++;
 		}
-		if (claimed_by_other(bi, d)) {
+		/* Not write-back: the direct map does not reach it, so it
+		 * could be neither poisoned nor used. */
+		if (claimed_by_other(bi, d) || !memmap_is_wb_ram(d)) {
 			st->frames_kept += (end - base) / FRAME_SIZE;
 			continue;
 		}

@@ -30,8 +30,10 @@ struct reclaim_stats {
  * Give every EfiBootServicesCode/Data frame of the map to the frame
  * allocator (frames_add), filled with RECLAIM_POISON first so that
  * anything that still reads it shows at once.  Kept back: frame 0 (it
- * means "no frame"), and every descriptor that another, non-boot-services
- * descriptor overlaps (a firmware bug; we trust the other claim).  Call
+ * means "no frame"), every descriptor that another, non-boot-services
+ * descriptor overlaps (a firmware bug; we trust the other claim), and
+ * every descriptor that may not be cached write-back (memmap_is_wb_ram:
+ * the direct map, through which frames are used, leaves it out).  Call
  * once, after frames_init on the same map, and only when nothing uses
  * boot-services memory any more.  Fills *st; returns 0, or the first
  * frames_add error (VM_ENOMEM, VM_EEXIST) after doing the rest.

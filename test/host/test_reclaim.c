@@ -172,6 +172,31 @@ static void reclaim_keeps_page0_and_overlapped(void **state)
 }
 
 /*
+ * Expect boot-services memory that may not be cached write-back (no
+ * EFI_MEM_ATTR_WB) kept: the kernel's direct map leaves it out, so it
+ * could be neither poisoned nor handed out.  The write-back row is added.
+ */
+static void reclaim_keeps_uncached(void **state)
+{
+	(void)state;
+	struct reclaim_stats st;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, 0x1000, 0xFF, 0xF },
+		{ EFI_MEM_BOOT_DATA, 1 * MiB, 0x10, 0xF },
+		{ EFI_MEM_BOOT_DATA, 2 * MiB, 0x10, EFI_MEM_ATTR_UC },
+	};
+	start(rows, ROWS(rows));
+	uint64_t before = frames_free_count();
+	assert_int_equal(reclaim_boot_services(&bi, &st), 0);
+	assert_int_equal(st.frames_added, 0x10);
+	assert_int_equal(st.frames_kept, 0x10);
+	assert_int_equal(frames_free_count(), before + 0x10);
+	assert_int_equal(frames_free(1 * MiB), VM_EEXIST); /* managed, free */
+	assert_int_equal(frames_free(2 * MiB), VM_EINVAL); /* kept */
+	stop();
+}
+
+/*
  * Expect frames_add to refuse, changing nothing: frame 0, size 0,
  * misaligned or wrapping ranges (VM_EINVAL); a range that overlaps a
  * managed one, the same range twice, or the bookkeeping (VM_EEXIST); more
@@ -213,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reclaim_fixtures_every_frame_once),
 		cmocka_unit_test(reclaim_keeps_page0_and_overlapped),
+		cmocka_unit_test(reclaim_keeps_uncached),
 		cmocka_unit_test(frames_add_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
