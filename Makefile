@@ -168,6 +168,15 @@ $(B)/host/%: test/host/%.c $(HOST_SRCS) $(wildcard */*.h) | deps
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_SRCS) -o $@ -lcmocka
 
+# The framebuffer console on the host, with the real font object, beside
+# the paging code it must agree with (test/host/test_fbcon.c).
+$(B)/host/test_fbcon: test/host/test_fbcon.c kernel/fbcon.c $(B)/obj/font.o $(HOST_SRCS) \
+                      $(wildcard */*.h) | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/fbcon.c $(B)/obj/font.o $(HOST_SRCS) \
+	    -Wl,-z,noexecstack -o $@ -lcmocka
+
 # `make test` runs both halves and ends with one summary line.
 # Debian's python3 (not whatever python3 is first on PATH): python3-tap is
 # installed for it.

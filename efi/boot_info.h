@@ -37,6 +37,15 @@ enum efi_mem_type {
 	EFI_MEM_NTYPES = 16,
 };
 
+/* Descriptor attribute bits (UEFI 2.10, 7.2).  The first five say which
+ * memory types (caching) the region supports; several may be set. */
+#define EFI_MEM_ATTR_UC 0x1ull          /* uncacheable */
+#define EFI_MEM_ATTR_WC 0x2ull          /* write-combining */
+#define EFI_MEM_ATTR_WT 0x4ull          /* write-through */
+#define EFI_MEM_ATTR_WB 0x8ull          /* write-back: ordinary RAM */
+#define EFI_MEM_ATTR_UCE 0x10ull        /* uncacheable, exported (fetch-and-add) */
+#define EFI_MEM_ATTR_XP 0x4000ull       /* execute-protected: map no-execute */
+#define EFI_MEM_ATTR_RO 0x20000ull      /* read-only */
 #define EFI_MEM_ATTR_RUNTIME (1ull << 63) /* region must be mapped for RT calls */
 #ifndef EFI_PAGE_SIZE /* gnu-efi's efidef.h has the same value */
 #define EFI_PAGE_SIZE 4096
@@ -101,6 +110,16 @@ struct boot_info {
 	uint64_t rsdp;          /* physical address of the ACPI RSDP, or 0 */
 	uint32_t rsdp_revision; /* 2 when the ACPI 2.0 table was found */
 	void *runtime_services; /* EFI_RUNTIME_SERVICES *, or NULL */
+
+	/* The EFI memory attributes table's entries (UEFI 2.10, 4.6.4),
+	 * copied from the firmware's table: the runtime images split into
+	 * code (EFI_MEM_ATTR_RO) and data (EFI_MEM_ATTR_XP) ranges.  mat is
+	 * NULL when the firmware published no table.  Same descriptor layout
+	 * as the map, stepped by mat_desc_size. */
+	void *mat;
+	uint64_t mat_size;      /* bytes used in mat */
+	uint64_t mat_desc_size;
+	uint32_t mat_version;
 	uint64_t image_base;    /* where the firmware loaded BOOTX64.EFI */
 	uint64_t image_size;
 
@@ -116,6 +135,18 @@ static inline const struct efi_mem_desc *boot_info_desc(const struct boot_info *
 static inline size_t boot_info_mmap_count(const struct boot_info *bi)
 {
 	return bi->desc_size ? bi->mmap_size / bi->desc_size : 0;
+}
+
+/*
+ * Bytes of the framebuffer the kernel may touch: PixelsPerScanLine *
+ * height * 4 (32-bit pixels; a scan line may be wider than the screen).
+ * The one definition both the page-table layout (which maps this much)
+ * and the framebuffer console (which draws inside it) use.  Two 32-bit
+ * factors: the product cannot wrap 64 bits.
+ */
+static inline uint64_t framebuffer_bytes(const struct framebuffer *fb)
+{
+	return (uint64_t)fb->stride * fb->height * 4;
 }
 
 #endif

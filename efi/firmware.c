@@ -1,20 +1,59 @@
 /*
  * firmware.c - what the kernel needs from the firmware, saved while its
- * protocols still exist: the GOP framebuffer, the ACPI RSDP, the runtime
- * services table, and where our own image was loaded.
+ * protocols still exist: the GOP framebuffer, the ACPI RSDP, the memory
+ * attributes table, the runtime services table, and where our own image
+ * was loaded.
  */
 #include <efi.h>
 #include <efilib.h>
 #include "loader.h"
 
-static void record_framebuffer(struct framebuffer *fb)
+/*
+ * The EFI memory attributes table (UEFI 2.10, 4.6.4).  gnu-efi 3.0.15's
+ * headers do not define it, so we do.  The header is followed by
+ * NumberOfEntries memory descriptors, DescriptorSize bytes apart.
+ */
+#define MEMORY_ATTRIBUTES_TABLE_GUID \
+	{ 0xdcfa911d, 0x26eb, 0x469f, { 0xa2, 0x20, 0x38, 0xb7, 0xdc, 0x46, 0x12, 0x20 } }
+
+struct memory_attributes_table {
+	UINT32 Version;         /* 1 or 2 */
+	UINT32 NumberOfEntries;
+	UINT32 DescriptorSize;
+	UINT32 Flags;           /* "Reserved" in version 1 */
+	/* EFI_MEMORY_DESCRIPTOR Entry[NumberOfEntries] follows */
+};
+
+#define MAT_MAX_BYTES (1u << 20) /* a table bigger than this is not believed */
+
+/*
+ * The GOP to draw on: the one on the console-out handle first (the
+ * screen the firmware's own text goes to; a machine with two GPUs may
+ * have a GOP on each), else any.  The Linux EFI stub looks in the same
+ * order.
+ */
+static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st)
 {
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = NULL;
+
+	if (st->ConsoleOutHandle &&
+	    !EFI_ERROR(st->BootServices->HandleProtocol(st->ConsoleOutHandle,
+							&GraphicsOutputProtocol, (void **)&gop)) &&
+	    gop)
+		return gop;
+	if (EFI_ERROR(LibLocateProtocol(&GraphicsOutputProtocol, (void **)&gop)))
+		return NULL;
+	return gop;
+}
+
+static void record_framebuffer(EFI_SYSTEM_TABLE *st, struct framebuffer *fb)
+{
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = find_gop(st);
 	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info;
 
 	fb->base = 0;
 	fb->format = FB_NONE;
-	if (EFI_ERROR(LibLocateProtocol(&GraphicsOutputProtocol, (void **)&gop)) || !gop)
+	if (!gop)
 		return; /* serial-only machines exist */
 	info = gop->Mode->Info;
 	switch (info->PixelFormat) {
@@ -48,12 +87,44 @@ static void record_rsdp(EFI_SYSTEM_TABLE *st, struct boot_info *bi)
 	}
 }
 
+/*
+ * Copy the memory attributes table's entries into loader data, sized
+ * from the table itself: the firmware's copy is in memory the kernel may
+ * not map, and every row matters (a dropped row would leave a runtime
+ * page with the wrong rights).  No table, or one we cannot copy: bi->mat
+ * stays NULL and runtime code stays RWX.
+ */
+static void record_mat(EFI_SYSTEM_TABLE *st, struct boot_info *bi)
+{
+	EFI_GUID guid = MEMORY_ATTRIBUTES_TABLE_GUID;
+
+	for (UINTN i = 0; i < st->NumberOfTableEntries; i++) {
+		EFI_CONFIGURATION_TABLE *t = &st->ConfigurationTable[i];
+		if (CompareGuid(&t->VendorGuid, &guid) != 0)
+			continue;
+		const struct memory_attributes_table *mat = t->VendorTable;
+		uint64_t bytes = (uint64_t)mat->NumberOfEntries * mat->DescriptorSize;
+		if (bytes == 0 || bytes > MAT_MAX_BYTES ||
+		    EFI_ERROR(st->BootServices->AllocatePool(EfiLoaderData, bytes, &bi->mat))) {
+			Print(L"loader: memory attributes table of %ld bytes not copied\n", bytes);
+			bi->mat = NULL;
+			return;
+		}
+		CopyMem(bi->mat, (void *)(mat + 1), bytes);
+		bi->mat_size = bytes;
+		bi->mat_desc_size = mat->DescriptorSize;
+		bi->mat_version = mat->Version;
+		return;
+	}
+}
+
 void loader_record_firmware(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, struct boot_info *bi)
 {
 	EFI_LOADED_IMAGE *li = NULL;
 
-	record_framebuffer(&bi->fb);
+	record_framebuffer(st, &bi->fb);
 	record_rsdp(st, bi);
+	record_mat(st, bi);
 	bi->runtime_services = st->RuntimeServices;
 	if (!EFI_ERROR(st->BootServices->HandleProtocol(image, &LoadedImageProtocol, (void **)&li))) {
 		bi->image_base = (uint64_t)(UINTN)li->ImageBase;

@@ -17,9 +17,9 @@
 int loader_get_args(EFI_HANDLE image, char argv_buf[LOADER_MAX_ARGS][LOADER_ARG_LEN],
 		    const char *argv[LOADER_MAX_ARGS]);
 
-/* Record framebuffer, ACPI RSDP, runtime services and the image's
- * placement in *bi.  None of them is required: a missing GOP or RSDP is
- * left as 0. */
+/* Record framebuffer, ACPI RSDP, a copy of the memory attributes table
+ * (in EfiLoaderData), runtime services and the image's placement in *bi.
+ * None of them is required: a missing GOP, RSDP or table is left 0. */
 void loader_record_firmware(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, struct boot_info *bi);
 
 /* Check the machine can run the kernel with bi->opts: the CPU pages the

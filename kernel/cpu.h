@@ -24,6 +24,7 @@ static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3,
 static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
 static inline uint64_t rdmsr(uint32_t msr)
@@ -53,6 +54,7 @@ static inline uint64_t read_rflags(void)
 #define MSR_EFER  0xC0000080u
 #define EFER_NXE  (1u << 11)
 #define CR0_WP    (1u << 16)
+#define CR4_PGE   (1u << 7)   /* global pages; toggling it flushes the whole TLB */
 #define RFLAGS_IF (1u << 9)
 
 #endif

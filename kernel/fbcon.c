@@ -66,19 +66,20 @@ void fbcon_init(const struct framebuffer *fb)
 	con.pixels = NULL;
 	if (fb->base == 0 || fb->format == FB_NONE || !load_font())
 		return;
+	/* Everything drawn lies in [base, base + framebuffer_bytes(fb)):
+	 * rows below height, pixels of a row below stride.  The page tables
+	 * map exactly that span (paging/layout.c uses the same function), so
+	 * the two cannot disagree, whatever FrameBufferSize said. */
 	con.width = fb->width;
 	con.stride = fb->stride;
-	/* Never draw past what the firmware says the buffer holds. */
 	con.height = fb->height;
-	if (con.stride && fb->size / 4 / con.stride < con.height)
-		con.height = (uint32_t)(fb->size / 4 / con.stride);
 	con.cols = con.width / GLYPH_W;
 	con.rows = con.height / con.glyph_h;
 	con.col = con.row = 0;
 	if (con.cols == 0 || con.rows == 0 || con.width > con.stride)
 		return; /* nothing sensible to draw on */
 	con.pixels = (volatile uint32_t *)(uintptr_t)fb->base;
-	for (uint64_t i = 0; i < (uint64_t)con.stride * con.height; i++)
+	for (uint64_t i = 0; i < framebuffer_bytes(fb) / 4; i++)
 		con.pixels[i] = BG;
 }
 

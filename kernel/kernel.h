@@ -49,7 +49,8 @@ NORETURN void crash(enum crash_kind kind);
 /* memsummary.c */
 void memmap_print_summary(const struct boot_info *bi);
 /* Every descriptor as FIX(type, start, pages, attribute): the row format
- * of the host tests' fixtures (test/host/fixtures/capture.py). */
+ * of the host tests' fixtures (test/host/fixtures/capture.py); then each
+ * entry of the memory attributes table, if any, as MAT(...). */
 void memmap_print_rows(const struct boot_info *bi);
 /* What the frame allocator took of the map's conventional memory: every
  * page is managed, bookkeeping, or counted as left out (page 0, pages

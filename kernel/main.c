@@ -48,6 +48,7 @@ static void kernel_main_paged(void)
 {
 	vm_print_layout();                   /* what we mapped, and where */
 	frames_print_summary(&info);         /* all free memory is ours */
+	vm_reclaim_boot_services();          /* the firmware's boot-time memory too */
 	if (kheap_init(info.opts.heap_size) != 0)   /* map the heap window */
 		panic("kheap: cannot map a %ld KiB heap at 0x%lx", info.opts.heap_size >> 10,
 		      (uint64_t)HEAP_START);

@@ -42,13 +42,25 @@ void memmap_print_summary(const struct boot_info *bi)
 		s.conventional_bytes >> 20, s.highest_end);
 }
 
-void memmap_print_rows(const struct boot_info *bi)
+/* Each descriptor of a map-shaped table as "<tag>(type, start, pages, attribute)". */
+static void print_rows(const char *tag, const struct boot_info *map)
 {
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		kprintf("FIX(%d, 0x%016lx, 0x%08lx, 0x%016lx)\n", d->type, d->phys_start,
+	for (size_t i = 0; i < memmap_count(map); i++) {
+		const struct efi_mem_desc *d = memmap_desc(map, i);
+		kprintf("%a(%d, 0x%016lx, 0x%08lx, 0x%016lx)\n", tag, d->type, d->phys_start,
 			d->num_pages, d->attribute);
 	}
+}
+
+void memmap_print_rows(const struct boot_info *bi)
+{
+	/* The memory attributes table, viewed as a map of its own. */
+	struct boot_info mat = { .mmap = bi->mat, .mmap_size = bi->mat_size,
+				 .desc_size = bi->mat_desc_size };
+
+	print_rows("FIX", bi);
+	if (bi->mat && memmap_check(&mat) == 0)
+		print_rows("MAT", &mat);
 }
 
 void frames_print_summary(const struct boot_info *bi)

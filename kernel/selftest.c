@@ -19,7 +19,8 @@
 #include "kheap.h"
 #include "vm.h"
 
-static const struct selftest *const tables[] = { boot_tests, paging_tests, heap_tests };
+static const struct selftest *const tables[] = { boot_tests, paging_tests, firmware_tests,
+						   heap_tests };
 static bool current_failed;
 static const char *current_skip; /* the reason, or NULL: not skipped */
 

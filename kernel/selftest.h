@@ -22,6 +22,7 @@ struct selftest {
 /* The tables, one per subsystem (tests_*.c); each ends with {NULL, NULL}. */
 extern const struct selftest boot_tests[];
 extern const struct selftest paging_tests[];
+extern const struct selftest firmware_tests[];
 extern const struct selftest heap_tests[];
 
 /* Run every test whose name starts with `prefix` ("" runs all).

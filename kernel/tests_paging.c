@@ -50,10 +50,12 @@ static void paging_layout_translates(void)
 	}
 }
 
-/* Expect W^X everywhere but firmware runtime code, checked on the tables,
- * and EFER.NXE on so the CPU enforces it.  Without NX every page is
- * executable: W^X cannot hold, and layout_verify() would count nothing,
- * so the test is skipped rather than passed. */
+/* Expect W^X everywhere, checked on the tables, and EFER.NXE on so the
+ * CPU enforces it.  Only the runtime code of firmware that published no
+ * memory attributes table is exempt; with a table (OVMF has one) nothing
+ * is.  Without NX every page is executable: W^X cannot hold, and
+ * layout_verify() would count nothing, so the test is skipped rather
+ * than passed. */
 static void paging_write_xor_execute(void)
 {
 	size_t bad = 0;

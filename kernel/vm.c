@@ -6,19 +6,28 @@
  * space from free frames while the firmware's identity map still lets us
  * reach every frame by its physical address.  Then, in this order:
  * EFER.NXE (our tables use bit 63), CR0.WP (the kernel honours read-only
- * pages too), CR3, and a jump onto the new kernel stack, whose guard page
- * is unmapped.  From then on physical memory is reached through the
- * direct map.
+ * pages too), the PAT (our memory types, mmu.h), CR4.PGE off (flushes
+ * every TLB entry, the firmware's global ones too: a CR3 load alone
+ * keeps them; Intel SDM 3A, 4.10.4.1), CR3, and a jump onto the new
+ * kernel stack, whose guard page is unmapped; there CR4.PGE goes on, so
+ * the kernel's global pages (upper half) stay in the TLB across later
+ * CR3 loads.  From then on physical memory is reached through the direct
+ * map, and boot-services memory is given to the frame allocator.
  */
 #include "vm.h"
 #include "cpu.h"
 #include "cpu_tables.h"
 #include "frames.h"
 #include "kheap.h"
+#include "mmu.h"
 #include "pagetable.h"
 #include "phys.h"
+#include "reclaim.h"
 #include "vmerr.h"
 
+#define CPUID_FEATURES     0x1u
+#define CPUID_EDX_PGE      (1u << 13)
+#define CPUID_EDX_PAT      (1u << 16)
 #define CPUID_EXT_FEATURES 0x80000001u
 #define CPUID_EDX_NX       (1u << 20)
 #define CPUID_EDX_1G_PAGES (1u << 26)
@@ -45,6 +54,9 @@ static void detect_cpu(void)
 {
 	uint32_t r[4];
 
+	cpuid(CPUID_FEATURES, r);
+	vm.pge = r[3] & CPUID_EDX_PGE;
+	vm.pat = r[3] & CPUID_EDX_PAT;
 	cpuid(0x80000000u, r);
 	if (r[0] < CPUID_EXT_FEATURES)
 		return;
@@ -70,9 +82,16 @@ static void fill_input(const struct boot_info *bi, struct layout_input *in)
 	/* The memory map buffer (EfiLoaderData) stays where boot_info says. */
 	in->keep[in->nkeep++] = (struct layout_keep){ "memory map", (uint64_t)(uintptr_t)bi->mmap,
 						      bi->mmap_size };
+	if (bi->mat) /* the copied memory attributes table, also EfiLoaderData */
+		in->keep[in->nkeep++] = (struct layout_keep){ "memory attributes",
+							      (uint64_t)(uintptr_t)bi->mat,
+							      bi->mat_size };
 	in->nx = vm.nx;
 	in->gb_pages = vm.gb_pages;
-	in->rt_code_rx = false; /* OVMF keeps writable globals in runtime code */
+	in->pat = vm.pat;
+	/* Without the attributes table, RX would fault: OVMF keeps writable
+	 * globals in runtime code.  With it, the table decides. */
+	in->rt_code_rx = false;
 }
 
 /* Load CR3 and continue on the new stack; the old one is gone with the
@@ -88,10 +107,13 @@ static NORETURN void switch_to(uint64_t pml4, uint64_t stack_top, void (*next)(v
 	__builtin_unreachable();
 }
 
-/* First code on our own tables and stack: point everything that held a
- * physical or firmware address at its new home, then go on. */
+/* First code on our own tables and stack: global pages on, point
+ * everything that held a physical or firmware address at its new home,
+ * then go on. */
 static NORETURN void on_new_stack(void)
 {
+	if (vm.pge)
+		write_cr4(read_cr4() | CR4_PGE); /* 0 -> 1 flushes the TLB again */
 	paging_set_phys_offset(DIRECT_MAP_BASE);
 	fbcon_relocate(vm.out.fb_va);
 	gdt_set_ist(IST_DOUBLE_FAULT, vm.out.ist_stack_top); /* has a guard page */
@@ -116,9 +138,56 @@ void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
 	if (vm.nx)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	write_cr0(read_cr0() | CR0_WP);
+	/* Entries 0-3 keep their values, so the firmware's mappings, which
+	 * normally use only PCD/PWT, mean the same until CR3 changes; the
+	 * full flush below drops every entry cached with the old table. */
+	if (vm.pat)
+		wrmsr(MSR_PAT, PAT_KERNEL);
+	vm.firmware_pge = read_cr4() & CR4_PGE;
+	write_cr4(read_cr4() & ~CR4_PGE);
 	vm.firmware_cr3 = read_cr3();
 	after_switch = next;
 	switch_to(vm.out.pml4, vm.out.kstack_top, on_new_stack);
+}
+
+void vm_reclaim_boot_services(void)
+{
+	const struct boot_info *bi = kernel_boot_info();
+	uint64_t before = frames_free_count();
+	int err = reclaim_boot_services(bi, &vm.reclaim);
+
+	vm.reclaim_gain = frames_free_count() - before;
+	kprintf("vm: boot-services memory reclaimed: %ld of %ld pages (%ld MiB), free frames "
+		"%ld -> %ld\n", vm.reclaim.frames_added, vm.reclaim.boot_pages,
+		vm.reclaim.frames_added >> 8, before, frames_free_count());
+	if (err)
+		kprintf("vm: %ld boot-services ranges kept: %a\n", vm.reclaim.ranges_refused,
+			vm_strerror(err));
+}
+
+static const char *memory_type_name(unsigned flags)
+{
+	switch (flags & VM_CACHE_MASK) {
+	case VM_NOCACHE: return "UC";
+	case VM_WRITETHROUGH: return "WT";
+	case VM_WRITECOMBINE: return "WC";
+	default: return "WB";
+	}
+}
+
+/* One line on how runtime code is mapped, and why. */
+static void print_runtime_wx(void)
+{
+	const struct layout_out *o = &vm.out;
+
+	if (o->mat_entries)
+		kprintf("vm: runtime code W^X from the EFI memory attributes table (%ld entries): "
+			"%ld RWX pages\n", (uint64_t)o->mat_entries, o->rwx_pages);
+	else
+		kprintf("vm: runtime code RWX, %ld pages: %a, so code and data pages of the "
+			"firmware's runtime images cannot be told apart\n", o->rwx_pages,
+			o->mat_invalid ? "the EFI memory attributes table is malformed"
+				       : "no EFI memory attributes table");
 }
 
 void vm_print_layout(void)
@@ -131,10 +200,16 @@ void vm_print_layout(void)
 	kprintf("vm: NX %a, 1 GiB pages %a, direct map %ld MiB at 0x%lx\n",
 		vm.nx ? "on" : "off", vm.gb_pages ? "on" : "off", vm.out.direct_map_size >> 20,
 		DIRECT_MAP_BASE);
+	kprintf("vm: PAT %a, global pages %a (firmware left CR4.PGE %a)\n",
+		vm.pat ? "WB WT UC- UC WC WT UC- UC" : "absent: framebuffer WT",
+		vm.pge ? "on" : "absent", vm.firmware_pge ? "on" : "off");
+	print_runtime_wx();
 	for (size_t i = 0; i < n; i++)
-		kprintf("vm:   %-20a 0x%016lx %10ld KiB  %a%a%a\n", r[i].name, r[i].va, r[i].size >> 10,
-			r[i].flags & VM_WRITE ? "RW" : "R-", r[i].flags & VM_EXEC ? "X" : "-",
-			r[i].flags & VM_PAGE_1G ? " 1G" : r[i].flags & VM_PAGE_2M ? " 2M" : " 4K");
+		kprintf("vm:   %-20a 0x%016lx %10ld KiB  %a%a%a %a\n", r[i].name, r[i].va,
+			r[i].size >> 10, r[i].flags & VM_WRITE ? "RW" : "R-",
+			r[i].flags & VM_EXEC ? "X" : "-",
+			r[i].flags & VM_PAGE_1G ? " 1G" : r[i].flags & VM_PAGE_2M ? " 2M" : " 4K",
+			memory_type_name(r[i].flags));
 }
 
 int64_t vm_frames_unaccounted(void)

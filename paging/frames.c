@@ -31,6 +31,8 @@ static struct {
 	uint64_t meta_pa;  /* the bookkeeping's frames, cut from the map */
 	uint64_t meta_frames;
 	uint64_t bitmap_pa; /* inside the bookkeeping, after the table */
+	uint64_t late_bit;  /* next bitmap bit for frames_add */
+	uint64_t late_end;  /* bits reserved for frames_add end here */
 } fa;
 
 /* The range table; re-read on each use, since the phys offset changes
@@ -187,31 +189,60 @@ static void set_bit(uint64_t bit, bool on)
 }
 
 /*
- * Rows the range table needs: adding the conventional descriptors makes
- * at most one range each, and every cut (each other descriptor, page 0,
- * the bookkeeping itself) splits at most one range in two: D + 2 for D
- * descriptors, plus room for later frames_reserve splits.
+ * Pages of the map's descriptors that pass want, and (if descs is not
+ * NULL) how many such descriptors there are.  UINT64_MAX if the sum
+ * passes 2^52 pages, more than a 64-bit space holds.
  */
-static size_t table_cap(const struct boot_info *bi)
-{
-	return memmap_count(bi) + 2 + FRAMES_SPARE_RANGES;
-}
-
-/* Bitmap bytes: one bit per conventional page (overlaps counted twice,
- * which only wastes a little).  0 if the sum makes no sense. */
-static uint64_t bitmap_bytes(const struct boot_info *bi)
+static uint64_t pages_of(const struct boot_info *bi, bool (*want)(uint32_t), size_t *descs)
 {
 	uint64_t pages = 0;
 
+	if (descs)
+		*descs = 0;
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type != EFI_MEM_CONVENTIONAL)
+		if (!want(d->type))
 			continue;
 		if (d->num_pages > (UINT64_MAX >> 12) - pages)
-			return 0; /* more pages than a 64-bit space holds */
+			return UINT64_MAX;
 		pages += d->num_pages;
+		if (descs)
+			(*descs)++;
 	}
-	return (pages + 63) / 64 * 8;
+	return pages;
+}
+
+static bool is_conventional(uint32_t type)
+{
+	return type == EFI_MEM_CONVENTIONAL;
+}
+
+/*
+ * Rows the range table needs: adding the conventional descriptors makes
+ * at most one range each, and every cut (each other descriptor, page 0,
+ * the bookkeeping itself) splits at most one range in two: D + 2 for D
+ * descriptors.  Then one row for each boot-services descriptor that
+ * frames_add may be given later, plus room for frames_reserve splits.
+ */
+static size_t table_cap(const struct boot_info *bi)
+{
+	size_t late;
+
+	pages_of(bi, memmap_is_boot_services, &late);
+	return memmap_count(bi) + 2 + late + FRAMES_SPARE_RANGES;
+}
+
+/* Bitmap bytes: one bit per conventional page (overlaps counted twice,
+ * which only wastes a little), then one per boot-services page for
+ * frames_add.  0 if the sum makes no sense. */
+static uint64_t bitmap_bytes(const struct boot_info *bi)
+{
+	uint64_t now = pages_of(bi, is_conventional, NULL);
+	uint64_t late = pages_of(bi, memmap_is_boot_services, NULL);
+
+	if (now == UINT64_MAX || late == UINT64_MAX || late > (UINT64_MAX >> 12) - now)
+		return 0;
+	return (now + late + 63) / 64 * 8;
 }
 
 uint64_t frames_meta_bytes(const struct boot_info *bi)
@@ -235,9 +266,10 @@ static bool claimed(const struct boot_info *bi, uint64_t lo, uint64_t hi)
 
 /*
  * Where the bookkeeping goes: the top n frames of the largest
- * conventional descriptor whose top nobody else claims (and that is not
- * page 0).  The largest, so that small runs stay whole for callers of
- * frames_alloc_contig.  0 when no descriptor holds n frames.
+ * conventional write-back descriptor (the direct map reaches it) whose
+ * top nobody else claims (and that is not page 0).  The largest, so
+ * that small runs stay whole for callers of frames_alloc_contig.  0 when
+ * no descriptor holds n frames.
  */
 static uint64_t place_meta(const struct boot_info *bi, uint64_t n)
 {
@@ -246,7 +278,8 @@ static uint64_t place_meta(const struct boot_info *bi, uint64_t n)
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
 		uint64_t at = memmap_end(d) - n * FRAME_SIZE;
-		if (d->type != EFI_MEM_CONVENTIONAL || d->num_pages < n || d->num_pages <= best_pages)
+		if (d->type != EFI_MEM_CONVENTIONAL || !memmap_is_wb_ram(d) || d->num_pages < n ||
+		    d->num_pages <= best_pages)
 			continue;
 		if (at >= FRAME_SIZE && !claimed(bi, at, memmap_end(d))) {
 			best = at;
@@ -265,7 +298,8 @@ static int collect(const struct boot_info *bi)
 
 	for (size_t i = 0; !err && i < n; i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type == EFI_MEM_CONVENTIONAL && d->num_pages)
+		/* Frames are reached through the direct map: write-back RAM only. */
+		if (d->type == EFI_MEM_CONVENTIONAL && d->num_pages && memmap_is_wb_ram(d))
 			err = add_free(d->phys_start, memmap_end(d));
 	}
 	for (size_t i = 0; !err && i < n; i++) {
@@ -325,8 +359,9 @@ static int init(const struct boot_info *bi, const void *store)
 		__builtin_memset(&fa, 0, sizeof(fa));
 		return err;
 	}
-	uint64_t nbits = number_frames();
-	__builtin_memset(phys_to_virt(fa.bitmap_pa), 0, (nbits + 63) / 64 * 8);
+	fa.late_bit = number_frames(); /* frames_add numbers on from here */
+	fa.late_end = fa.late_bit + pages_of(bi, memmap_is_boot_services, NULL);
+	__builtin_memset(phys_to_virt(fa.bitmap_pa), 0, (fa.late_end + 63) / 64 * 8);
 	fa.total = 0; /* the cuts above counted down from 0: start afresh */
 	for (size_t i = 0; i < fa.nr; i++)
 		fa.total += frames_in(table()[i].base, table()[i].end);
@@ -467,6 +502,50 @@ int frames_reserve(uint64_t base, uint64_t size)
 		if (r[i].base < r[i].next && cb < r[i].next && ce > r[i].base)
 			return VM_EBUSY;
 	return cut(cb, ce);
+}
+
+/* 0 if no managed frame and no bookkeeping frame lies in [base, end). */
+static int check_unmanaged(uint64_t base, uint64_t end)
+{
+	const struct frame_range *r = table();
+	uint64_t meta_end = fa.meta_pa + fa.meta_frames * FRAME_SIZE;
+
+	if (base < meta_end && fa.meta_pa < end)
+		return VM_EEXIST;
+	for (size_t i = 0; i < fa.nr; i++)
+		if (base < r[i].end && r[i].base < end)
+			return VM_EEXIST;
+	return 0;
+}
+
+int frames_add(uint64_t base, uint64_t size)
+{
+	uint64_t end = base + size, n = size / FRAME_SIZE;
+
+	if (base == 0 || size == 0 || (base | size) % FRAME_SIZE || end < base)
+		return VM_EINVAL;
+	int err = check_unmanaged(base, end);
+	if (err)
+		return err;
+	if (fa.late_end - fa.late_bit < n)
+		return VM_ENOMEM;
+	struct frame_range *r = table();
+	size_t i = 0;
+	while (i < fa.nr && r[i].end <= base)
+		i++;
+	struct frame_range *prev = i ? &r[i - 1] : NULL;
+	if (prev && prev->end == base &&
+	    prev->bit_base + frames_in(prev->base, prev->end) == fa.late_bit) {
+		prev->end = end; /* continues the last range added: grow it */
+		i--;
+	} else if ((err = insert_range(i, (struct frame_range){ base, base, end, fa.late_bit })))
+		return err;
+	if (fa.bump > i)
+		fa.bump = i; /* range i has never-used frames again */
+	fa.late_bit += n;
+	fa.total += n;
+	fa.nfree += n;
+	return 0;
 }
 
 bool frames_is_allocated(uint64_t pa)

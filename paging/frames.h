@@ -1,7 +1,8 @@
 /*
  * frames.h - the physical frame allocator: hands out whole 4 KiB frames,
- * drawn only from EFI_MEM_CONVENTIONAL memory (the only memory that is
- * free after ExitBootServices).  Frame 0 is never handed out, so physical
+ * drawn from write-back EFI_MEM_CONVENTIONAL memory (the only memory that
+ * is free after ExitBootServices) and, once reclaimed (frames_add),
+ * boot-services memory.  Frame 0 is never handed out, so physical
  * address 0 means "no frame".  One allocator per kernel (global state).
  *
  * How it stays O(1) without touching every frame at init:
@@ -12,10 +13,13 @@
  *   - a bitmap, one bit per frame (set = allocated), so a double free is
  *     caught exactly.
  * Nothing is of fixed size: the range table (one row per descriptor,
- * plus FRAMES_SPARE_RANGES) and the bitmap are sized from the map and
- * live together in "the bookkeeping", frames cut from the top of the
- * largest conventional descriptor.  So no map is too fragmented: every
- * conventional page is either managed or init fails and says so.
+ * one more per boot-services descriptor for frames_add, plus
+ * FRAMES_SPARE_RANGES) and the bitmap (one bit per conventional and per
+ * boot-services page) are sized from the map and live together in "the
+ * bookkeeping", frames cut from the top of the largest conventional
+ * write-back descriptor.  So no map is too fragmented: every
+ * conventional write-back page is either managed or init fails and says
+ * so.
  * Costs: init O(D * R) for D descriptors, R ranges, plus zeroing the
  * bitmap (RAM / 32768 bytes: 192 KiB for 6 GiB) and 32 bytes a
  * descriptor; alloc and free O(log R) (a binary search to find the
@@ -45,10 +49,12 @@ struct frames_stats {
 
 /*
  * Forget all previous state and take every EFI_MEM_CONVENTIONAL page of
- * the map, minus page 0, minus anything another descriptor also claims
- * (a firmware bug we refuse to trust), minus frames_meta_bytes(bi) for
- * the bookkeeping, cut from the top of the largest conventional
- * descriptor whose top no other descriptor claims.  Touches only the
+ * the map that may be cached write-back (memmap_is_wb_ram), minus page
+ * 0, minus anything another descriptor also claims (a firmware bug we
+ * refuse to trust), minus frames_meta_bytes(bi) for the bookkeeping, cut
+ * from the top of the largest such descriptor whose top no other
+ * descriptor claims.  The bookkeeping keeps room (bits and table rows)
+ * for the map's boot-services memory, for frames_add.  Touches only the
  * bookkeeping, not the frames.  Returns 0, VM_EINVAL for a bad map
  * (memmap_check), or VM_ENOMEM if no conventional descriptor can hold
  * the bookkeeping (then nothing is managed).
@@ -111,6 +117,21 @@ int frames_free_contig(uint64_t pa, size_t n);
  * not free conventional memory are ignored.
  */
 int frames_reserve(uint64_t base, uint64_t size);
+
+/*
+ * Hand the frames of [base, base + size) to the allocator after init:
+ * memory that was in use when frames_init ran and is free now
+ * (boot-services code and data, once nothing points into it: see
+ * paging/reclaim.h).  frames_init keeps one bitmap bit for every
+ * boot-services page of the map, and one table row for every
+ * boot-services descriptor, for this.  The frames become free and
+ * never-used; nothing in them is touched.  Returns 0, or: VM_EINVAL
+ * (frame 0, size 0, not 4 KiB aligned, wrapping), VM_EEXIST (a frame of
+ * the range is already managed, or is part of the bookkeeping),
+ * VM_ENOMEM (more frames than the bits kept for them, or the range table
+ * is full).  On error nothing changes.
+ */
+int frames_add(uint64_t base, uint64_t size);
 
 /* True when pa is a managed frame that is currently allocated. */
 bool frames_is_allocated(uint64_t pa);

@@ -19,6 +19,7 @@ static size_t nregions;
 struct build {
 	uint64_t pml4;
 	const struct layout_input *in;
+	struct boot_info mat;           /* the MAT as a map (memmap_*); mmap NULL: none */
 };
 
 /* The current table: re-read on each use, since the phys offset changes
@@ -205,26 +206,106 @@ static int map_stacks(struct build *b, struct layout_out *out)
 }
 
 /*
- * Flags for a runtime region.  Firmware images keep their globals inside
- * RuntimeServicesCode (edk2 loads a whole runtime driver as code), so
- * without the UEFI memory attributes table we cannot split code from data:
- * RX would fault on ResetSystem's first write.  Hence RWX unless asked.
+ * The memory type for a region whose descriptor allows these caching
+ * attributes (UEFI 2.10, 7.2; several may be set).  Write-back when
+ * allowed: that is RAM.  Otherwise uncached when allowed (device memory:
+ * every access reaches the device, in program order; Linux sets PCD
+ * whenever EFI_MEMORY_WB is absent), then write-through, then
+ * write-combining (only with the kernel's PAT loaded, else uncached).
+ * A region that names no type at all gets uncached, the safe guess.
  */
-static unsigned runtime_flags(const struct efi_mem_desc *d, bool code_rx, const char **name,
-			      bool *exempt)
+unsigned layout_memory_type(uint64_t attribute, bool pat)
 {
-	*exempt = false;
-	if (memmap_is_mmio(d->type)) {
-		*name = "runtime mmio";
-		return VM_WRITE | VM_NOCACHE;
+	if (attribute & EFI_MEM_ATTR_WB)
+		return 0;
+	if (attribute & (EFI_MEM_ATTR_UC | EFI_MEM_ATTR_UCE))
+		return VM_NOCACHE;
+	if (attribute & EFI_MEM_ATTR_WT)
+		return VM_WRITETHROUGH;
+	if ((attribute & EFI_MEM_ATTR_WC) && pat)
+		return VM_WRITECOMBINE;
+	return VM_NOCACHE;
+}
+
+/* The row name for runtime memory mapped with these flags. */
+static const char *runtime_name(unsigned flags)
+{
+	if ((flags & VM_WRITE) && (flags & VM_EXEC))
+		return "runtime code RWX";
+	if (flags & VM_EXEC)
+		return "runtime code";
+	return flags & VM_WRITE ? "runtime data" : "runtime rodata";
+}
+
+/*
+ * Flags for runtime memory no MAT entry describes.  Firmware images keep
+ * their globals inside RuntimeServicesCode (edk2 loads a whole runtime
+ * driver as code), so without the memory attributes table we cannot tell
+ * code pages from data pages: RX would fault on ResetSystem's first
+ * write.  Hence RWX, unless the caller asks for RX.
+ */
+static unsigned runtime_default(const struct efi_mem_desc *d, bool code_rx)
+{
+	if (d->type != EFI_MEM_RUNTIME_CODE)
+		return VM_WRITE;
+	return code_rx ? VM_EXEC : VM_WRITE | VM_EXEC;
+}
+
+/* What a MAT entry allows: RO takes away write, XP takes away execute. */
+static unsigned mat_flags(const struct efi_mem_desc *e)
+{
+	unsigned f = 0;
+
+	if (!(e->attribute & EFI_MEM_ATTR_RO))
+		f |= VM_WRITE;
+	if (!(e->attribute & EFI_MEM_ATTR_XP))
+		f |= VM_EXEC;
+	return f;
+}
+
+/* The MAT entry holding pa, or NULL; then *next is the lowest entry start
+ * above pa (UINT64_MAX if none), where the gap ends. */
+static const struct efi_mem_desc *mat_lookup(const struct boot_info *mat, uint64_t pa,
+					     uint64_t *next)
+{
+	*next = UINT64_MAX;
+	for (size_t i = 0; mat->mmap && i < memmap_count(mat); i++) {
+		const struct efi_mem_desc *e = memmap_desc(mat, i);
+		if (e->phys_start <= pa && pa < memmap_end(e))
+			return e;
+		if (e->phys_start > pa && e->phys_start < *next)
+			*next = e->phys_start;
 	}
-	if (d->type == EFI_MEM_RUNTIME_CODE) {
-		*name = "runtime code";
-		*exempt = !code_rx;
-		return code_rx ? VM_EXEC : VM_WRITE | VM_EXEC;
+	return NULL;
+}
+
+/*
+ * Map one runtime code or data descriptor piece by piece: where a MAT
+ * entry covers it, with the entry's rights (code RX, data RW NX, rodata
+ * R NX); elsewhere with runtime_default, which is W^X-exempt only when
+ * there is no table (with a table, an RWX piece is a W^X failure that
+ * layout_verify counts).  The memory type is the descriptor's.
+ */
+static int map_runtime_ram(struct build *b, const struct efi_mem_desc *d, unsigned cache)
+{
+	uint64_t pa = d->phys_start, end = memmap_end(d);
+	bool no_table = b->mat.mmap == NULL;
+
+	while (pa < end) {
+		uint64_t stop;
+		const struct efi_mem_desc *e = mat_lookup(&b->mat, pa, &stop);
+		unsigned f = e ? mat_flags(e) : runtime_default(d, b->in->rt_code_rx);
+		if (e)
+			stop = memmap_end(e);
+		if (stop > end)
+			stop = end;
+		bool exempt = no_table && (f & VM_WRITE) && (f & VM_EXEC);
+		int err = map_best(b, runtime_name(f), pa, pa, stop - pa, f | cache, exempt);
+		if (err)
+			return err;
+		pa = stop;
 	}
-	*name = "runtime data";
-	return VM_WRITE;
+	return 0;
 }
 
 static int map_runtime(struct build *b)
@@ -235,13 +316,13 @@ static int map_runtime(struct build *b)
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
 		if (!(d->attribute & EFI_MEM_ATTR_RUNTIME) || d->num_pages == 0)
 			continue;
-		const char *name;
-		bool exempt;
-		unsigned f = runtime_flags(d, b->in->rt_code_rx, &name, &exempt);
+		unsigned cache = layout_memory_type(d->attribute, b->in->pat);
 		int err = check_identity(d->phys_start, memmap_end(d));
-		if (!err)
-			err = map_best(b, name, d->phys_start, d->phys_start,
-				       d->num_pages * PAGE_SIZE, f, exempt);
+		if (!err && memmap_is_mmio(d->type))
+			err = map_best(b, "runtime mmio", d->phys_start, d->phys_start,
+				       d->num_pages * PAGE_SIZE, VM_WRITE | cache, false);
+		else if (!err)
+			err = map_runtime_ram(b, d, cache);
 		if (err)
 			return err;
 	}
@@ -249,40 +330,29 @@ static int map_runtime(struct build *b)
 }
 
 /*
- * Bytes of framebuffer to map: FrameBufferSize, or stride * height * 4 if
- * that is larger.  The console writes whole scan lines of 32-bit pixels,
- * and some firmware reports too small a size (Linux's efifb takes the
- * larger of the two as well).  VM_EINVAL when over FB_WINDOW_MAX.
+ * The framebuffer window: framebuffer_bytes() (stride * height * 4, what
+ * the console may touch) rounded out to pages.  Write-combining with the
+ * kernel's PAT, as Linux maps efifb: writes are gathered into bursts, and
+ * the console writes far more than it reads back.  Without the PAT,
+ * write-through.
  */
-static int fb_bytes(const struct framebuffer *fb, uint64_t *bytes)
-{
-	uint64_t pixels = (uint64_t)fb->stride * fb->height; /* two 32-bit factors: no wrap */
-
-	if (pixels > FB_WINDOW_MAX / 4 || fb->size > FB_WINDOW_MAX)
-		return VM_EINVAL;
-	*bytes = pixels * 4 > fb->size ? pixels * 4 : fb->size;
-	return 0;
-}
-
 static int map_framebuffer(struct build *b, struct layout_out *out)
 {
 	const struct framebuffer *fb = &b->in->boot->fb;
-	uint64_t bytes;
+	uint64_t bytes = framebuffer_bytes(fb);
+	unsigned type = b->in->pat ? VM_WRITECOMBINE : VM_WRITETHROUGH;
 
-	if (fb->base == 0)
+	if (fb->base == 0 || bytes == 0)
 		return 0;
-	int err = fb_bytes(fb, &bytes);
-	if (err || bytes == 0)
-		return err;
-	if (fb->base > PHYS_ADDR_LIMIT - bytes)
+	if (bytes > FB_WINDOW_MAX || fb->base > PHYS_ADDR_LIMIT - bytes)
 		return VM_EINVAL;
 	uint64_t pa = page_down(fb->base);
 	uint64_t size = page_up(fb->base + bytes) - pa;
 	if (size > FB_WINDOW_MAX)
 		return VM_EINVAL;
 	out->fb_va = FB_WINDOW_BASE + fb->base % PAGE_SIZE;
-	return map_best(b, "framebuffer", FB_WINDOW_BASE, pa, size,
-			VM_WRITE | VM_WRITETHROUGH | VM_GLOBAL, false);
+	return map_best(b, "framebuffer", FB_WINDOW_BASE, pa, size, VM_WRITE | type | VM_GLOBAL,
+			false);
 }
 
 /* Identity RW NX, page by page; a page already identity-mapped RW NX
@@ -391,6 +461,50 @@ void layout_release(struct layout_out *out)
 	__builtin_memset(out, 0, sizeof(*out));
 }
 
+/*
+ * The MAT as a map the memmap_ helpers can walk, in *view; false (and
+ * view->mmap NULL) when there is none or it is unusable.  Usable:
+ * version 1 or 2, sane sizes and entries (memmap_check), and every entry
+ * runtime code or data, as the spec requires.  Linux ignores a table
+ * that fails such checks, and so do we: the runtime code then stays RWX.
+ */
+static bool mat_usable(const struct boot_info *bi, struct boot_info *view)
+{
+	*view = (struct boot_info){ .mmap = bi->mat, .mmap_size = bi->mat_size,
+				    .desc_size = bi->mat_desc_size };
+	bool ok = bi->mat && (bi->mat_version == 1 || bi->mat_version == 2) &&
+		  memmap_check(view) == 0;
+	for (size_t i = 0; ok && i < memmap_count(view); i++) {
+		uint32_t t = memmap_desc(view, i)->type;
+		ok = t == EFI_MEM_RUNTIME_CODE || t == EFI_MEM_RUNTIME_DATA;
+	}
+	if (!ok)
+		view->mmap = NULL;
+	return ok;
+}
+
+/* mat_usable, and say in out what became of the table. */
+static void mat_view(const struct boot_info *bi, struct boot_info *view, struct layout_out *out)
+{
+	bool ok = mat_usable(bi, view);
+
+	out->mat_entries = ok ? memmap_count(view) : 0;
+	out->mat_invalid = bi->mat && !ok;
+}
+
+/* 4 KiB pages recorded writable and executable (0 when NX is off: then
+ * W^X cannot be had, and nothing is counted). */
+static uint64_t count_rwx_pages(void)
+{
+	const struct layout_region *r = regions();
+	uint64_t n = 0;
+
+	for (size_t i = 0; vm_nx_supported() && i < nregions; i++)
+		if ((r[i].flags & VM_WRITE) && (r[i].flags & VM_EXEC))
+			n += r[i].size / PAGE_SIZE;
+	return n;
+}
+
 int layout_build(const struct layout_input *in, struct layout_out *out)
 {
 	__builtin_memset(out, 0, sizeof(*out));
@@ -404,7 +518,8 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 	err = take_runs(in, out);
 	regions_pa = out->table_pa;
 	max_regions = regions_pa ? layout_table_rows(in->boot) : LAYOUT_STATIC_REGIONS;
-	struct build b = { 0, in };
+	struct build b = { 0, in, { 0 } };
+	mat_view(in->boot, &b.mat, out);
 	if (!err && !(b.pml4 = out->pml4 = vm_new_space()))
 		err = VM_ENOMEM;
 	if (!err)
@@ -414,7 +529,30 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 		return err;
 	}
 	out->page_tables = vm_count_tables(b.pml4);
+	out->rwx_pages = count_rwx_pages();
 	return 0;
+}
+
+/*
+ * The map_best calls map_runtime makes for descriptor d: none unless it
+ * is runtime memory; one, or with a usable MAT up to 2E + 1 for the E
+ * entries that overlap d (map_runtime_ram stops at each entry's start
+ * and end inside d, and at d's end).
+ */
+static size_t runtime_pieces(const struct boot_info *bi, const struct efi_mem_desc *d)
+{
+	struct boot_info mat;
+	size_t entries = 0;
+
+	if (!(d->attribute & EFI_MEM_ATTR_RUNTIME))
+		return 0;
+	if (memmap_is_mmio(d->type) || !mat_usable(bi, &mat))
+		return 1;
+	for (size_t i = 0; i < memmap_count(&mat); i++) {
+		const struct efi_mem_desc *e = memmap_desc(&mat, i);
+		entries += e->phys_start < memmap_end(d) && d->phys_start < memmap_end(e);
+	}
+	return 2 * entries + 1;
 }
 
 size_t layout_table_rows(const struct boot_info *bi)
@@ -426,7 +564,7 @@ size_t layout_table_rows(const struct boot_info *bi)
 	for (memmap_ram_walk_start(bi, &w); memmap_ram_walk_next(bi, &w, &r);)
 		calls++;
 	for (size_t i = 0; i < memmap_count(bi); i++)
-		calls += (memmap_desc(bi, i)->attribute & EFI_MEM_ATTR_RUNTIME) != 0;
+		calls += runtime_pieces(bi, memmap_desc(bi, i));
 	/* image: headers, text, rodata, data and "other" between them */
 	return 5 * calls + 7 + LAYOUT_MAX_KEEP;
 }

@@ -10,7 +10,7 @@
  *  KSTACK_TOP         | kernel stack, RW NX             |  stack: never
  *  0xFFFFFF0000000000 |   (unmapped gap below)          |  mapped
  *                     +---------------------------------+
- *  0xFFFFFE0000000000 | framebuffer window, RW NX WT    |
+ *  0xFFFFFE0000000000 | framebuffer window, RW NX WC    |
  *                     +---------------------------------+
  *  0xFFFFC00000000000 | (unused)                        |
  *                     +---------------------------------+
@@ -103,7 +103,9 @@ struct layout_input {
 	size_t nkeep;
 	bool nx;                        /* CPUID says NX and EFER.NXE is set */
 	bool gb_pages;                  /* CPUID says 1 GiB pages */
-	bool rt_code_rx;                /* map runtime code RX, not RWX */
+	bool rt_code_rx;                /* no MAT: map runtime code RX, not RWX */
+	bool pat;                       /* PAT_KERNEL (mmu.h) is loaded, so
+					 * VM_WRITECOMBINE is WC */
 };
 
 /* What layout_build made, for the kernel to switch to. */
@@ -123,6 +125,11 @@ struct layout_out {
 	size_t page_tables;             /* page-table frames, PML4 included */
 	uint64_t table_pa;              /* region table in frames, or 0: static */
 	uint64_t table_frames;          /* frames it took (0: static) */
+	uint64_t rwx_pages;             /* 4 KiB pages mapped writable and
+					 * executable (0 with NX off) */
+	size_t mat_entries;             /* entries of the memory attributes
+					 * table used; 0: none used */
+	bool mat_invalid;               /* a table was given but is malformed */
 };
 
 /*
@@ -136,29 +143,32 @@ struct layout_region {
 	uint64_t pa;
 	uint64_t size;
 	unsigned flags;                 /* VM_* as mapped, page size included */
-	bool wx_exempt;                 /* firmware runtime code, W+X on purpose */
+	bool wx_exempt;                 /* runtime code with no MAT: W+X on purpose */
 };
 
 /*
  * Build the kernel address space (sets vm_set_nx_supported(in->nx) and
  * vm_set_1g_supported(in->gb_pages) first).  Maps, recording each piece:
- *   - the direct map: every RAM range of the map (memmap_ram_walk:
- *     memmap_is_ram types, merged) at DIRECT_MAP_BASE + pa, RW NX global,
- *     with the largest pages its alignment allows and never a page past
- *     the range's end.  Holes (legacy VGA, the PCI hole, Reserved, MMIO,
+ *   - the direct map: every write-back RAM range of the map
+ *     (memmap_ram_walk: memmap_is_wb_ram descriptors, merged) at
+ *     DIRECT_MAP_BASE + pa, RW NX global, write-back, with the largest
+ *     pages its alignment allows and never a page past the range's end.  Holes (legacy VGA, the PCI hole, Reserved, MMIO,
  *     the framebuffer) stay unmapped.  Each merged range gives 1 to 5
  *     "direct map" rows, one per run of equal page size;
  *   - the image at its running address, page by page: pages overlapping
  *     text R+X, else data RW NX, else R NX (rodata, headers, relocations);
  *   - the kernel stack (and the double-fault stack) in fresh contiguous
  *     frames below KSTACK_TOP (IST_STACK_TOP), RW NX, guard below;
- *   - every EFI_MEM_ATTR_RUNTIME region identity-mapped: runtime code
- *     RWX (firmware keeps its globals there) or RX with rt_code_rx, MMIO
- *     RW NX uncached, anything else RW NX;
- *   - the framebuffer at FB_WINDOW_BASE + (base % 4096), RW NX
- *     write-through: max(fb.size, stride * height * 4) bytes rounded out
- *     to pages, since the console writes whole scan lines and some
- *     firmware reports too small a size; the keep ranges identity RW NX.
+ *   - every EFI_MEM_ATTR_RUNTIME region identity-mapped with the memory
+ *     type its attributes allow (layout_memory_type).  MMIO: RW NX.
+ *     Runtime code and data: as the EFI memory attributes table in
+ *     boot->mat says, entry by entry (RO: no write, XP: no execute);
+ *     what no entry covers, and everything when there is no usable
+ *     table, gets code RWX (wx_exempt only when there is no table; RX
+ *     with rt_code_rx) and data RW NX;
+ *   - the framebuffer at FB_WINDOW_BASE + (base % 4096), RW NX, WC (WT
+ *     without in->pat): framebuffer_bytes() rounded out to pages; the
+ *     keep ranges identity RW NX.
  * Page 0 and the heap window stay unmapped.  The contiguous runs
  * (layout_runs: region table, stacks) are taken first, before any single
  * frame, so that page tables cannot use up the one run a stack needs.
@@ -175,12 +185,22 @@ int layout_build(const struct layout_input *in, struct layout_out *out);
  * and region table (which layout_regions then no longer shows). */
 void layout_release(struct layout_out *out);
 
+/*
+ * The memory type (0 = write-back, or one VM_CACHE_MASK flag) for a
+ * region whose UEFI descriptor has these attribute bits: WB if allowed,
+ * else UC if allowed (UC or UCE), else WT, else WC (only when pat says
+ * the kernel's PAT is loaded), else UC.
+ */
+unsigned layout_memory_type(uint64_t attribute, bool pat);
+
 /* The table of regions the last successful layout_build mapped. */
 const struct layout_region *layout_regions(size_t *n);
 
 /* Rows layout_build will size its region table for: 5 per piece of RAM,
- * per runtime region and per stack or framebuffer, 7 for the image, one
- * per keep range.  bi must pass memmap_check. */
+ * per stack or framebuffer and per piece of a runtime region (one, or
+ * with a usable memory attributes table up to 2E + 1 for the E entries
+ * that overlap it), 7 for the image, one per keep range.  bi must pass
+ * memmap_check. */
 size_t layout_table_rows(const struct boot_info *bi);
 
 /* One physically contiguous run layout_build takes; frames 0: none. */
@@ -211,9 +231,9 @@ uint64_t layout_tables_bound(const struct boot_info *bi);
  * Check W^X over the whole space, not just the table: walk every present
  * leaf of pml4 (all four levels, large pages included) and count in *bad
  * the leaves that are writable and executable, unless the leaf lies
- * wholly inside a wx_exempt row of the last layout_build (firmware
- * runtime code).  Mappings made after layout_build (the heap, anything
- * else) are checked too.  With NX off nothing can be non-executable, so
+ * wholly inside a wx_exempt row of the last layout_build (runtime code
+ * of firmware that published no memory attributes table).  Mappings
+ * made after layout_build (the heap, anything else) are checked too.  With NX off nothing can be non-executable, so
  * nothing is counted.  Returns true when *bad == 0.
  */
 bool layout_verify(uint64_t pml4, size_t *bad);

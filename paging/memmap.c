@@ -56,6 +56,16 @@ bool memmap_is_ram(uint32_t type)
 	}
 }
 
+bool memmap_is_wb_ram(const struct efi_mem_desc *d)
+{
+	return memmap_is_ram(d->type) && (d->attribute & EFI_MEM_ATTR_WB);
+}
+
+bool memmap_is_boot_services(uint32_t type)
+{
+	return type == EFI_MEM_BOOT_CODE || type == EFI_MEM_BOOT_DATA;
+}
+
 size_t memmap_count(const struct boot_info *bi)
 {
 	return boot_info_mmap_count(bi);
@@ -141,7 +151,7 @@ static size_t next_ram(const struct boot_info *bi, size_t prev)
 
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (!memmap_is_ram(d->type) || d->num_pages == 0)
+		if (!memmap_is_wb_ram(d) || d->num_pages == 0)
 			continue;
 		if (prev != SIZE_MAX && !desc_before(bi, prev, i))
 			continue;

@@ -67,6 +67,19 @@ bool memmap_is_mmio(uint32_t type);
 bool memmap_is_ram(uint32_t type);
 
 /*
+ * True for a descriptor the direct map may cover: a RAM type
+ * (memmap_is_ram) whose attributes allow write-back (EFI_MEM_ATTR_WB).
+ * RAM that the firmware says must not be cached write-back is left to
+ * mappings with its own memory type; mapping it WB as well would give
+ * one physical page two memory types (Intel SDM 3A, 11.12.4).
+ */
+bool memmap_is_wb_ram(const struct efi_mem_desc *d);
+
+/* True for EfiBootServicesCode and EfiBootServicesData: in use until
+ * ExitBootServices, free after it (paging/reclaim.h). */
+bool memmap_is_boot_services(uint32_t type);
+
+/*
  * Fill *out from the map.  Tolerates unsorted maps, zero-length entries
  * and regions above 4 GiB.  Returns 0, or VM_EINVAL if memmap_check()
  * fails (then *out is zeroed).
@@ -74,10 +87,11 @@ bool memmap_is_ram(uint32_t type);
 int memmap_summarize(const struct boot_info *bi, struct memmap_summary *out);
 
 /*
- * A walk over the RAM of the map (memmap_is_ram descriptors) as sorted,
- * disjoint ranges: descriptors that touch or overlap are merged, so each
- * step gives one separate piece of RAM (a handful on OVMF, whose map
- * has ~125 descriptors; hundreds on fragmented maps).  Needs no memory
+ * A walk over the write-back RAM of the map (memmap_is_wb_ram
+ * descriptors) as sorted, disjoint ranges: descriptors that touch or
+ * overlap are merged, so each step gives one separate piece of RAM (a
+ * handful on OVMF, whose map has ~125 descriptors; hundreds on
+ * fragmented maps).  Needs no memory
  * at all, so no map has too many pieces:
  *
  *     struct memmap_ram_walk w;

@@ -53,7 +53,37 @@
 #define PTE_D (1ull << 6)    /* dirty: set by the CPU (leaves only) */
 #define PTE_PS (1ull << 7)   /* in a PD/PDPT entry: this is a 2M/1G leaf */
 #define PTE_G (1ull << 8)    /* global: survives CR3 reload (leaves only) */
+#define PTE_PAT_4K (1ull << 7)     /* PAT index bit 2, in a 4 KiB leaf */
+#define PTE_PAT_LARGE (1ull << 12) /* PAT index bit 2, in a 2M/1G leaf */
 #define PTE_NX (1ull << 63)  /* no execute: only if EFER.NXE, else reserved */
+
+/*
+ * The page attribute table (IA32_PAT, MSR 0x277): a leaf's PAT, PCD and
+ * PWT bits form a 3-bit index into it, and the entry chosen is the
+ * page's memory type.  Entries 0-3 keep their power-on values, so a
+ * page with none of the bits is write-back and code that only knows
+ * PCD/PWT still gets what it expects; entry 4 becomes write-combining,
+ * which the power-on table lacks (there it is a second WB).
+ *
+ *   index  PAT PCD PWT  type   our flag
+ *     0     0   0   0   WB     (none)
+ *     1     0   0   1   WT     VM_WRITETHROUGH
+ *     2     0   1   0   UC-    (not used)
+ *     3     0   1   1   UC     VM_NOCACHE
+ *     4     1   0   0   WC     VM_WRITECOMBINE
+ *     5-7               WT, UC-, UC (power-on values, not used)
+ */
+#define MSR_PAT 0x277u
+#define PAT_UC 0x00ull
+#define PAT_WC 0x01ull
+#define PAT_WT 0x04ull
+#define PAT_WB 0x06ull
+#define PAT_UC_MINUS 0x07ull
+#define PAT_ENTRY(i, type) ((type) << (8 * (i)))
+#define PAT_POWER_ON 0x0007040600070406ull /* WB WT UC- UC, twice */
+#define PAT_KERNEL (PAT_ENTRY(0, PAT_WB) | PAT_ENTRY(1, PAT_WT) | PAT_ENTRY(2, PAT_UC_MINUS) | \
+		    PAT_ENTRY(3, PAT_UC) | PAT_ENTRY(4, PAT_WC) | PAT_ENTRY(5, PAT_WT) | \
+		    PAT_ENTRY(6, PAT_UC_MINUS) | PAT_ENTRY(7, PAT_UC))
 
 /* Physical address bits 51..12 of an entry (large leaves use fewer). */
 #define PTE_ADDR_MASK 0x000FFFFFFFFFF000ull

@@ -9,8 +9,8 @@
 #include "phys.h"
 #include "vmerr.h"
 
-#define VM_ALL_FLAGS (VM_WRITE | VM_EXEC | VM_USER | VM_NOCACHE | VM_WRITETHROUGH | \
-		      VM_GLOBAL | VM_PAGE_2M | VM_PAGE_1G)
+#define VM_ALL_FLAGS (VM_WRITE | VM_EXEC | VM_USER | VM_CACHE_MASK | VM_GLOBAL | \
+		      VM_PAGE_2M | VM_PAGE_1G)
 
 static bool nx_on;
 static bool gb_on;
@@ -54,10 +54,14 @@ static uint64_t leaf_bits(unsigned flags, uint64_t ps)
 		e |= PTE_W;
 	if (flags & VM_USER)
 		e |= PTE_U;
+	/* The memory type as a PAT index (mmu.h); the PAT bit moves to bit
+	 * 12 in large leaves, where bit 7 is PS. */
 	if (flags & VM_NOCACHE)
 		e |= PTE_PCD | PTE_PWT;
 	if (flags & VM_WRITETHROUGH)
 		e |= PTE_PWT;
+	if (flags & VM_WRITECOMBINE)
+		e |= ps == PAGE_SIZE ? PTE_PAT_4K : PTE_PAT_LARGE;
 	if (flags & VM_GLOBAL)
 		e |= PTE_G;
 	if (ps != PAGE_SIZE)
@@ -66,6 +70,19 @@ static uint64_t leaf_bits(unsigned flags, uint64_t ps)
 	if (!(flags & VM_EXEC) && nx_on)
 		e |= PTE_NX;
 	return e;
+}
+
+/* The memory type of leaf e at level, from its PAT index (mmu.h).  UC-
+ * (2, 6) reads back as VM_NOCACHE: uncached either way. */
+static unsigned cache_flags(uint64_t e, int level)
+{
+	uint64_t pat = e & (level == 1 ? PTE_PAT_4K : PTE_PAT_LARGE);
+
+	if (e & PTE_PCD)
+		return VM_NOCACHE;
+	if (e & PTE_PWT)
+		return VM_WRITETHROUGH;
+	return pat ? VM_WRITECOMBINE : 0;
 }
 
 /* Our flags for leaf e at level; allow and nx gathered along the walk. */
@@ -79,10 +96,7 @@ static unsigned leaf_flags(uint64_t e, uint64_t allow, uint64_t nx, int level)
 		f |= VM_USER;
 	if (!nx)
 		f |= VM_EXEC;
-	if (e & PTE_PCD)
-		f |= VM_NOCACHE;
-	else if (e & PTE_PWT)
-		f |= VM_WRITETHROUGH;
+	f |= cache_flags(e, level);
 	if (e & PTE_G)
 		f |= VM_GLOBAL;
 	return f;
@@ -108,8 +122,9 @@ static int check_map_args(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size
 		return VM_EINVAL;
 	if ((flags & VM_PAGE_MASK) == VM_PAGE_MASK)
 		return VM_EINVAL;
-	if ((flags & VM_NOCACHE) && (flags & VM_WRITETHROUGH))
-		return VM_EINVAL;
+	unsigned cache = flags & VM_CACHE_MASK;
+	if (cache & (cache - 1))
+		return VM_EINVAL; /* more than one memory type */
 	if ((flags & VM_PAGE_1G) && !gb_on)
 		return VM_ENOTSUP;
 	uint64_t ps = vm_page_size(flags);

@@ -31,13 +31,17 @@ enum vm_flag {
 	VM_WRITE = 1u << 0,
 	VM_EXEC = 1u << 1,         /* absent: no-execute (when NX is on) */
 	VM_USER = 1u << 2,         /* ring 3 may access */
-	VM_NOCACHE = 1u << 3,      /* strong uncached (PCD|PWT): MMIO */
-	VM_WRITETHROUGH = 1u << 4, /* write-through (PWT): framebuffer */
+	VM_NOCACHE = 1u << 3,      /* strong uncached, UC (PAT index 3): MMIO */
+	VM_WRITETHROUGH = 1u << 4, /* write-through, WT (PAT index 1) */
 	VM_GLOBAL = 1u << 5,       /* kept in the TLB across CR3 loads */
 	VM_PAGE_2M = 1u << 6,      /* page size; neither bit: 4 KiB */
 	VM_PAGE_1G = 1u << 7,
+	VM_WRITECOMBINE = 1u << 8, /* write-combining, WC (PAT index 4): the
+				    * framebuffer; needs PAT_KERNEL loaded */
 };
 #define VM_PAGE_MASK (VM_PAGE_2M | VM_PAGE_1G)
+/* The memory type: none of these bits is write-back; at most one is set. */
+#define VM_CACHE_MASK (VM_NOCACHE | VM_WRITETHROUGH | VM_WRITECOMBINE)
 
 /*
  * CPU features, set by the kernel after CPUID (both start false).  NX off:
@@ -65,7 +69,7 @@ void vm_free_space(uint64_t pml4);
  * va, pa and size must be multiples of that page size, size > 0.
  * Returns 0 or:
  *   VM_EINVAL    pml4 0 or misaligned, misaligned va/pa/size, size 0,
- *                unknown flags, both page sizes, NOCACHE with WRITETHROUGH,
+ *                unknown flags, both page sizes, two memory types,
  *                pa + size beyond 2^52;
  *   VM_ENONCANON va range not wholly inside one canonical half;
  *   VM_ENOTSUP   VM_PAGE_1G without vm_set_1g_supported(true);

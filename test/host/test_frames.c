@@ -103,15 +103,16 @@ static uint64_t *alloc_all(size_t *n)
 }
 
 /* Expect total = conventional pages - page 0 - the reserved overlap -
- * bookkeeping (one frame: 9 + 2 + 32 table rows and the bitmap), and
- * free == total after init. */
+ * bookkeeping (one frame: 9 + 2 table rows, 1 for the boot-data row's
+ * later frames_add, 32 spare, and the bitmap), and free == total after
+ * init. */
 static void frames_init_counts(void **state)
 {
 	(void)state;
 	struct frames_stats st;
 	frames_get_stats(&st);
 	uint64_t conv = 0xA0 + 0x100 + 0xF0 + 0x100 + 0x10;
-	assert_int_equal(st.table_cap, ROWS(mixed) + 2 + FRAMES_SPARE_RANGES);
+	assert_int_equal(st.table_cap, ROWS(mixed) + 2 + 1 + FRAMES_SPARE_RANGES);
 	assert_int_equal(st.meta_frames, 1);
 	assert_int_equal(frames_total(), conv - 1 - 8 - st.meta_frames);
 	assert_int_equal(frames_free_count(), frames_total());
@@ -435,6 +436,32 @@ static void frames_init_merges_adjacent(void **state)
 	teardown(NULL);
 }
 
+/*
+ * Expect conventional memory the firmware says must not be cached
+ * write-back (no EFI_MEM_ATTR_WB) left alone: none of its frames handed
+ * out, and the bookkeeping, which the kernel reaches through the
+ * write-back direct map, not put there although it is the largest row.
+ *
+ *   64K        128K          1M                  5M
+ *   [conv WB  ]  ...         [conv UC only      ]
+ */
+static void frames_init_write_back_only(void **state)
+{
+	(void)state;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, 0x10000, 0x10, 0xF },
+		{ EFI_MEM_CONVENTIONAL, MiB, 0x400, EFI_MEM_ATTR_UC },
+	};
+	start(rows, ROWS(rows));
+	struct frames_stats st;
+	frames_get_stats(&st);
+	assert_true(st.meta_pa >= 0x10000 && st.meta_pa < 0x20000);
+	assert_int_equal(frames_total(), 0x10 - st.meta_frames);
+	for (uint64_t pa; (pa = frames_alloc()) != 0;)
+		assert_true(pa < 0x20000);
+	teardown(NULL);
+}
+
 /* Expect a bad map refused, a map without conventional memory to give
  * VM_ENOMEM, and either way an allocator that hands out nothing. */
 static void frames_init_bad_maps(void **state)
@@ -530,6 +557,7 @@ int main(void)
 		cmocka_unit_test(frames_init_thousands_of_ranges),
 		cmocka_unit_test(frames_init_only_small_runs),
 		cmocka_unit_test(frames_init_merges_adjacent),
+		cmocka_unit_test(frames_init_write_back_only),
 		cmocka_unit_test(frames_init_bad_maps),
 		cmocka_unit_test(frames_init_touches_only_bitmap),
 		cmocka_unit_test(frames_fixtures_alloc_free_all),

@@ -206,7 +206,13 @@ static void build_ok(void)
 	assert_int_equal(out.page_tables, vm_count_tables(out.pml4));
 }
 
-/* Is every byte of [lo, hi) inside some RAM row?  Walks from row to row,
+/* Does the direct map cover this row: RAM that allows write-back? */
+static bool row_wb_ram(const struct fix_row *r)
+{
+	return memmap_is_ram(r->type) && (r->attr & EFI_MEM_ATTR_WB);
+}
+
+/* Is every byte of [lo, hi) inside some write-back RAM row?  Walks from row to row,
  * so touching rows of different RAM types continue each other. */
 static bool rows_cover(const struct fix_row *rows, size_t n, uint64_t lo, uint64_t hi)
 {
@@ -214,7 +220,7 @@ static bool rows_cover(const struct fix_row *rows, size_t n, uint64_t lo, uint64
 		moved = false;
 		for (size_t i = 0; i < n; i++) {
 			uint64_t end = rows[i].start + rows[i].pages * PAGE_SIZE;
-			if (memmap_is_ram(rows[i].type) && rows[i].start <= lo && lo < end) {
+			if (row_wb_ram(&rows[i]) && rows[i].start <= lo && lo < end) {
 				lo = end;
 				moved = true;
 			}
@@ -257,7 +263,7 @@ static unsigned expect_direct_map_is_ram(const struct fix_row *rows, size_t n)
 	vm_for_each_leaf(out.pml4, check_dm_leaf, &c);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t start = rows[i].start, end = start + rows[i].pages * PAGE_SIZE;
-		if (memmap_is_ram(rows[i].type)) {
+		if (row_wb_ram(&rows[i])) {
 			ram += end - start;
 		} else if (rows[i].pages) {
 			assert_false(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + start));
@@ -421,25 +427,37 @@ static void layout_holes_unmapped(void **state)
 	assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + 8 * GiB - 1));
 }
 
+/* An identity-mapped address and the flags it must have. */
+struct identity {
+	uint64_t va;
+	unsigned flags;
+};
+
+static void expect_identity(const struct identity *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		expect_maps(want[i].va, want[i].va, want[i].flags);
+}
+
 /* Expect the image W^X section by section: headers R, text RX, rodata R,
  * data RW (bss's last, partial page included), all at VA == PA. */
 static void layout_image_sections(void **state)
 {
 	(void)state;
+	const struct identity want[] = {
+		{ 0x7C000000, VM_READ }, { 0x7C001000, VM_EXEC }, { 0x7C00F000, VM_EXEC },
+		{ 0x7C010000, VM_READ }, { 0x7C018000, VM_WRITE }, { 0x7C03F000, VM_WRITE },
+		{ 0x7C050000, VM_WRITE }, /* the kept map buffer */
+		{ 0x7C052FFF, VM_WRITE },
+	};
 	build_ok();
-	expect_maps(0x7C000000, 0x7C000000, VM_READ);
-	expect_maps(0x7C001000, 0x7C001000, VM_EXEC);
-	expect_maps(0x7C00F000, 0x7C00F000, VM_EXEC);
-	expect_maps(0x7C010000, 0x7C010000, VM_READ);
-	expect_maps(0x7C018000, 0x7C018000, VM_WRITE);
-	expect_maps(0x7C03F000, 0x7C03F000, VM_WRITE);
-	expect_maps(0x7C050000, 0x7C050000, VM_WRITE); /* the kept map buffer */
-	expect_maps(0x7C052FFF, 0x7C052FFF, VM_WRITE);
+	expect_identity(want, ROWS(want));
 	assert_false(vm_is_mapped(out.pml4, 0x7C053000));
 }
 
-/* Expect runtime regions identity-mapped: data RW NX, code RWX (flagged
- * exempt) or RX when asked, the flash uncached on 2M pages. */
+/* Expect runtime regions identity-mapped with no attributes table: data
+ * RW NX, code RWX (flagged exempt, and counted: 256 pages) or RX when
+ * asked, the flash uncached on 2M pages. */
 static void layout_runtime_regions(void **state)
 {
 	(void)state;
@@ -447,7 +465,10 @@ static void layout_runtime_regions(void **state)
 	size_t n;
 	expect_maps(0x7E000000, 0x7E000000, VM_WRITE);
 	expect_maps(0x7E100000, 0x7E100000, VM_WRITE | VM_EXEC);
-	assert_true(find_region("runtime code", &n)->wx_exempt);
+	assert_true(find_region("runtime code RWX", &n)->wx_exempt);
+	assert_int_equal(out.rwx_pages, 0x100);
+	assert_int_equal(out.mat_entries, 0);
+	assert_false(out.mat_invalid);
 	expect_maps(0x7E27F000, 0x7E27F000, VM_WRITE);
 	expect_maps(0xFFC00000, 0xFFC00000, VM_WRITE | VM_NOCACHE | VM_PAGE_2M);
 	assert_false(vm_is_mapped(out.pml4, 0xFEC00000)); /* not runtime */
@@ -459,18 +480,214 @@ static void layout_runtime_regions(void **state)
 	build_ok();
 	expect_maps(0x7E100000, 0x7E100000, VM_EXEC);
 	assert_false(find_region("runtime code", &n)->wx_exempt);
+	assert_int_equal(out.rwx_pages, 0);
 }
 
-/* Expect the framebuffer in its window, write-through, and fb_va to
- * point at its first byte. */
+/* Expect each memory type picked from a descriptor's attribute bits:
+ * WB when allowed, else UC (UC or UCE), else WT, else WC (UC without the
+ * PAT), and UC when no bit is set. */
+static void layout_memory_type_from_attributes(void **state)
+{
+	(void)state;
+	const struct { uint64_t attr; unsigned pat, no_pat; } cases[] = {
+		{ 0xF, 0, 0 },                      /* UC WC WT WB: RAM */
+		{ EFI_MEM_ATTR_WB, 0, 0 },
+		{ EFI_MEM_ATTR_UC, VM_NOCACHE, VM_NOCACHE },
+		{ EFI_MEM_ATTR_UC | EFI_MEM_ATTR_WC, VM_NOCACHE, VM_NOCACHE },
+		{ EFI_MEM_ATTR_UCE, VM_NOCACHE, VM_NOCACHE },
+		{ EFI_MEM_ATTR_WT | EFI_MEM_ATTR_WC, VM_WRITETHROUGH, VM_WRITETHROUGH },
+		{ EFI_MEM_ATTR_WT, VM_WRITETHROUGH, VM_WRITETHROUGH },
+		{ EFI_MEM_ATTR_WC, VM_WRITECOMBINE, VM_NOCACHE },
+		{ 0, VM_NOCACHE, VM_NOCACHE },
+		{ RT | EFI_MEM_ATTR_XP, VM_NOCACHE, VM_NOCACHE },
+	};
+	for (size_t i = 0; i < ROWS(cases); i++) {
+		assert_int_equal(layout_memory_type(cases[i].attr | RT, true), cases[i].pat);
+		assert_int_equal(layout_memory_type(cases[i].attr, false), cases[i].no_pat);
+	}
+}
+
+/*
+ * Expect runtime rows mapped with their own memory type, as real PCs
+ * have them, and the direct map to leave out RAM that allows no
+ * write-back (one physical page, one memory type):
+ *   0x7E200000 RT data, WT only       identity WT, not in the direct map
+ *   0xC1000000 RT data, WC only       identity WC (UC without the PAT)
+ *   0xFED00000 RT MMIO, UC and WC     identity UC
+ *   0xFED10000 RT MMIO, UCE only      identity UC
+ *   0xFED20000 RT reserved, no bits   identity UC
+ */
+static void layout_runtime_memory_types(void **state)
+{
+	(void)state;
+	struct fix_row rows[ROWS(q35_6g) + 4];
+	memcpy(rows, q35_6g, sizeof(q35_6g));
+	rows[10].attr = RT | EFI_MEM_ATTR_WT;
+	assert_int_equal(rows[10].start, 0x7E200000);
+	rows[ROWS(q35_6g)] = (struct fix_row){ EFI_MEM_RUNTIME_DATA, 0xC1000000, 0x10,
+					       RT | EFI_MEM_ATTR_WC };
+	rows[ROWS(q35_6g) + 1] = (struct fix_row){ EFI_MEM_MMIO, 0xFED00000, 1,
+						   RT | EFI_MEM_ATTR_UC | EFI_MEM_ATTR_WC };
+	rows[ROWS(q35_6g) + 2] = (struct fix_row){ EFI_MEM_MMIO, 0xFED10000, 1,
+						   RT | EFI_MEM_ATTR_UCE };
+	rows[ROWS(q35_6g) + 3] = (struct fix_row){ EFI_MEM_RESERVED, 0xFED20000, 1, RT };
+	teardown(NULL);
+	for (int pat = 0; pat < 2; pat++) {
+		setup_map(rows, ROWS(rows), 8 * GiB);
+		in.pat = pat;
+		build_ok();
+		expect_maps(0x7E200000, 0x7E200000, VM_WRITE | VM_WRITETHROUGH);
+		expect_direct_unmapped(0x7E200000, 0x7E280000);
+		assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + 0x7E1FF000));
+		assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + 0x7E280000));
+		expect_direct_map_is_ram(rows, ROWS(rows));
+		expect_maps(0xC1000000, 0xC1000000, VM_WRITE | (pat ? VM_WRITECOMBINE : VM_NOCACHE));
+		expect_maps(0xFED00000, 0xFED00000, VM_WRITE | VM_NOCACHE);
+		expect_maps(0xFED10000, 0xFED10000, VM_WRITE | VM_NOCACHE);
+		expect_maps(0xFED20000, 0xFED20000, VM_WRITE | VM_NOCACHE);
+		teardown(NULL);
+	}
+	setup(NULL);
+}
+
+/*
+ * Expect with an attributes table over the runtime code region
+ * [0x7E100000, +1 MiB): RO entries RX, XP entries RW NX, RO|XP R NX,
+ * nothing exempt and no RWX page; an RT data region the table also
+ * names keeps RW NX.
+ *
+ *   0x7E100000  +0x10000  +0x30000  +0x38000            +0x100000
+ *   | RO: RX   | XP: RW NX| RO XP: R| RO: RX ...         |
+ */
+static void layout_mat_splits_runtime_code(void **state)
+{
+	(void)state;
+	const struct fix_row mat[] = {
+		{ EFI_MEM_RUNTIME_CODE, 0x7E100000, 0x10, RT | EFI_MEM_ATTR_RO },
+		{ EFI_MEM_RUNTIME_DATA, 0x7E110000, 0x20, RT | EFI_MEM_ATTR_XP },
+		{ EFI_MEM_RUNTIME_DATA, 0x7E130000, 0x8, RT | EFI_MEM_ATTR_XP | EFI_MEM_ATTR_RO },
+		{ EFI_MEM_RUNTIME_CODE, 0x7E138000, 0xC8, RT | EFI_MEM_ATTR_RO },
+		{ EFI_MEM_RUNTIME_DATA, 0x7E000000, 0x100, RT | EFI_MEM_ATTR_XP },
+	};
+	const struct identity want[] = {
+		{ 0x7E100000, VM_EXEC }, { 0x7E10F000, VM_EXEC }, { 0x7E110000, VM_WRITE },
+		{ 0x7E12F000, VM_WRITE }, { 0x7E130000, VM_READ }, { 0x7E138000, VM_EXEC },
+		{ 0x7E1FF000, VM_EXEC }, { 0x7E000000, VM_WRITE },
+	};
+	map_attach_mat(&bi, mat, ROWS(mat));
+	build_ok();
+	size_t n;
+	expect_identity(want, ROWS(want));
+	assert_int_equal(out.mat_entries, ROWS(mat));
+	assert_int_equal(out.rwx_pages, 0);
+	assert_null(find_region("runtime code RWX", &n));
+	assert_int_equal(find_region("runtime rodata", &n)->size, 0x8000);
+	const struct layout_region *r = layout_regions(&n);
+	for (size_t i = 0; i < n; i++)
+		assert_false(r[i].wx_exempt);
+}
+
+/*
+ * Expect what the table leaves RWX to count against W^X, since with a
+ * table nothing is exempt: a gap no entry covers (code: RWX) and an
+ * entry with neither RO nor XP.  layout_verify counts their leaves:
+ * 0xD0 + 0x10 pages, one 4K leaf each.
+ *
+ *   0x7E100000 +0x10000 +0x20000            +0xF0000  +0x100000
+ *   | RO: RX  | XP     | (no entry: RWX)    | RWX entry|
+ */
+static void layout_mat_leaves_rwx_counted(void **state)
+{
+	(void)state;
+	const struct fix_row mat[] = {
+		{ EFI_MEM_RUNTIME_CODE, 0x7E100000, 0x10, RT | EFI_MEM_ATTR_RO },
+		{ EFI_MEM_RUNTIME_DATA, 0x7E110000, 0x10, RT | EFI_MEM_ATTR_XP },
+		{ EFI_MEM_RUNTIME_CODE, 0x7E1F0000, 0x10, RT },
+	};
+	map_attach_mat(&bi, mat, ROWS(mat));
+	size_t bad = 0, n;
+	assert_int_equal(layout_build(&in, &out), 0);
+	expect_maps(0x7E120000, 0x7E120000, VM_WRITE | VM_EXEC);
+	expect_maps(0x7E1F0000, 0x7E1F0000, VM_WRITE | VM_EXEC);
+	assert_int_equal(out.rwx_pages, 0xE0);
+	assert_false(find_region("runtime code RWX", &n)->wx_exempt);
+	assert_false(layout_verify(out.pml4, &bad));
+	assert_int_equal(bad, 0xE0);
+}
+
+/* Expect a malformed table ignored, as if there were none (code RWX,
+ * exempt) and reported: a version we do not know, an entry that is not
+ * runtime code or data, a descriptor size that misaligns the fields. */
+static void layout_mat_malformed_ignored(void **state)
+{
+	(void)state;
+	const struct fix_row mat[] = {
+		{ EFI_MEM_RUNTIME_CODE, 0x7E100000, 0x100, RT | EFI_MEM_ATTR_RO },
+		{ EFI_MEM_CONVENTIONAL, 0x7E000000, 0x100, RT | EFI_MEM_ATTR_XP },
+	};
+	size_t n;
+	for (int k = 0; k < 3; k++) {
+		map_attach_mat(&bi, mat, k == 1 ? 2 : 1);
+		if (k == 0)
+			bi.mat_version = 3;
+		if (k == 2)
+			bi.mat_desc_size = 44, bi.mat_size = 44;
+		build_ok();
+		assert_true(out.mat_invalid);
+		assert_int_equal(out.mat_entries, 0);
+		assert_true(find_region("runtime code RWX", &n)->wx_exempt);
+		assert_int_equal(out.rwx_pages, 0x100);
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/*
+ * Expect over every captured OVMF map with its own attributes table: the
+ * table used whole, no RWX page and nothing exempt; without the table,
+ * the 1 MiB RuntimeServicesCode region all RWX (256 pages, exempt).
+ * These are the figures in docs/firmware.md.
+ */
+static void layout_fixtures_mat_no_rwx(void **state)
+{
+	(void)state;
+	teardown(NULL);
+	for (size_t f = 0; f < ROWS(fixtures); f++) {
+		const struct fixture *fx = &fixtures[f];
+		for (int with = 0; with < 2; with++) {
+			size_t n;
+			setup_map(fx->rows, fx->n, 8 * GiB);
+			make_fixture_input(fx, true);
+			if (with)
+				map_attach_mat(&bi, fx->mat, fx->nmat);
+			build_ok();
+			assert_int_equal(out.mat_entries, with ? fx->nmat : 0);
+			assert_int_equal(out.rwx_pages, with ? 0 : 256);
+			assert_true(with ? !find_region("runtime code RWX", &n)
+					 : find_region("runtime code RWX", &n)->wx_exempt);
+			teardown(NULL);
+		}
+	}
+	setup(NULL);
+}
+
+/* Expect the framebuffer in its window, write-combining with the PAT
+ * loaded and write-through without, and fb_va to point at its first
+ * byte. */
 static void layout_framebuffer_window(void **state)
 {
 	(void)state;
-	build_ok();
-	assert_int_equal(out.fb_va, FB_WINDOW_BASE);
-	expect_maps(FB_WINDOW_BASE, 0x80000000, VM_WRITE | VM_WRITETHROUGH | VM_GLOBAL | VM_PAGE_2M);
-	uint64_t last = FB_WINDOW_BASE + 1280 * 800 * 4 - 1;
-	expect_maps(last, 0x80000000 + 1280 * 800 * 4 - 1, VM_WRITE | VM_WRITETHROUGH | VM_GLOBAL);
+	for (int pat = 0; pat < 2; pat++) {
+		unsigned type = pat ? VM_WRITECOMBINE : VM_WRITETHROUGH;
+		uint64_t last = FB_WINDOW_BASE + 1280 * 800 * 4 - 1;
+		in.pat = pat;
+		build_ok();
+		assert_int_equal(out.fb_va, FB_WINDOW_BASE);
+		expect_maps(FB_WINDOW_BASE, 0x80000000, VM_WRITE | type | VM_GLOBAL | VM_PAGE_2M);
+		expect_maps(last, 0x80000000 + 1280 * 800 * 4 - 1, VM_WRITE | type | VM_GLOBAL);
+		teardown(NULL);
+		setup(NULL);
+	}
 }
 
 /*
@@ -498,9 +715,10 @@ static void layout_framebuffer_stride_beyond_size(void **state)
 	assert_false(vm_is_mapped(out.pml4, FB_WINDOW_BASE + need));
 }
 
-/* Expect a framebuffer larger than the 1 GiB window refused, whether by
- * size or by stride * height (also when that product would wrap 32
- * bits, or 64 once times 4), with no frame kept. */
+/* Expect a framebuffer larger than the 1 GiB window refused by stride *
+ * height (also when that product would wrap 32 bits, or 64 once times
+ * 4), with no frame kept.  A FrameBufferSize over the window does not
+ * matter: only framebuffer_bytes() is mapped. */
 static void layout_framebuffer_too_big(void **state)
 {
 	(void)state;
@@ -508,12 +726,13 @@ static void layout_framebuffer_too_big(void **state)
 	assert_int_equal(layout_build(&in, &out), VM_EINVAL);
 	bi.fb = (struct framebuffer){ 0x80000000, 0, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, FB_BGRX };
 	assert_int_equal(layout_build(&in, &out), VM_EINVAL);
-	bi.fb = (struct framebuffer){ 0x80000000, 2 * GiB, 1280, 800, 1280, FB_BGRX };
-	assert_int_equal(layout_build(&in, &out), VM_EINVAL);
-	bi.fb = (struct framebuffer){ 0x80000800, GiB, 1280, 800, 1280, FB_BGRX };
+	bi.fb = (struct framebuffer){ 0x80000800, GiB, 16384, 16384, 16384, FB_BGRX };
 	assert_int_equal(layout_build(&in, &out), VM_EINVAL); /* one page over */
 	assert_int_equal(frames_free_count(), free0);
 	assert_int_equal(out.pml4, 0);
+	bi.fb = (struct framebuffer){ 0x80000000, 2 * GiB, 1280, 800, 1280, FB_BGRX };
+	build_ok();
+	assert_false(vm_is_mapped(out.pml4, FB_WINDOW_BASE + 1280 * 800 * 4 + PAGE_SIZE));
 }
 
 /*
@@ -690,6 +909,38 @@ static void layout_build_many_runtime_regions(void **state)
 }
 
 /*
+ * Expect a memory attributes table that cuts one runtime code region
+ * into 600 pieces (300 one-page RX entries; the pages between them no
+ * entry covers, so RWX, and counted) mapped with a region table sized
+ * for them: the static table holds 512 rows, so layout_table_rows must
+ * count the table's pieces, not one per runtime descriptor.
+ *
+ *   128M   +4K    +8K    +12K          +2392K +2396K
+ *   [RX   ][RWX  ][RX   ][RWX  ] ...   [RX   ][RWX  ]
+ */
+static void layout_build_mat_many_pieces(void **state)
+{
+	(void)state;
+	static struct fix_row mat[300];
+	struct fix_row rows[3];
+	size_t nreg;
+	teardown(NULL);
+	small_map(rows, 0, code_or_data, 0);
+	rows[2] = (struct fix_row){ EFI_MEM_RUNTIME_CODE, 128 * MiB, 600, 0xF | RT };
+	setup_map(rows, ROWS(rows), 256 * MiB);
+	for (size_t i = 0; i < ROWS(mat); i++)
+		mat[i] = (struct fix_row){ EFI_MEM_RUNTIME_CODE, 128 * MiB + 2 * i * PAGE_SIZE, 1,
+					   RT | EFI_MEM_ATTR_RO };
+	map_attach_mat(&bi, mat, ROWS(mat));
+	assert_int_equal(layout_build(&in, &out), 0); /* not build_ok: W^X fails here */
+	assert_int_equal(out.rwx_pages, 300);
+	assert_true(layout_regions(&nreg) && nreg > LAYOUT_STATIC_REGIONS);
+	assert_true(nreg <= layout_table_rows(&bi));
+	expect_maps(128 * MiB, 128 * MiB, VM_EXEC);
+	expect_maps(128 * MiB + 599 * PAGE_SIZE, 128 * MiB + 599 * PAGE_SIZE, VM_WRITE | VM_EXEC);
+}
+
+/*
  * Expect the stacks' runs taken before any page-table frame: the only
  * 64 KiB run is the lowest range, where single frames are taken first,
  * and the rest is 4 KiB runs and one run the bookkeeping leaves 60 KiB
@@ -754,6 +1005,12 @@ int main(void)
 		T(layout_holes_unmapped),
 		T(layout_image_sections),
 		T(layout_runtime_regions),
+		T(layout_memory_type_from_attributes),
+		T(layout_runtime_memory_types),
+		T(layout_mat_splits_runtime_code),
+		T(layout_mat_leaves_rwx_counted),
+		T(layout_mat_malformed_ignored),
+		T(layout_fixtures_mat_no_rwx),
 		T(layout_framebuffer_window),
 		T(layout_framebuffer_stride_beyond_size),
 		T(layout_framebuffer_too_big),
@@ -763,6 +1020,7 @@ int main(void)
 		T(layout_build_bad_input),
 		T(layout_build_500_ram_pieces),
 		T(layout_build_many_runtime_regions),
+		T(layout_build_mat_many_pieces),
 		T(layout_build_stack_runs_first),
 		T(layout_build_identity_conflicts),
 	};

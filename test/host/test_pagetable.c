@@ -124,19 +124,53 @@ static void vm_map_1g_translate(void **state)
 	assert_int_equal(frames_free_count(), free0 - 1);
 }
 
-/* Expect every allowed flag combination to read back exactly. */
+/* Expect every allowed flag combination to read back exactly, memory
+ * types included (at most one of VM_CACHE_MASK). */
 static void vm_map_flags_roundtrip(void **state)
 {
 	(void)state;
 	uint64_t va = 0x10000000;
 	for (unsigned f = 0; f < 64; f++) {
-		if ((f & VM_NOCACHE) && (f & VM_WRITETHROUGH))
-			continue;
-		assert_int_equal(vm_map(pml4, va, 0x1000000, K4, f), 0);
-		expect_maps(va, 0x1000000, f);
-		va += K4;
+		for (unsigned wc = 0; wc <= VM_WRITECOMBINE; wc += VM_WRITECOMBINE) {
+			unsigned cache = (f | wc) & VM_CACHE_MASK;
+			if (cache & (cache - 1))
+				continue;
+			assert_int_equal(vm_map(pml4, va, 0x1000000, K4, f | wc), 0);
+			expect_maps(va, 0x1000000, f | wc);
+			va += K4;
+		}
 	}
 	assert_int_equal(vm_unmap(pml4, 0x10000000, va - 0x10000000), 0);
+}
+
+/*
+ * Expect each memory type to select its PAT index (mmu.h) with the PAT
+ * bit where the page size puts it: bit 7 in a 4K leaf, bit 12 in 2M and
+ * 1G leaves (bit 7 is PS there), and the large page's address intact.
+ *   WB 0: none   WT 1: PWT   UC 3: PCD PWT   WC 4: PAT
+ */
+static void vm_map_memory_types_pat_index(void **state)
+{
+	(void)state;
+	const unsigned types[] = { 0, VM_WRITETHROUGH, VM_NOCACHE, VM_WRITECOMBINE };
+	const uint64_t idx[] = { 0, 1, 3, 4 };
+	const unsigned sizes[] = { 0, VM_PAGE_2M, VM_PAGE_1G };
+	for (int s = 0; s < 3; s++) {
+		uint64_t ps = vm_page_size(sizes[s]), pat = s ? PTE_PAT_LARGE : PTE_PAT_4K;
+		for (int t = 0; t < 4; t++) {
+			uint64_t va = 0x8000000000ull * (t + 1);
+			assert_int_equal(vm_map(pml4, va, G1, ps, types[t] | sizes[s]), 0);
+			uint64_t e = raw_entry(va, s + 1);
+			uint64_t got = (e & pat ? 4 : 0) | (e & PTE_PCD ? 2 : 0) | (e & PTE_PWT ? 1 : 0);
+			assert_int_equal(got, idx[t]);
+			assert_int_equal(e & (s ? PTE_PAT_4K : PTE_PAT_LARGE), s ? PTE_PS : 0);
+			expect_maps(va + ps - 1, G1 + ps - 1, types[t] | sizes[s]);
+			assert_int_equal(vm_unmap(pml4, va, ps), 0);
+		}
+	}
+	/* PAT_KERNEL: the power-on table with entry 4 made WC. */
+	assert_int_equal(PAT_KERNEL & ~(0xFFull << 32), PAT_POWER_ON & ~(0xFFull << 32));
+	assert_int_equal((PAT_KERNEL >> 32) & 0xFF, PAT_WC);
 }
 
 /* Expect two 4K pages in one 2M range to share one PT:
@@ -193,7 +227,7 @@ static void vm_map_noncanonical(void **state)
 	assert_int_equal(vm_count_tables(pml4), 1);
 }
 
-/* Expect bad pml4, unknown flags, both page sizes, NOCACHE|WRITETHROUGH
+/* Expect bad pml4, unknown flags, both page sizes, two memory types
  * and physical ranges past 2^52 to be VM_EINVAL; 1G pages without the
  * CPU feature VM_ENOTSUP. */
 static void vm_map_bad_args(void **state)
@@ -204,6 +238,8 @@ static void vm_map_bad_args(void **state)
 	assert_int_equal(vm_map(pml4, 0x1000, 0, K4, 1u << 20), VM_EINVAL);
 	assert_int_equal(vm_map(pml4, 0, 0, G1, VM_PAGE_1G | VM_PAGE_2M), VM_EINVAL);
 	assert_int_equal(vm_map(pml4, 0x1000, 0, K4, VM_NOCACHE | VM_WRITETHROUGH), VM_EINVAL);
+	assert_int_equal(vm_map(pml4, 0x1000, 0, K4, VM_WRITECOMBINE | VM_WRITETHROUGH), VM_EINVAL);
+	assert_int_equal(vm_map(pml4, 0x1000, 0, K4, VM_WRITECOMBINE | VM_NOCACHE), VM_EINVAL);
 	assert_int_equal(vm_map(pml4, 0x1000, PHYS_ADDR_LIMIT - K4, 2 * K4, 0), VM_EINVAL);
 	assert_int_equal(vm_unmap(0, 0x1000, K4), VM_EINVAL);
 	vm_set_1g_supported(false);
@@ -440,6 +476,7 @@ int main(void)
 		T(vm_map_2m_translate),
 		T(vm_map_1g_translate),
 		T(vm_map_flags_roundtrip),
+		T(vm_map_memory_types_pat_index),
 		T(vm_map_table_reuse),
 		T(vm_map_misaligned),
 		T(vm_map_noncanonical),

@@ -24,15 +24,21 @@
 static struct boot_info bi;
 static struct plan p;
 
-/* Plan over rows with heap_bytes of heap; the map stays in bi. */
-static enum plan_verdict plan_rows(const struct fix_row *rows, size_t n, uint64_t heap_bytes)
+/* Plan over the map in bi with heap_bytes of heap. */
+static enum plan_verdict plan_bi(uint64_t heap_bytes)
 {
-	map_build(&bi, rows, n, 48);
 	bi.image_size = 256 * KiB;
 	void *store = malloc(plan_store_bytes(&bi) + 1);
 	enum plan_verdict v = plan_check(&bi, heap_bytes, store, &p);
 	free(store);
 	return v;
+}
+
+/* Plan over rows with heap_bytes of heap; the map stays in bi. */
+static enum plan_verdict plan_rows(const struct fix_row *rows, size_t n, uint64_t heap_bytes)
+{
+	map_build(&bi, rows, n, 48);
+	return plan_bi(heap_bytes);
 }
 
 /*
@@ -71,14 +77,17 @@ static int kernel_attempt(void)
 	return err;
 }
 
-/* Expect every captured OVMF map to pass with the default heap, and the
- * kernel to manage with it too. */
+/* Expect every captured OVMF map, with its memory attributes table, to
+ * pass with the default heap, and the kernel to manage with it too. */
 static void plan_fixtures_pass(void **state)
 {
 	(void)state;
 	for (size_t f = 0; f < ROWS(fixtures); f++) {
-		sim_phys_init(rows_ram_end(fixtures[f].rows, fixtures[f].n) + MiB);
-		assert_int_equal(plan_rows(fixtures[f].rows, fixtures[f].n, MiB), PLAN_OK);
+		const struct fixture *fx = &fixtures[f];
+		sim_phys_init(rows_ram_end(fx->rows, fx->n) + MiB);
+		map_build(&bi, fx->rows, fx->n, 48);
+		map_attach_mat(&bi, fx->mat, fx->nmat);
+		assert_int_equal(plan_bi(MiB), PLAN_OK);
 		assert_true(p.have >= p.need);
 		assert_int_equal(kernel_attempt(), 0);
 		map_free(&bi);
@@ -114,6 +123,35 @@ static void plan_no_run_for_the_stack(void **state)
 	(void)state;
 	expect_no_run(300, 15, "the kernel stack", 60 * KiB);
 	assert_int_equal(p.need, 64 * KiB);
+}
+
+/*
+ * Expect the memory attributes table's pieces counted: free memory in
+ * 290 runs of 60 KiB, where the region table just fits (15 pages), plus
+ * a runtime code region of 64 pages that a table cuts into 64 pieces
+ * (32 one-page RX entries, the pages between them RWX): the region table
+ * outgrows the runs, so the plan names it (it is taken first, before the
+ * kernel stack that does not fit either), and the kernel fails as well.
+ */
+static void plan_mat_pieces_counted(void **state)
+{
+	(void)state;
+	struct fix_row *rows = calloc(2 + 2 * 290, sizeof(*rows)), mat[32];
+	size_t n = runs_map(rows, 290, 15);
+	rows[n++] = (struct fix_row){ EFI_MEM_RUNTIME_CODE, 64 * MiB, 64, 0xF | EFI_MEM_ATTR_RUNTIME };
+	for (size_t i = 0; i < ROWS(mat); i++)
+		mat[i] = (struct fix_row){ EFI_MEM_RUNTIME_CODE, 64 * MiB + 2 * i * 4096, 1,
+					   EFI_MEM_ATTR_RUNTIME | EFI_MEM_ATTR_RO };
+	sim_phys_init(MiB + 290 * 16 * 4096 + MiB);
+	map_build(&bi, rows, n, 48);
+	map_attach_mat(&bi, mat, ROWS(mat));
+	assert_int_equal(plan_bi(64 * KiB), PLAN_NO_RUN);
+	assert_string_equal(p.what, "the region table");
+	assert_int_equal(p.have, 60 * KiB);
+	assert_int_equal(kernel_attempt(), VM_ENOMEM);
+	map_free(&bi);
+	sim_phys_fini();
+	free(rows);
 }
 
 /* Expect 194 MiB free in 60 KiB runs (3104 of them) refused too: the
@@ -179,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plan_fixtures_pass),
 		cmocka_unit_test(plan_no_run_for_the_stack),
+		cmocka_unit_test(plan_mat_pieces_counted),
 		cmocka_unit_test(plan_no_run_for_the_bookkeeping),
 		cmocka_unit_test(plan_only_4k_runs),
 		cmocka_unit_test(plan_too_little_memory),

@@ -67,6 +67,15 @@ def crash(kind, expect, **kw):
                 status=qemu.EXIT_FAIL, ktap=False, expect=expect, **kw)
 
 
+# What the kernel says about OVMF: memory types, global pages, runtime
+# code W^X from the memory attributes table, boot-services memory reclaimed.
+FIRMWARE_LINES = [
+    r"^vm: PAT WB WT UC- UC WC WT UC- UC, global pages on",
+    r"^vm: runtime code W\^X from the EFI memory attributes table \(\d+ entries\): 0 RWX pages",
+    r"^vm: +framebuffer 0xFFFFFE0000000000 .* WC$",
+    r"^vm: boot-services memory reclaimed: [1-9]\d* of [1-9]\d* pages",
+]
+
 CASES = [
     # The removable-media path: no arguments, the demo then every
     # self-test, and the default exit (shutdown: QEMU ends with 0).
@@ -76,7 +85,7 @@ CASES = [
         r"^memmap: \d+ entries", r"^memmap: conventional memory \d+ MiB",
         r"^demo: heap_value at " + HEAP_ADDR, r"^demo: vec at " + HEAP_ADDR,
         r"^demo: current reference count is 2$", r"^demo: reference count is 1 now$",
-        r"^demo: It did not crash!$", r"^kernel: run PASSED$"],
+        r"^demo: It did not crash!$", r"^kernel: run PASSED$"] + FIRMWARE_LINES,
         reject=[r"EXCEPTION:", r"ResetSystem returned"]),
 
     # The shell path: bad command lines are refused before
@@ -124,9 +133,12 @@ CASES = [
              expect=[r"^vm: NX off", r"^ok \d+ paging_write_xor_execute # SKIP "]),
 
     # exit=reboot goes through ResetSystem; -no-reboot turns it into an
-    # exit, and QMP tells it from a power-off.
+    # exit, and QMP tells it from a power-off.  Both ResetSystem cases run
+    # after boot-services memory was reclaimed and poisoned: the
+    # firmware's runtime code must not need it.
     Case("exit_reboot", shell=["BOOTX64.EFI selftest boot_ exit=reboot"], status=0, ending="reset",
-         expect=[r"^kernel: run PASSED$"], reject=[r"EXCEPTION:", r"ResetSystem returned"]),
+         expect=[r"^kernel: run PASSED$"] + FIRMWARE_LINES,
+         reject=[r"EXCEPTION:", r"ResetSystem returned"]),
 
     # CPU exceptions are reported, then the run fails cleanly (QEMU 35).
     crash("null", [r"EXCEPTION: vector 14, #PF page fault", r"page not present, read",
@@ -147,6 +159,7 @@ for mem in ("128M", "1G", "6G"):
     for machine in ("q35", "pc"):
         for cpu in ("qemu64", "max"):
             expect = [r"^vm: NX on, 1 GiB pages %s" % ("on" if cpu == "max" else "off")]
+            expect += FIRMWARE_LINES
             if mem == "6G":
                 expect.append(r"direct map (\d{5,}|[5-9]\d{3}) MiB")
             CASES.append(selftest("matrix_%s_%s_%s" % (mem.lower(), machine, cpu), "",
