@@ -138,7 +138,7 @@ static size_t model_ram(const struct boot_info *bi, struct memmap_range *r)
 
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (memmap_is_ram(d->type) && d->num_pages)
+		if (memmap_is_wb_ram(d) && d->num_pages) /* the direct map's kind of RAM */
 			r[n++] = (struct memmap_range){ d->phys_start, memmap_end(d) };
 	}
 	qsort(r, n, sizeof(*r), by_start);
@@ -198,8 +198,8 @@ static void paint(uint64_t start, uint64_t end, bool on)
 	memset(allowed + start / PAGE_SIZE, on, (end - start) / PAGE_SIZE);
 }
 
-/* The frames frames.h promises: conventional, claimed by nothing else,
- * never frame 0. */
+/* The frames frames.h promises: conventional and write-back (frames are
+ * reached through the direct map), claimed by nothing else, never frame 0. */
 static void model_frames_build(const struct boot_info *bi)
 {
 	size_t n = memmap_count(bi);
@@ -211,7 +211,7 @@ static void model_frames_build(const struct boot_info *bi)
 	dirty = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type != EFI_MEM_CONVENTIONAL || d->num_pages == 0)
+		if (d->type != EFI_MEM_CONVENTIONAL || d->num_pages == 0 || !memmap_is_wb_ram(d))
 			continue; /* an empty row may sit anywhere, even past the window */
 		paint(d->phys_start, memmap_end(d), true);
 		if (memmap_end(d) / PAGE_SIZE > dirty)
