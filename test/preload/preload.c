@@ -37,7 +37,6 @@
 #define RESERVE_MAX ((size_t)32 << 30) /* first try: 32 GiB of address space */
 #define RESERVE_MIN ((size_t)64 << 20) /* give up below 64 MiB */
 #define INITIAL ((size_t)1 << 20)      /* the first heap: 1 MiB */
-#define SLACK 256                      /* headers and gaps around one block */
 
 _Static_assert(RESERVE_MAX <= HEAP_MAX_SIZE, "one heap covers the whole reservation");
 
@@ -158,18 +157,18 @@ static bool init_locked(void)
 	return true;
 }
 
-/* Make room for a block of size bytes aligned to align: open at least
- * that much more, plus SLACK and 1/16 for side structures a heap may keep
- * in its region, and at least 1/8 of the heap, page-rounded; then
- * heap_extend.  Returns false (nothing changed) when the reservation
- * cannot hold it.  size and align are at most reserved, so no sum wraps. */
+/* Make room for a block of size bytes aligned to align: open what
+ * heap_extend_need says it takes (the heap's index at the region's end
+ * takes its share of every extension), and at least 1/8 of the heap,
+ * page-rounded; then heap_extend.  Returns false (nothing changed) when
+ * no extension can help or the reservation cannot hold it. */
 static bool grow_locked(size_t size, size_t align)
 {
 	size_t room = reserved - committed, need, by;
 
-	if (size > room || align > room)
+	need = heap_extend_need(&heap, size, align);
+	if (need == 0 || need > room)
 		return false;
-	need = size + align + SLACK + (size + align) / 16;
 	by = committed / 8 > need ? committed / 8 : need;
 	by = (by + PAGE - 1) & ~(PAGE - 1);
 	if (by > room)
