@@ -41,17 +41,22 @@ def fold(total, tally, label):
         total.failed.append(label)
 
 
+def report(kind, name, t, output, total):
+    """Print one report's line, its problems and, if it failed, the tail
+    of its output; then add it to the total."""
+    print("%-5s %-28s %s" % (kind, name, t.summary()))
+    for p in t.problems:
+        print("      - " + p)
+    if t.failed or t.problems:
+        print("      failed: %s\n%s" % (", ".join(t.failed) or "-", output[-6000:]))
+    fold(total, t, name)
+
+
 def run_host(binaries, total):
     """Run each cmocka binary and judge its TAP."""
     for path in binaries:
-        name = os.path.basename(path)
         t, output = cmocka_tap.run(path)
-        print("host  %-28s %s" % (name, t.summary()))
-        for p in t.problems:
-            print("      - " + p)
-        if t.failed or t.problems:
-            print("      failed: %s\n%s" % (", ".join(t.failed) or "-", output[-6000:]))
-        fold(total, t, name)
+        report("host", os.path.basename(path), t, output, total)
 
 
 def run_tap(commands, total):
@@ -61,12 +66,7 @@ def run_tap(commands, total):
         words = command.split()
         name = next((w for w in words if "/" in w), words[0])  # the script's path
         t, output = tap_stream.run(command)
-        print("tap   %-28s %s" % (name, t.summary()))
-        for p in t.problems:
-            print("      - " + p)
-        if t.failed or t.problems:
-            print("      failed: %s\n%s" % (", ".join(t.failed) or "-", output[-6000:]))
-        fold(total, t, name)
+        report("tap", name, t, output, total)
 
 
 class _Collect(unittest.TestResult):
