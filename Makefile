@@ -74,7 +74,7 @@ KCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror \
 KLDFLAGS := -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic --no-undefined \
             -T $(LDSCRIPT) -L$(EFI_LIB)
 
-HEAP_SRCS := heap/heap.c heap/index.c
+HEAP_SRCS := heap/heap.c heap/index.c heap/check.c
 KSRCS := $(wildcard efi/*.c kernel/*.c kernel/*.S paging/*.c) $(HEAP_SRCS)
 KOBJS := $(patsubst %,$(B)/obj/%.o,$(KSRCS)) $(B)/obj/font.o
 

@@ -33,8 +33,6 @@
  */
 #include "heap_impl.h"
 
-#define POISON_BYTE 0xdf
-
 /* How [base, end) is split: blocks up to limit, then the index's tree,
  * then the bitmap at the very end. */
 struct layout {
@@ -48,11 +46,6 @@ struct layout {
 static uintptr_t addr(const void *p)
 {
 	return (uintptr_t)p;
-}
-
-static size_t bytes(const struct block *b)
-{
-	return (size_t)b->size * G;
 }
 
 /* Round x up to a multiple of a (a power of two); false if that wraps. */
@@ -100,20 +93,6 @@ static void plan(uintptr_t base, uintptr_t end, struct layout *l)
 	l->limit = span >= index ? e - index : base;
 }
 
-static bool sealed(const struct block *b)
-{
-	return (b->magic == MAGIC_USED || b->magic == MAGIC_FREE) &&
-	       b->size >= MIN_BLOCK / G && b->seal == seal_of(b);
-}
-
-/* A header at granule g is sound: sealed, tagged with prev, inside the heap. */
-static bool block_ok(const struct heap *h, uint32_t g, uint32_t prev)
-{
-	const struct block *b = block_at(h, g);
-
-	return sealed(b) && b->prev_size == prev && b->size <= granules(h) - g;
-}
-
 /* The block at g changed size or is new: the block above learns its size
  * (its boundary tag), or top does when g is the last block. */
 static void retag_above(struct heap *h, uint32_t g)
@@ -128,42 +107,6 @@ static void retag_above(struct heap *h, uint32_t g)
 	up = block_at(h, g + b->size);
 	up->prev_size = b->size;
 	up->seal = seal_of(up);
-}
-
-#ifdef HEAP_POISON
-static void poison(uintptr_t from, uintptr_t to)
-{
-	for (; from < to; from++)
-		*(volatile unsigned char *)from = POISON_BYTE;
-}
-
-static bool poisoned(uintptr_t from, uintptr_t to)
-{
-	for (; from < to; from++)
-		if (*(const unsigned char *)from != POISON_BYTE)
-			return false;
-	return true;
-}
-#else
-/* The default build pays nothing: these fold away. */
-static void poison(uintptr_t from, uintptr_t to)
-{
-	(void)from;
-	(void)to;
-}
-
-static bool poisoned(uintptr_t from, uintptr_t to)
-{
-	(void)from;
-	(void)to;
-	return true;
-}
-#endif
-
-/* Where a hole's poison starts: past its header. */
-static uintptr_t inside(const struct heap *h, uint32_t g)
-{
-	return addr_of(h, g) + sizeof(struct block);
 }
 
 /* Make [g, g + units) a new hole: header, bitmap, index.  prev is the size
@@ -298,15 +241,6 @@ static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	h->free -= (size_t)units * G;
 	h->nallocs++;
 	return (void *)(addr_of(h, g) + G);
-}
-
-/* The last block, if it is a hole (the top hole, which the index leaves
- * out), else NIL. */
-static uint32_t top_hole(const struct heap *h)
-{
-	uint32_t last = granules(h) - h->top_prev;
-
-	return kind_at(h, last) == HOLE ? last : NIL;
 }
 
 /* The next hole big enough to try, above hole `after` (NIL: the first):
@@ -667,112 +601,4 @@ size_t heap_extend_need(const struct heap *h, size_t size, size_t align)
 	for (plan(h->base, h->end, &l); l.limit < want; plan(h->base, h->end + by, &l))
 		by += want - l.limit;
 	return by;
-}
-
-void heap_stats(const struct heap *h, struct heap_stats *out)
-{
-	*out = (struct heap_stats){ 0 };
-	if (!h->ready)
-		return;
-	out->size = h->top - h->base;
-	out->used = h->used;
-	out->free = h->free;
-	out->holes = h->nholes;
-	out->allocations = h->nallocs;
-	out->index_bytes = addr(h->bits + h->nbits) - addr(h->tree);
-	/* With align 16 a hole's payload needs no front gap: it fits bytes - G. */
-	if (!h->broken) {
-		size_t largest = index_largest(h);
-
-		if (top_hole(h) != NIL && h->top_prev > largest)
-			largest = h->top_prev;
-		out->largest_free = largest ? largest * G - G : 0;
-	}
-}
-
-/* Counts gathered by heap_check's walk, to compare with the heap's own. */
-struct tally {
-	size_t used, free, nholes, nallocs;
-};
-
-/* Check one block of the walk against its header, tag and bitmap bits. */
-static bool check_block(const struct heap *h, uint32_t g, uint32_t prev, bool prev_free,
-			struct tally *t)
-{
-	const struct block *b = block_at(h, g);
-
-	if (!block_ok(h, g, prev))
-		return false;
-	if (b->magic == MAGIC_USED) {
-		t->used += bytes(b);
-		t->nallocs++;
-		return kind_at(h, g) == USED;
-	}
-	t->free += bytes(b);
-	t->nholes++;
-	return kind_at(h, g) == HOLE && !prev_free &&
-	       poisoned(inside(h, g), addr_of(h, g) + bytes(b));
-}
-
-static unsigned popcount(uint64_t x)
-{
-	unsigned n = 0;
-
-	for (; x; x &= x - 1)
-		n++;
-	return n;
-}
-
-/* The bitmap holds no bit the walk did not account for: as many start
- * bits as blocks and as many used bits as used blocks, anywhere in it. */
-static bool bits_counted(const struct heap *h, const struct tally *t)
-{
-	size_t starts = 0, used = 0;
-
-	for (size_t i = 0; i < h->nbits; i++) {
-		starts += popcount(h->bits[i].start);
-		used += popcount(h->bits[i].used);
-	}
-	return starts == t->nholes + t->nallocs && used == t->nallocs;
-}
-
-/* base, top, limit, the bitmap and end lie as heap.h draws them. */
-static bool layout_ok(const struct heap *h)
-{
-	uintptr_t bits = addr(h->bits), tree = addr(h->tree);
-
-	return h->base % G == 0 && h->top % G == 0 && h->limit % G == 0 &&
-	       h->ngran == (h->top - h->base) / G &&
-	       h->base < h->top && h->top <= h->limit && h->limit - h->top < MIN_BLOCK &&
-	       tree >= h->limit &&
-	       tree + (size_t)h->leaves * 8 + 64 * (__builtin_ctz(h->leaves) + 1) <= bits &&
-	       h->leaves >= h->nbits && (h->leaves & (h->leaves - 1)) == 0 &&
-	       bits % G == 0 && (size_t)h->nbits * sizeof(struct heap_bits) <= h->end - bits &&
-	       (size_t)h->nbits * CHUNK * G >= h->limit - h->base;
-}
-
-int heap_check(const struct heap *h)
-{
-	struct tally t = { 0 };
-	uint32_t g, prev = 0;
-	bool prev_free = false;
-
-	if (!h->ready)
-		return HEAP_EINVAL;
-	if (h->broken || !layout_ok(h))
-		return HEAP_ECORRUPT;
-	for (g = 0; g < granules(h); g += block_at(h, g)->size) {
-		if (!check_block(h, g, prev, prev_free, &t))
-			return HEAP_ECORRUPT;
-		prev = block_at(h, g)->size;
-		prev_free = block_at(h, g)->magic == MAGIC_FREE;
-	}
-	if (prev != h->top_prev || !bits_counted(h, &t))
-		return HEAP_ECORRUPT;
-	if (!index_check(h))
-		return HEAP_ECORRUPT;
-	if (t.used != h->used || t.free != h->free || t.nholes != h->nholes ||
-	    t.nallocs != h->nallocs || t.used + t.free != h->top - h->base)
-		return HEAP_ECORRUPT;
-	return 0;
 }

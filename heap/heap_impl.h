@@ -1,7 +1,7 @@
 /*
- * heap_impl.h - what heap.c and index.c share: the block header, the
- * bitmap of block starts, and the index's interface.  Not for callers of
- * the heap: they include heap.h only.
+ * heap_impl.h - what heap.c, check.c and index.c share: the block header,
+ * the bitmap of block starts, small helpers, and the index's interface.
+ * Not for callers of the heap: they include heap.h only.
  *
  * Granule numbers.  The heap counts in 16-byte granules from base, so a
  * block is named by a 32-bit granule number g at address base + 16 * g,
@@ -97,6 +97,74 @@ static inline void set_header(struct block *b, uint32_t magic, uint32_t units, u
 	b->size = units;
 	b->prev_size = prev;
 	b->seal = seal_of(b);
+}
+
+/* ---- helpers of heap.c and check.c ---- */
+
+#define POISON_BYTE 0xdf
+
+static inline size_t bytes(const struct block *b)
+{
+	return (size_t)b->size * G;
+}
+
+static inline bool sealed(const struct block *b)
+{
+	return (b->magic == MAGIC_USED || b->magic == MAGIC_FREE) &&
+	       b->size >= MIN_BLOCK / G && b->seal == seal_of(b);
+}
+
+/* A header at granule g is sound: sealed, tagged with prev, inside the heap. */
+static inline bool block_ok(const struct heap *h, uint32_t g, uint32_t prev)
+{
+	const struct block *b = block_at(h, g);
+
+	return sealed(b) && b->prev_size == prev && b->size <= granules(h) - g;
+}
+
+#ifdef HEAP_POISON
+static inline void poison(uintptr_t from, uintptr_t to)
+{
+	for (; from < to; from++)
+		*(volatile unsigned char *)from = POISON_BYTE;
+}
+
+static inline bool poisoned(uintptr_t from, uintptr_t to)
+{
+	for (; from < to; from++)
+		if (*(const unsigned char *)from != POISON_BYTE)
+			return false;
+	return true;
+}
+#else
+/* The default build pays nothing: these fold away. */
+static inline void poison(uintptr_t from, uintptr_t to)
+{
+	(void)from;
+	(void)to;
+}
+
+static inline bool poisoned(uintptr_t from, uintptr_t to)
+{
+	(void)from;
+	(void)to;
+	return true;
+}
+#endif
+
+/* Where a hole's poison starts: past its header. */
+static inline uintptr_t inside(const struct heap *h, uint32_t g)
+{
+	return addr_of(h, g) + sizeof(struct block);
+}
+
+/* The last block, if it is a hole (the top hole, which the index leaves
+ * out), else NIL. */
+static inline uint32_t top_hole(const struct heap *h)
+{
+	uint32_t last = granules(h) - h->top_prev;
+
+	return kind_at(h, last) == HOLE ? last : NIL;
 }
 
 /* ---- index.c: where the big holes are ---- */
