@@ -71,6 +71,9 @@ KCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror \
            -mno-red-zone -mgeneral-regs-only -fvisibility=hidden \
            -DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
            -Iefi -Ikernel -Ipaging -Iheap
+# kprintf and panic carry printf's format attribute: check every call's
+# arguments, signedness included (uint64_t wants %lu or %lx, not %ld).
+KCFLAGS += -Wformat=2 -Wformat-signedness
 KLDFLAGS := -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic --no-undefined \
             -T $(LDSCRIPT) -L$(EFI_LIB)
 
@@ -176,6 +179,13 @@ $(B)/host/test_fbcon: test/host/test_fbcon.c kernel/fbcon.c $(B)/obj/font.o $(HO
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/fbcon.c $(B)/obj/font.o $(HOST_SRCS) \
 	    -Wl,-z,noexecstack -o $@ -lcmocka
+
+# The kernel's printf (kernel/format.c) against the C library's
+# (test/host/test_format.c); format.c is freestanding, built as it is.
+$(B)/host/test_format: test/host/test_format.c kernel/format.c kernel/format.h | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/format.c -o $@ -lcmocka
 
 # `make test` runs both halves and ends with one summary line.
 # Debian's python3 (not whatever python3 is first on PATH): python3-tap is
