@@ -255,6 +255,7 @@ bench: $(B)/bench/bench_heap $(B)/bench/bench_frames $(B)/HELLO.EFI all
 # build/fuzz/<target>-crash-*.  make fuzz-smoke: the short run make test does.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := fuzz_heap fuzz_heap_diff fuzz_memmap fuzz_pagetable
+FUZZ_TARGETS += fuzz_format
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
@@ -264,6 +265,10 @@ FUZZ_SRCS_fuzz_heap := $(HEAP_SRCS)
 FUZZ_SRCS_fuzz_heap_diff := $(HEAP_SRCS) test/reference/list_heap.c test/reference/heap_pair.c
 FUZZ_SRCS_fuzz_memmap := $(wildcard paging/*.c)
 FUZZ_SRCS_fuzz_pagetable := $(wildcard paging/*.c)
+# The kernel's printf against snprintf: kernel/format.c alone.
+FUZZ_SRCS_fuzz_format := kernel/format.c
+$(B)/fuzz/fuzz_format: kernel/format.c kernel/format.h
+$(B)/fuzz/fuzz_format: FUZZ_CFLAGS += -Ikernel
 # fuzz_memmap hands out every frame of the map each run: comparison
 # tracing in that loop costs 4x the executions, for little guidance.
 FUZZ_COV_fuzz_memmap := -fno-sanitize-coverage=trace-cmp
