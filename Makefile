@@ -71,6 +71,9 @@ KCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror \
            -mno-red-zone -mgeneral-regs-only -fvisibility=hidden \
            -DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
            -Iefi -Ikernel -Ipaging -Iheap
+# kprintf and panic carry printf's format attribute: check every call's
+# arguments, signedness included (uint64_t wants %lu or %lx, not %ld).
+KCFLAGS += -Wformat=2 -Wformat-signedness
 KLDFLAGS := -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic --no-undefined \
             -T $(LDSCRIPT) -L$(EFI_LIB)
 
@@ -177,6 +180,13 @@ $(B)/host/test_fbcon: test/host/test_fbcon.c kernel/fbcon.c $(B)/obj/font.o $(HO
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/fbcon.c $(B)/obj/font.o $(HOST_SRCS) \
 	    -Wl,-z,noexecstack -o $@ -lcmocka
 
+# The kernel's printf (kernel/format.c) against the C library's
+# (test/host/test_format.c); format.c is freestanding, built as it is.
+$(B)/host/test_format: test/host/test_format.c kernel/format.c kernel/format.h | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/format.c -o $@ -lcmocka
+
 # `make test` runs both halves and ends with one summary line.
 # Debian's python3 (not whatever python3 is first on PATH): python3-tap is
 # installed for it.
@@ -245,6 +255,7 @@ bench: $(B)/bench/bench_heap $(B)/bench/bench_frames $(B)/HELLO.EFI all
 # build/fuzz/<target>-crash-*.  make fuzz-smoke: the short run make test does.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := fuzz_heap fuzz_heap_diff fuzz_memmap fuzz_pagetable
+FUZZ_TARGETS += fuzz_format
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
@@ -254,6 +265,10 @@ FUZZ_SRCS_fuzz_heap := $(HEAP_SRCS)
 FUZZ_SRCS_fuzz_heap_diff := $(HEAP_SRCS) test/reference/list_heap.c test/reference/heap_pair.c
 FUZZ_SRCS_fuzz_memmap := $(wildcard paging/*.c)
 FUZZ_SRCS_fuzz_pagetable := $(wildcard paging/*.c)
+# The kernel's printf against snprintf: kernel/format.c alone.
+FUZZ_SRCS_fuzz_format := kernel/format.c
+$(B)/fuzz/fuzz_format: kernel/format.c kernel/format.h
+$(B)/fuzz/fuzz_format: FUZZ_CFLAGS += -Ikernel
 # fuzz_memmap hands out every frame of the map each run: comparison
 # tracing in that loop costs 4x the executions, for little guidance.
 FUZZ_COV_fuzz_memmap := -fno-sanitize-coverage=trace-cmp

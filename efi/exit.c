@@ -143,5 +143,5 @@ EFI_STATUS loader_exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
 	__asm__ volatile("cli");
 	serial_init();
 	fbcon_init(&bi->fb);
-	panic("loader: ExitBootServices failed %d times: status 0x%lx", exits, (uint64_t)st);
+	panic("loader: ExitBootServices failed %d times: status 0x%lX", exits, (uint64_t)st);
 }

@@ -1,21 +1,24 @@
 /*
  * console.c - kprintf: one formatter, two outputs (serial and screen).
  *
- * Formatting is gnu-efi's UnicodeVSPrint: it writes into a caller's
- * buffer and neither allocates nor touches boot services, so it is safe
- * after ExitBootServices.  (AsciiVSPrint is not: it allocates.)  We widen
- * our ASCII format to UCS-2, format, and narrow the result again.
+ * Formatting is our own (format.c): it needs no buffer, no allocation
+ * and no boot service, so it works from the first line after
+ * ExitBootServices to the last line of a panic.  Each character goes to
+ * both consoles as it is formatted, so no line is ever cut short.
  */
-#include <efi.h>
-#include <efilib.h>
+#include "format.h"
 #include "kernel.h"
-
-#define LINE_MAX 512
 
 static void put_both(char c)
 {
 	serial_putc(c);
 	fbcon_putc(c);
+}
+
+static void emit_both(char c, void *unused)
+{
+	(void)unused;
+	put_both(c);
 }
 
 void kputs(const char *s)
@@ -26,15 +29,7 @@ void kputs(const char *s)
 
 void vkprintf(const char *fmt, va_list args)
 {
-	CHAR16 wfmt[LINE_MAX], out[LINE_MAX];
-	size_t n = 0;
-
-	for (; fmt[n] && n + 1 < LINE_MAX; n++)
-		wfmt[n] = (unsigned char)fmt[n];
-	wfmt[n] = 0;
-	UnicodeVSPrint(out, sizeof(out), wfmt, args);
-	for (size_t i = 0; out[i]; i++)
-		put_both(out[i] < 0x80 ? (char)out[i] : '?');
+	vformat_to(emit_both, NULL, fmt, args);
 }
 
 void kprintf(const char *fmt, ...)

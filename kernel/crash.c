@@ -75,7 +75,7 @@ void crash(enum crash_kind kind)
 					     "stack-overflow", "double-free" };
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))
-		kprintf("crash: provoking '%a'\n", names[kind]);
+		kprintf("crash: provoking '%s'\n", names[kind]);
 	switch (kind) {
 	case CRASH_NULL: crash_null();
 	case CRASH_WRITE_CODE: crash_write_code();

@@ -35,7 +35,7 @@ static void demo_box(void)
 	if (!heap_value)
 		panic("demo: kmalloc failed");
 	*heap_value = 41;
-	kprintf("demo: heap_value at 0x%lx\n", (uint64_t)(uintptr_t)heap_value);
+	kprintf("demo: heap_value at 0x%lX\n", (uint64_t)(uintptr_t)heap_value);
 	kfree(heap_value);
 }
 
@@ -46,7 +46,7 @@ static void demo_vec(void)
 	for (long i = 0; i < 500; i++)
 		if (!vec_push(&v, i))
 			panic("demo: vec_push failed at %ld", i);
-	kprintf("demo: vec at 0x%lx\n", (uint64_t)(uintptr_t)v.data);
+	kprintf("demo: vec at 0x%lX\n", (uint64_t)(uintptr_t)v.data);
 	vec_free(&v);
 }
 
@@ -58,9 +58,9 @@ static void demo_rc(void)
 		panic("demo: out of heap");
 	rc->count = 1;
 	clone = rc_clone(rc);
-	kprintf("demo: current reference count is %ld\n", (uint64_t)clone->count);
+	kprintf("demo: current reference count is %lu\n", (uint64_t)clone->count);
 	rc_drop(rc);
-	kprintf("demo: reference count is %ld now\n", (uint64_t)clone->count);
+	kprintf("demo: reference count is %lu now\n", (uint64_t)clone->count);
 	rc_drop(clone);
 }
 

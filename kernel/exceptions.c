@@ -42,10 +42,10 @@ static void report_mapping(uint64_t va)
 	unsigned flags;
 
 	if (vm_translate(read_cr3() & ~0xFFFull, va, &pa, &flags) != 0) {
-		kprintf("  mapping: 0x%lx is not mapped\n", va);
+		kprintf("  mapping: 0x%lX is not mapped\n", va);
 		return;
 	}
-	kprintf("  mapping: 0x%lx -> phys 0x%lx, %a%a%a\n", va, pa,
+	kprintf("  mapping: 0x%lX -> phys 0x%lX, %s%s%s\n", va, pa,
 		flags & VM_WRITE ? "writable" : "read-only",
 		flags & VM_EXEC ? ", executable" : ", no-execute",
 		flags & VM_USER ? ", user" : "");
@@ -53,12 +53,12 @@ static void report_mapping(uint64_t va)
 
 static void report_page_fault(uint64_t err, uint64_t cr2)
 {
-	kprintf("  error code 0x%lx: %a, %a, %a%a\n", err,
+	kprintf("  error code 0x%lX: %s, %s, %s%s\n", err,
 		err & PF_PRESENT ? "protection violation" : "page not present",
 		err & PF_FETCH ? "instruction fetch" : (err & PF_WRITE ? "write" : "read"),
 		err & PF_USER ? "user mode" : "kernel mode",
 		cr2 < 4096 ? " (NULL pointer dereference)" : "");
-	kprintf("  CR2 = 0x%lx\n", cr2);
+	kprintf("  CR2 = 0x%lX\n", cr2);
 	report_mapping(cr2);
 }
 
@@ -86,13 +86,13 @@ void exception_handler(struct trap_frame *f)
 
 	if (depth++ > 0)
 		nested_fault();
-	kprintf("\nEXCEPTION: vector %ld, %a\n", f->vector, name);
-	kprintf("  RIP = 0x%lx  CS = 0x%lx  RFLAGS = 0x%lx\n", f->rip, f->cs, f->rflags);
-	kprintf("  RSP = 0x%lx  error code = 0x%lx\n", f->rsp, f->error_code);
+	kprintf("\nEXCEPTION: vector %lu, %s\n", f->vector, name);
+	kprintf("  RIP = 0x%lX  CS = 0x%lX  RFLAGS = 0x%lX\n", f->rip, f->cs, f->rflags);
+	kprintf("  RSP = 0x%lX  error code = 0x%lX\n", f->rsp, f->error_code);
 	if (f->vector == VEC_PAGE_FAULT)
 		report_page_fault(f->error_code, cr2);
 	if (f->vector == VEC_DOUBLE_FAULT) {
-		kprintf("  CR2 = 0x%lx (the fault that could not be delivered)\n", cr2);
+		kprintf("  CR2 = 0x%lX (the fault that could not be delivered)\n", cr2);
 		if (in_guard_page(cr2) || in_guard_page(f->rsp))
 			kputs("  kernel stack overflow: the stack ran into its guard page\n");
 	}

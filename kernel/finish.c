@@ -45,7 +45,7 @@ void finish(bool passed)
 	const struct boot_info *bi = kernel_boot_info();
 	enum exit_mode mode = bi ? bi->opts.exit : EXIT_HALT;
 
-	kprintf("kernel: run %a\n", passed ? "PASSED" : "FAILED");
+	kprintf("kernel: run %s\n", passed ? "PASSED" : "FAILED");
 	switch (mode) {
 	case EXIT_QEMU:
 		outl(QEMU_EXIT_PORT, passed ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);

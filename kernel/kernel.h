@@ -12,6 +12,8 @@
 #include "../efi/boot_info.h"
 
 #define NORETURN __attribute__((noreturn))
+/* printf-like: the compiler checks each call's arguments against fmt. */
+#define PRINTF(fmt_arg, first_arg) __attribute__((format(printf, fmt_arg, first_arg)))
 
 /* main.c */
 NORETURN void kernel_main(const struct boot_info *bi);
@@ -27,15 +29,16 @@ void fbcon_init(const struct framebuffer *fb);
 void fbcon_putc(char c);
 void fbcon_relocate(uint64_t virt_base);
 
-/* console.c: formatted output to serial and screen.  The format is
- * gnu-efi's (UnicodeVSPrint): %d %ld %x %lx %a (char *) %c; %lx is 64-bit. */
-void kprintf(const char *fmt, ...);
-void vkprintf(const char *fmt, __builtin_va_list args);
+/* console.c: formatted output to serial and screen.  The format is C's
+ * printf for integers, characters and strings (format.h): uint64_t is
+ * unsigned long, so %lu and %lx (%lX for the upper-case hex we print). */
+void kprintf(const char *fmt, ...) PRINTF(1, 2);
+void vkprintf(const char *fmt, __builtin_va_list args) PRINTF(1, 0);
 void kputs(const char *s);
 
 /* panic.c: a broken invariant.  Prints the reason and ends the run with
  * a failure status (exit=qemu: QEMU exits 35). */
-NORETURN void panic(const char *fmt, ...);
+NORETURN void panic(const char *fmt, ...) PRINTF(1, 2);
 
 /* finish.c: end the run as boot_options.exit says. */
 NORETURN void finish(bool passed);

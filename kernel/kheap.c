@@ -104,7 +104,7 @@ static int grow_locked(size_t size, size_t align)
 	if (map_more(bytes) != 0)
 		return -1;
 	if (heap_extend(&heap, bytes) != 0)
-		panic("kheap: heap_extend refused %ld bytes at 0x%lx (%a)", bytes, HEAP_START + mapped - bytes,
+		panic("kheap: heap_extend refused %lu bytes at 0x%lX (%s)", bytes, (uint64_t)(HEAP_START + mapped - bytes),
 		      heap_check(&heap) ? "the heap is corrupt" : "the heap is at its size limit");
 	return 0;
 }
@@ -137,7 +137,7 @@ void *kzalloc(size_t size)
 /* A pointer the heap refused: a bug in the caller, stop and say so. */
 static NORETURN void bad_pointer(const char *who, void *ptr, int err)
 {
-	panic("%a(0x%lx): %a", who, (uint64_t)(uintptr_t)ptr,
+	panic("%s(0x%lX): %s", who, (uint64_t)(uintptr_t)ptr,
 	      err == HEAP_ECORRUPT ? "the heap is corrupt around this block"
 				   : "not a live block of this heap (double free or bad pointer)");
 }

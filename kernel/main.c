@@ -50,9 +50,9 @@ static void kernel_main_paged(void)
 	frames_print_summary(&info);         /* all free memory is ours */
 	vm_reclaim_boot_services();          /* the firmware's boot-time memory too */
 	if (kheap_init(info.opts.heap_size) != 0)   /* map the heap window */
-		panic("kheap: cannot map a %ld KiB heap at 0x%lx", info.opts.heap_size >> 10,
+		panic("kheap: cannot map a %lu KiB heap at 0x%lX", info.opts.heap_size >> 10,
 		      (uint64_t)HEAP_START);
-	kprintf("kheap: %ld KiB at 0x%lx\n", info.opts.heap_size >> 10, (uint64_t)HEAP_START);
+	kprintf("kheap: %lu KiB at 0x%lX\n", info.opts.heap_size >> 10, (uint64_t)HEAP_START);
 	run_command();
 }
 

@@ -12,14 +12,14 @@ static void print_firmware(const struct boot_info *bi)
 	const struct framebuffer *fb = &bi->fb;
 
 	if (fb->base)
-		kprintf("boot: framebuffer %dx%d (stride %d pixels, %a) at 0x%lx\n", fb->width,
+		kprintf("boot: framebuffer %ux%u (stride %u pixels, %s) at 0x%lX\n", fb->width,
 			fb->height, fb->stride, fb->format == FB_RGBX ? "RGBX" : "BGRX", fb->base);
 	else
 		kputs("boot: no framebuffer we can draw on: serial only\n");
 	if (bi->rsdp)
-		kprintf("boot: ACPI RSDP at 0x%lx (ACPI %a)\n", bi->rsdp,
+		kprintf("boot: ACPI RSDP at 0x%lX (ACPI %s)\n", bi->rsdp,
 			bi->rsdp_revision >= 2 ? "2.0+" : "1.0");
-	kprintf("boot: runtime services at 0x%lx, image at 0x%lx (%ld KiB)\n",
+	kprintf("boot: runtime services at 0x%lX, image at 0x%lX (%lu KiB)\n",
 		(uint64_t)(uintptr_t)bi->runtime_services, bi->image_base, bi->image_size >> 10);
 }
 
@@ -29,16 +29,16 @@ void memmap_print_summary(const struct boot_info *bi)
 
 	print_firmware(bi);
 	if (memmap_summarize(bi, &s) != 0)
-		panic("memmap: the firmware's map is malformed (desc_size %ld, size %ld)",
+		panic("memmap: the firmware's map is malformed (desc_size %lu, size %lu)",
 		      bi->desc_size, bi->mmap_size);
-	kprintf("memmap: %ld entries (descriptor size %ld, %ld runtime)\n",
+	kprintf("memmap: %lu entries (descriptor size %lu, %lu runtime)\n",
 		(uint64_t)s.entries, bi->desc_size, (uint64_t)s.runtime_entries);
 	for (uint32_t t = 0; t < EFI_MEM_NTYPES; t++) {
 		uint64_t tenths = s.pages[t] * 4096 * 10 >> 20; /* MiB, one decimal */
 		if (s.pages[t])
-			kprintf("memmap:   %a: %ld.%ld MiB\n", memmap_type_name(t), tenths / 10, tenths % 10);
+			kprintf("memmap:   %s: %lu.%lu MiB\n", memmap_type_name(t), tenths / 10, tenths % 10);
 	}
-	kprintf("memmap: conventional memory %ld MiB, highest RAM address 0x%lx\n",
+	kprintf("memmap: conventional memory %lu MiB, highest RAM address 0x%lX\n",
 		s.conventional_bytes >> 20, s.highest_end);
 }
 
@@ -47,7 +47,7 @@ static void print_rows(const char *tag, const struct boot_info *map)
 {
 	for (size_t i = 0; i < memmap_count(map); i++) {
 		const struct efi_mem_desc *d = memmap_desc(map, i);
-		kprintf("%a(%d, 0x%016lx, 0x%08lx, 0x%016lx)\n", tag, d->type, d->phys_start,
+		kprintf("%s(%u, 0x%016lX, 0x%08lX, 0x%016lX)\n", tag, d->type, d->phys_start,
 			d->num_pages, d->attribute);
 	}
 }
@@ -70,7 +70,7 @@ void frames_print_summary(const struct boot_info *bi)
 
 	memmap_summarize(bi, &s);
 	frames_get_stats(&st);
-	kprintf("frames: %ld managed in %ld ranges, %ld of bookkeeping, "
-		"%ld conventional pages left out\n", st.total, st.ranges, st.meta_frames,
+	kprintf("frames: %lu managed in %lu ranges, %lu of bookkeeping, "
+		"%lu conventional pages left out\n", st.total, st.ranges, st.meta_frames,
 		s.pages[EFI_MEM_CONVENTIONAL] - st.total - st.meta_frames);
 }

@@ -27,7 +27,7 @@ static const char *current_skip; /* the reason, or NULL: not skipped */
 void selftest_fail(const char *file, int line, const char *what)
 {
 	current_failed = true;
-	kprintf("# %a:%d: expected %a\n", file, line, what);
+	kprintf("# %s:%d: expected %s\n", file, line, what);
 }
 
 void selftest_skip(const char *reason)
@@ -71,7 +71,7 @@ static void check_leaks(const struct kheap_usage *before)
 
 	kheap_usage(&after);
 	if (after.allocations != before->allocations || after.used != before->used) {
-		kprintf("# leak: %ld allocations / %ld bytes live before, %ld / %ld after\n",
+		kprintf("# leak: %lu allocations / %lu bytes live before, %lu / %lu after\n",
 			before->allocations, before->used, after.allocations, after.used);
 		current_failed = true;
 	}
@@ -92,13 +92,13 @@ static void run_one(const struct selftest *s, int number)
 	s->run();
 	check_leaks(&before);
 	if (current_failed) {
-		kprintf("not ok %d %a\n", number, s->name);
+		kprintf("not ok %d %s\n", number, s->name);
 		failed++;
 	} else if (current_skip) {
-		kprintf("ok %d %a # SKIP %a\n", number, s->name, current_skip);
+		kprintf("ok %d %s # SKIP %s\n", number, s->name, current_skip);
 		skipped++;
 	} else {
-		kprintf("ok %d %a\n", number, s->name);
+		kprintf("ok %d %s\n", number, s->name);
 		passed++;
 	}
 }
@@ -111,7 +111,7 @@ bool selftest_run(const char *prefix)
 	kputs("KTAP version 1\n");
 	kprintf("1..%d\n", total);
 	if (total == 0)
-		kprintf("# no test name starts with '%a'\n", prefix);
+		kprintf("# no test name starts with '%s'\n", prefix);
 	for_each_selected(prefix, run_one);
 	kprintf("# Totals: pass:%d fail:%d skip:%d\n", passed, failed, skipped);
 	return total > 0 && failed == 0;

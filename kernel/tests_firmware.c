@@ -102,7 +102,7 @@ static void firmware_boot_services_reclaimed(void)
 	uint64_t want = boot_services_pages(kernel_boot_info());
 	uint64_t old = vm->firmware_cr3 & ~0xFFFull;
 
-	kprintf("# boot services: %ld pages, %ld frames added, free count +%ld\n", want,
+	kprintf("# boot services: %lu pages, %lu frames added, free count +%lu\n", want,
 		vm->reclaim.frames_added, vm->reclaim_gain);
 	EXPECT(want > 0);
 	EXPECT(vm->reclaim.frames_added == want);

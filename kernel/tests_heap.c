@@ -322,7 +322,7 @@ static void heap_exhaustion_returns_null(void)
 	p = kmalloc(CHUNK);     /* and now a big one fits again */
 	EXPECT(p != NULL);
 	kfree(p);
-	kprintf("# exhaustion: %ld chunks of 4 MiB before NULL\n", (uint64_t)n);
+	kprintf("# exhaustion: %lu chunks of 4 MiB before NULL\n", (uint64_t)n);
 }
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;

@@ -106,8 +106,8 @@ static void paging_frames_accounted(void)
 	struct kheap_usage u;
 
 	kheap_usage(&u);
-	kprintf("# frames: total %ld, free %ld, heap window %ld, page tables %ld\n",
-		frames_total(), frames_free_count(), u.mapped / PAGE, (uint64_t)vm_count_tables(pml4()));
+	kprintf("# frames: total %lu, free %lu, heap window %lu, page tables %lu\n",
+		frames_total(), frames_free_count(), (uint64_t)(u.mapped / PAGE), (uint64_t)vm_count_tables(pml4()));
 	EXPECT(vm_frames_unaccounted() == 0);
 }
 

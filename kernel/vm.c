@@ -131,10 +131,10 @@ void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
 	vm_set_nx_supported(vm.nx);
 	vm_set_1g_supported(vm.gb_pages);
 	if ((err = frames_init(bi)) != 0)
-		panic("frames: cannot use the memory map: %a", vm_strerror(err));
+		panic("frames: cannot use the memory map: %s", vm_strerror(err));
 	fill_input(bi, &in);
 	if ((err = layout_build(&in, &vm.out)) != 0)
-		panic("vm: building the kernel address space failed: %a", vm_strerror(err));
+		panic("vm: building the kernel address space failed: %s", vm_strerror(err));
 	if (vm.nx)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	write_cr0(read_cr0() | CR0_WP);
@@ -157,11 +157,11 @@ void vm_reclaim_boot_services(void)
 	int err = reclaim_boot_services(bi, &vm.reclaim);
 
 	vm.reclaim_gain = frames_free_count() - before;
-	kprintf("vm: boot-services memory reclaimed: %ld of %ld pages (%ld MiB), free frames "
-		"%ld -> %ld\n", vm.reclaim.frames_added, vm.reclaim.boot_pages,
+	kprintf("vm: boot-services memory reclaimed: %lu of %lu pages (%lu MiB), free frames "
+		"%lu -> %lu\n", vm.reclaim.frames_added, vm.reclaim.boot_pages,
 		vm.reclaim.frames_added >> 8, before, frames_free_count());
 	if (err)
-		kprintf("vm: %ld boot-services ranges kept: %a\n", vm.reclaim.ranges_refused,
+		kprintf("vm: %lu boot-services ranges kept: %s\n", vm.reclaim.ranges_refused,
 			vm_strerror(err));
 }
 
@@ -181,10 +181,10 @@ static void print_runtime_wx(void)
 	const struct layout_out *o = &vm.out;
 
 	if (o->mat_entries)
-		kprintf("vm: runtime code W^X from the EFI memory attributes table (%ld entries): "
-			"%ld RWX pages\n", (uint64_t)o->mat_entries, o->rwx_pages);
+		kprintf("vm: runtime code W^X from the EFI memory attributes table (%lu entries): "
+			"%lu RWX pages\n", (uint64_t)o->mat_entries, o->rwx_pages);
 	else
-		kprintf("vm: runtime code RWX, %ld pages: %a, so code and data pages of the "
+		kprintf("vm: runtime code RWX, %lu pages: %s, so code and data pages of the "
 			"firmware's runtime images cannot be told apart\n", o->rwx_pages,
 			o->mat_invalid ? "the EFI memory attributes table is malformed"
 				       : "no EFI memory attributes table");
@@ -195,17 +195,17 @@ void vm_print_layout(void)
 	size_t n;
 	const struct layout_region *r = layout_regions(&n);
 
-	kprintf("vm: our page tables are live: CR3 0x%lx (firmware's was 0x%lx), %ld table frames\n",
+	kprintf("vm: our page tables are live: CR3 0x%lX (firmware's was 0x%lX), %lu table frames\n",
 		vm.out.pml4, vm.firmware_cr3, (uint64_t)vm.out.page_tables);
-	kprintf("vm: NX %a, 1 GiB pages %a, direct map %ld MiB at 0x%lx\n",
+	kprintf("vm: NX %s, 1 GiB pages %s, direct map %lu MiB at 0x%lX\n",
 		vm.nx ? "on" : "off", vm.gb_pages ? "on" : "off", vm.out.direct_map_size >> 20,
-		DIRECT_MAP_BASE);
-	kprintf("vm: PAT %a, global pages %a (firmware left CR4.PGE %a)\n",
+		(uint64_t)DIRECT_MAP_BASE);
+	kprintf("vm: PAT %s, global pages %s (firmware left CR4.PGE %s)\n",
 		vm.pat ? "WB WT UC- UC WC WT UC- UC" : "absent: framebuffer WT",
 		vm.pge ? "on" : "absent", vm.firmware_pge ? "on" : "off");
 	print_runtime_wx();
 	for (size_t i = 0; i < n; i++)
-		kprintf("vm:   %-20a 0x%016lx %10ld KiB  %a%a%a %a\n", r[i].name, r[i].va,
+		kprintf("vm:   %-20s 0x%016lX %10lu KiB  %s%s%s %s\n", r[i].name, r[i].va,
 			r[i].size >> 10, r[i].flags & VM_WRITE ? "RW" : "R-",
 			r[i].flags & VM_EXEC ? "X" : "-",
 			r[i].flags & VM_PAGE_1G ? " 1G" : r[i].flags & VM_PAGE_2M ? " 2M" : " 4K",

@@ -37,6 +37,7 @@ runs_for() {
 	fuzz_heap_diff) echo 4000 ;;
 	fuzz_memmap) echo 1500 ;;
 	fuzz_pagetable) echo 3000 ;;
+	fuzz_format) echo 300000 ;;
 	*) echo 1000 ;;
 	esac
 }

@@ -72,7 +72,7 @@ def crash(kind, expect, **kw):
 FIRMWARE_LINES = [
     r"^vm: PAT WB WT UC- UC WC WT UC- UC, global pages on",
     r"^vm: runtime code W\^X from the EFI memory attributes table \(\d+ entries\): 0 RWX pages",
-    r"^vm: +framebuffer 0xFFFFFE0000000000 .* WC$",
+    r"^vm:   framebuffer {10}0xFFFFFE0000000000 .* WC$",  # left-aligned name column
     r"^vm: boot-services memory reclaimed: [1-9]\d* of [1-9]\d* pages",
 ]
 
