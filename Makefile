@@ -64,17 +64,19 @@ OBJCOPY   := objcopy
 # -fpic: the firmware loads us anywhere; crt0 applies our relocations.
 # -mno-red-zone -mgeneral-regs-only: interrupts may arrive on our stack and
 # exception handlers must not clobber SSE state.
-# GNU_EFI_USE_MS_ABI: firmware calls are plain C calls, no uefi_call_wrapper.
 KCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror \
-           -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
+           -ffreestanding -fpic -fno-stack-protector \
            -fno-strict-aliasing -fno-asynchronous-unwind-tables \
            -mno-red-zone -mgeneral-regs-only -fvisibility=hidden
 # Who may include whom, per folder: the include paths are the arrows of
 # docs/contract.md.  Only the loader sees gnu-efi; a kernel/ file that
 # includes <efi.h> does not compile.
 #   efi/ (loader) -> boot/ (the contract) <- kernel/ -> paging/, heap/
-EFI_CFLAGS := -DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64
-INC_efi    := $(EFI_CFLAGS) -Iboot -Ipaging  # paging/: the pure planner (plan.h)
+# The loader only: GNU_EFI_USE_MS_ABI makes firmware calls plain C calls
+# (no uefi_call_wrapper); -fshort-wchar makes L"" strings UEFI's CHAR16.
+# It also sees paging/, for the pure pre-exit planner (plan.h).
+EFI_CFLAGS := -DGNU_EFI_USE_MS_ABI -fshort-wchar -I$(EFI_INC) -I$(EFI_INC)/x86_64
+INC_efi    := $(EFI_CFLAGS) -Iboot -Ipaging
 INC_kernel := -Iboot -Ikernel -Ipaging -Iheap
 INC_paging := -Iboot
 INC_heap   :=
