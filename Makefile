@@ -64,13 +64,22 @@ OBJCOPY   := objcopy
 # -fpic: the firmware loads us anywhere; crt0 applies our relocations.
 # -mno-red-zone -mgeneral-regs-only: interrupts may arrive on our stack and
 # exception handlers must not clobber SSE state.
-# GNU_EFI_USE_MS_ABI: firmware calls are plain C calls, no uefi_call_wrapper.
 KCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror \
-           -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
+           -ffreestanding -fpic -fno-stack-protector \
            -fno-strict-aliasing -fno-asynchronous-unwind-tables \
-           -mno-red-zone -mgeneral-regs-only -fvisibility=hidden \
-           -DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
-           -Iefi -Ikernel -Ipaging -Iheap
+           -mno-red-zone -mgeneral-regs-only -fvisibility=hidden
+# Who may include whom, per folder: the include paths are the arrows of
+# docs/contract.md.  Only the loader sees gnu-efi; a kernel/ file that
+# includes <efi.h> does not compile.
+#   efi/ (loader) -> boot/ (the contract) <- kernel/ -> paging/, heap/
+# The loader only: GNU_EFI_USE_MS_ABI makes firmware calls plain C calls
+# (no uefi_call_wrapper); -fshort-wchar makes L"" strings UEFI's CHAR16.
+# It also sees paging/, for the pure pre-exit planner (plan.h).
+EFI_CFLAGS := -DGNU_EFI_USE_MS_ABI -fshort-wchar -I$(EFI_INC) -I$(EFI_INC)/x86_64
+INC_efi    := $(EFI_CFLAGS) -Iboot -Ipaging
+INC_kernel := -Iboot -Ikernel -Ipaging -Iheap
+INC_paging := -Iboot
+INC_heap   :=
 # kprintf and panic carry printf's format attribute: check every call's
 # arguments, signedness included (uint64_t wants %lu or %lx, not %ld).
 KCFLAGS += -Wformat=2 -Wformat-signedness
@@ -78,18 +87,20 @@ KLDFLAGS := -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic --no-undef
             -T $(LDSCRIPT) -L$(EFI_LIB)
 
 HEAP_SRCS := heap/heap.c heap/index.c heap/check.c
-KSRCS := $(wildcard efi/*.c kernel/*.c kernel/*.S paging/*.c) $(HEAP_SRCS)
-KOBJS := $(patsubst %,$(B)/obj/%.o,$(KSRCS)) $(B)/obj/font.o
+LOADER_OBJS := $(patsubst %,$(B)/obj/%.o,$(wildcard efi/*.c))
+KERNEL_OBJS := $(patsubst %,$(B)/obj/%.o,$(wildcard kernel/*.c kernel/*.S paging/*.c) \
+                 $(HEAP_SRCS)) $(B)/obj/font.o
+folder = $(firstword $(subst /, ,$(1)))
 
 $(B)/obj/%.c.o: %.c | deps
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(INC_$(call folder,$<)) -MMD -MP -c $< -o $@
 
 $(B)/obj/%.S.o: %.S | deps
 	$(call say,AS,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(INC_$(call folder,$<)) -MMD -MP -c $< -o $@
 
 # The console font comes from Debian's kbd package, embedded as-is.
 $(B)/obj/font.o: | deps
@@ -100,9 +111,26 @@ $(B)/obj/font.o: | deps
 	    --rename-section .data=.rodata,alloc,load,readonly,data,contents \
 	    font.psf font.o
 
-$(B)/BOOTX64.so: $(KOBJS) $(LDSCRIPT)
+# --- The seam: the kernel as one object that needs nothing of gnu-efi -------
+# kernel/, paging/ and heap/ linked into build/kernel.o first; its
+# undefined symbols must be on boot/check-seam.sh's allow-list, and the
+# loader may use of kernel/ and heap/ only what boot/boot_info.h offers.
+# Then our memset/memcpy (kernel/mem.c) are made local, so the loader's
+# copies from libefi never clash with them.
+SEAM := boot/check-seam.sh
+KERNEL_SIDE_OBJS = $(filter $(B)/obj/kernel/% $(B)/obj/heap/%,$(KERNEL_OBJS))
+
+$(B)/kernel.o: $(KERNEL_OBJS) $(LOADER_OBJS) $(SEAM)
+	$(call say,SEAM,$@)
+	$(Q)$(LD) -r -z noexecstack $(KERNEL_OBJS) -o $@.all
+	$(Q)$(SEAM) kernel $@.all
+	$(Q)$(SEAM) loader "$(KERNEL_SIDE_OBJS)" $(LOADER_OBJS)
+	$(Q)$(OBJCOPY) --localize-symbol=memset --localize-symbol=memcpy $@.all $@
+	$(Q)rm -f $@.all
+
+$(B)/BOOTX64.so: $(LOADER_OBJS) $(B)/kernel.o $(LDSCRIPT)
 	$(call say,LD,$@)
-	$(Q)$(LD) $(KLDFLAGS) $(EFI_CRT0) $(KOBJS) -o $@ -lefi -lgnuefi
+	$(Q)$(LD) $(KLDFLAGS) $(EFI_CRT0) $(LOADER_OBJS) $(B)/kernel.o -o $@ -lefi -lgnuefi
 
 $(B)/BOOTX64.EFI: $(B)/BOOTX64.so
 	$(call say,OBJCOPY,$@)
@@ -158,7 +186,7 @@ debug: all $(B)/esp-shell.img
 HOST_CC     ?= clang
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
-               -Iefi -Ipaging -Iheap -Itest/reference
+               -Iboot -Iefi -Ipaging -Iheap -Itest/reference
 # Every host test links the whole freestanding part of the project, and
 # the reference list heap that the fast heap is tested against.
 HOST_SRCS   := efi/options.c efi/exitloop.c $(wildcard paging/*.c) $(HEAP_SRCS) \
@@ -186,6 +214,13 @@ $(B)/host/test_format: test/host/test_format.c kernel/format.c kernel/format.h |
 	$(call say,HOSTCC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/format.c -o $@ -lcmocka
+
+# The kernel's check of the boot_info it is handed (kernel/handoff.c).
+$(B)/host/test_handoff: test/host/test_handoff.c kernel/handoff.c kernel/format.c \
+                        boot/boot_info.h kernel/kernel.h | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/handoff.c kernel/format.c -o $@ -lcmocka
 
 # `make test` runs both halves and ends with one summary line.
 # Debian's python3 (not whatever python3 is first on PATH): python3-tap is
@@ -222,7 +257,7 @@ qemu-test: all
 	$(Q)$(TESTER) --no-host $(if $(ONLY),--only $(ONLY),)
 
 # --- Benchmarks and fuzzing ---------------------------------------------------
-BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Iefi -Ipaging -Iheap
+BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Iboot -Iefi -Ipaging -Iheap
 
 $(B)/bench/%: test/bench/%.c $(HOST_SRCS) | deps
 	$(Q)mkdir -p $(dir $@)
@@ -259,7 +294,7 @@ FUZZ_TARGETS += fuzz_format
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-               -fno-sanitize-recover=all -Iefi -Ipaging -Iheap -Itest/host -Itest/reference
+               -fno-sanitize-recover=all -Iboot -Iefi -Ipaging -Iheap -Itest/host -Itest/reference
 # The code under test, per target.
 FUZZ_SRCS_fuzz_heap := $(HEAP_SRCS)
 FUZZ_SRCS_fuzz_heap_diff := $(HEAP_SRCS) test/reference/list_heap.c test/reference/heap_pair.c
@@ -276,7 +311,7 @@ FUZZ_COV_fuzz_memmap := -fno-sanitize-coverage=trace-cmp
 # Only the code under test is instrumented for coverage: the harness and
 # its model are built without it, so an input is "new" only when it
 # reaches something new in heap/ or paging/.
-$(B)/fuzz/%: test/fuzz/%.c $(wildcard heap/* paging/* efi/boot_info.h test/host/fixtures/sim.h test/reference/*) | deps
+$(B)/fuzz/%: test/fuzz/%.c $(wildcard heap/* paging/* boot/boot_info.h test/host/fixtures/sim.h test/reference/*) | deps
 	$(call say,FUZZCC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -c $< -o $@.harness.o
@@ -299,7 +334,7 @@ fuzz-smoke: $(FUZZ_BINS)
 define efi_app
 	$(call say,EFI,$@)
 	$(Q)mkdir -p $(B)/obj/$(dir $(1))
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $(B)/obj/$(1).o
+	$(Q)$(CC) $(KCFLAGS) $(EFI_CFLAGS) -c $< -o $(B)/obj/$(1).o
 	$(Q)$(LD) -nostdlib -z noexecstack -znocombreloc -shared -Bsymbolic \
 	    -T $(EFI_LIB)/elf_x86_64_efi.lds -L$(EFI_LIB) $(EFI_CRT0) $(B)/obj/$(1).o \
 	    -o $(B)/obj/$(1).so -lefi -lgnuefi

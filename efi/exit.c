@@ -15,7 +15,6 @@
 #include "loader.h"
 #include "exitloop.h"
 #include "plan.h"
-#include "../kernel/kernel.h" /* our consoles, for a failure past the exit */
 
 /* Our kernel builds 4-level tables.  Firmware that runs with 5-level
  * paging (CR4.LA57) would read our PML4 as a PML5 and triple-fault at the
@@ -139,9 +138,7 @@ EFI_STATUS loader_exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
 	}
 	/* After a refused ExitBootServices the firmware may have shut parts
 	 * of itself down (UEFI 2.10, 7.4): only allocation services are
-	 * safe now, so report on our own consoles and stop. */
+	 * safe now, so the kernel reports on its own consoles and stops. */
 	__asm__ volatile("cli");
-	serial_init();
-	fbcon_init(&bi->fb);
-	panic("loader: ExitBootServices failed %d times: status 0x%lX", exits, (uint64_t)st);
+	kernel_handoff_failed(bi, exits, st);
 }

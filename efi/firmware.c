@@ -125,7 +125,9 @@ void loader_record_firmware(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, struct boot_
 	record_framebuffer(st, &bi->fb);
 	record_rsdp(st, bi);
 	record_mat(st, bi);
-	bi->runtime_services = st->RuntimeServices;
+	/* The kernel sees it through boot/boot_info.h's own type; efi/contract.c
+	 * checks the two layouts agree. */
+	bi->runtime_services = (struct boot_runtime_services *)st->RuntimeServices;
 	if (!EFI_ERROR(st->BootServices->HandleProtocol(image, &LoadedImageProtocol, (void **)&li))) {
 		bi->image_base = (uint64_t)(UINTN)li->ImageBase;
 		bi->image_size = li->ImageSize;

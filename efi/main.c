@@ -7,17 +7,20 @@
  * that can fail happens before the exit, so a mistake returns an error
  * status to a live EFI shell.
  *
+ * Of the kernel it sees only boot/boot_info.h: the structure, and the
+ * three functions a loader may call (kernel_main, kernel_has_test,
+ * kernel_handoff_failed).
+ *
  * gnu-efi's crt0 calls efi_main with the SysV ABI: it is not EFIAPI.
  */
 #include <efi.h>
 #include <efilib.h>
 #include "loader.h"
 #include "options.h"
-#include "../kernel/kernel.h"
-#include "../kernel/selftest.h"
 
 /* Lives in the image (EfiLoaderCode/Data), so it survives the exit. */
-static struct boot_info boot_info;
+static struct boot_info boot_info = { .version = BOOT_INFO_VERSION,
+				      .size = sizeof(struct boot_info) };
 
 static EFI_STATUS read_options(EFI_HANDLE image, struct boot_options *opts)
 {
@@ -34,7 +37,7 @@ static EFI_STATUS read_options(EFI_HANDLE image, struct boot_options *opts)
 		Print(L"BOOTX64.EFI: %a\n%a\n", err, options_usage);
 		return EFI_INVALID_PARAMETER;
 	}
-	if (opts->command == CMD_SELFTEST && !selftest_exists(opts->test_name)) {
+	if (opts->command == CMD_SELFTEST && !kernel_has_test(opts->test_name)) {
 		Print(L"BOOTX64.EFI: selftest: no test name starts with '%a'\n", opts->test_name);
 		return EFI_NOT_FOUND;
 	}

@@ -14,7 +14,6 @@
  * Each way falls back to the halt: a missing device or a ResetSystem that
  * returns still ends in a visible, stopped machine, never a reboot loop.
  */
-#include <efi.h>
 #include "kernel.h"
 #include "cpu.h"
 
@@ -30,13 +29,15 @@ static NORETURN void halt_forever(void)
 	}
 }
 
-static void reset(EFI_RESET_TYPE type, bool passed)
+/* The one firmware call the kernel makes, through the contract's own
+ * runtime-services type (boot_info.h): no gnu-efi here. */
+static void reset(enum boot_reset_type type, bool passed)
 {
 	const struct boot_info *bi = kernel_boot_info();
-	EFI_RUNTIME_SERVICES *rt = bi ? bi->runtime_services : NULL;
+	struct boot_runtime_services *rt = bi ? bi->runtime_services : NULL;
 
 	if (rt)
-		rt->ResetSystem(type, passed ? EFI_SUCCESS : EFI_ABORTED, 0, NULL);
+		rt->reset_system(type, passed ? BOOT_STATUS_SUCCESS : BOOT_STATUS_ABORTED, 0, NULL);
 	kputs("finish: ResetSystem returned; halting instead\n");
 }
 
@@ -52,10 +53,10 @@ void finish(bool passed)
 		kputs("finish: no QEMU isa-debug-exit device; halting\n");
 		break;
 	case EXIT_SHUTDOWN:
-		reset(EfiResetShutdown, passed);
+		reset(BOOT_RESET_SHUTDOWN, passed);
 		break;
 	case EXIT_REBOOT:
-		reset(EfiResetCold, passed);
+		reset(BOOT_RESET_COLD, passed);
 		break;
 	case EXIT_HALT:
 		break;

@@ -9,15 +9,19 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
-#include "../efi/boot_info.h"
+#include "boot_info.h" /* the contract: struct boot_info, kernel_main */
 
 #define NORETURN __attribute__((noreturn))
 /* printf-like: the compiler checks each call's arguments against fmt. */
 #define PRINTF(fmt_arg, first_arg) __attribute__((format(printf, fmt_arg, first_arg)))
 
-/* main.c */
-NORETURN void kernel_main(const struct boot_info *bi);
+/* main.c (kernel_main and kernel_handoff_failed: see boot_info.h) */
 const struct boot_info *kernel_boot_info(void);
+
+/* handoff.c: 0 when the kernel can read *bi (this kernel's
+ * BOOT_INFO_VERSION and size), else -1 with a one-line reason in
+ * why[0..len).  Pure: the host tests build it. */
+int handoff_check(const struct boot_info *bi, char *why, size_t len);
 
 /* serial.c: COM1, 115200 8N1, polled; works with no framebuffer */
 void serial_init(void);

@@ -2,7 +2,8 @@
  * main.c - kernel_main, the boot story after ExitBootServices.
  *
  * From here on we own the machine: interrupts are off, boot services are
- * gone, and everything we use is ours or recorded in struct boot_info.
+ * gone, and everything we use is ours or recorded in struct boot_info
+ * (boot/boot_info.h, the contract; docs/contract.md).
  */
 #include "kernel.h"
 #include "cpu_tables.h"
@@ -56,11 +57,23 @@ static void kernel_main_paged(void)
 	run_command();
 }
 
+/* Called by the loader when ExitBootServices kept failing (boot_info.h). */
+void kernel_handoff_failed(const struct boot_info *bi, int tries, uint64_t status)
+{
+	serial_init();
+	fbcon_init(&bi->fb);
+	panic("loader: ExitBootServices failed %d times: status 0x%lX", tries, status);
+}
+
 void kernel_main(const struct boot_info *bi)
 {
+	char why[120];
+
+	serial_init();              /* COM1 first: every later step can report */
+	if (handoff_check(bi, why, sizeof(why)) != 0)
+		panic("kernel: refusing the handoff: %s", why); /* before reading more of *bi */
 	info = *bi;
 	booted = true;
-	serial_init();              /* COM1 first: every later step can report */
 	fbcon_init(&info.fb);       /* the screen, when the firmware gave one */
 	kputs("kernel: boot services exited; the machine is ours\n");
 	gdt_init((uint64_t)(uintptr_t)(early_df_stack + sizeof(early_df_stack)));

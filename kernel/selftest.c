@@ -58,7 +58,8 @@ static int for_each_selected(const char *prefix, void (*fn)(const struct selftes
 	return n;
 }
 
-bool selftest_exists(const char *prefix)
+/* The loader calls this before ExitBootServices (boot_info.h). */
+bool kernel_has_test(const char *prefix)
 {
 	return for_each_selected(prefix, NULL) > 0;
 }

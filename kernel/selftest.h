@@ -29,10 +29,6 @@ extern const struct selftest heap_tests[];
  * Returns true when all passed and at least one ran. */
 bool selftest_run(const char *prefix);
 
-/* True when some test's name starts with prefix.  Pure data: the loader
- * calls it before ExitBootServices to reject an unknown name. */
-bool selftest_exists(const char *prefix);
-
 /* Record a failed check; used through EXPECT(). */
 void selftest_fail(const char *file, int line, const char *what);
 

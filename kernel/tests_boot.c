@@ -38,7 +38,8 @@ static void boot_frames_only_conventional(void)
  * ResetSystem through it. */
 static void boot_runtime_services_mapped(void)
 {
-	const volatile uint64_t *signature = kernel_boot_info()->runtime_services;
+	const volatile uint64_t *signature =
+		(const volatile uint64_t *)kernel_boot_info()->runtime_services;
 	bool mapped = signature && vm_is_mapped(read_cr3() & ~0xFFFull, (uint64_t)signature);
 
 	EXPECT(mapped);

@@ -1,20 +1,37 @@
 /*
- * boot_info.h - the one structure that crosses the ExitBootServices line.
+ * boot_info.h - the contract between a loader and the kernel: the one
+ * structure that crosses the ExitBootServices line, and the three kernel
+ * functions a loader may call.  docs/contract.md tells the whole story.
  *
- * The loader (efi/) fills a struct boot_info while boot services still run;
- * the kernel (kernel/) receives a pointer to it and never calls the firmware
- * again except through the runtime services table recorded here.
+ *   efi/ (loader) --fills--> boot/boot_info.h <--reads-- kernel/ --> paging/, heap/
  *
- * Plain C types only: paging/ includes this header on the host too, where
- * no gnu-efi headers exist.  The memory descriptor mirrors the UEFI layout
- * (UEFI spec 2.10, 7.2 EFI_MEMORY_DESCRIPTOR) but the firmware may report a
- * larger desc_size (edk2 reports 48): always step by desc_size.
+ * It lives in boot/, in neither side's folder: the loader includes it
+ * without seeing the kernel's headers, the kernel includes it without
+ * seeing gnu-efi, and another loader can fill it without either.
+ *
+ * The loader fills a struct boot_info while boot services still run and
+ * hands kernel_main a pointer to it; the kernel never calls the firmware
+ * again except through the runtime services table recorded here.  The
+ * loader sets version and size; kernel_main refuses (a panic on serial)
+ * a boot_info whose version or size it does not know.
+ *
+ * Plain C types only: gnu-efi is the loader's business (efi/contract.c
+ * checks at compile time that our layouts match gnu-efi's), and paging/
+ * includes this header on the host too.  The memory descriptor mirrors
+ * the UEFI layout (UEFI spec 2.10, 7.2 EFI_MEMORY_DESCRIPTOR) but the
+ * firmware may report a larger desc_size (edk2 reports 48): always step
+ * by desc_size.
  */
 #ifndef BOOT_INFO_H
 #define BOOT_INFO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+
+/* Bump when a field changes meaning, moves or appears: a kernel reads
+ * only the version it was built with. */
+#define BOOT_INFO_VERSION 1u
 
 /* UEFI memory types we care about (values fixed by the UEFI spec). */
 enum efi_mem_type {
@@ -99,7 +116,35 @@ struct framebuffer {
 	uint32_t format;    /* enum fb_format */
 };
 
+/*
+ * The part of the firmware's runtime services table (UEFI 2.10, 8) the
+ * kernel calls: only ResetSystem.  The functions use the firmware's
+ * calling convention (Microsoft x64), whatever the kernel is built with.
+ * efi/contract.c asserts reset_system sits where gnu-efi's
+ * EFI_RUNTIME_SERVICES has ResetSystem.
+ */
+enum boot_reset_type { BOOT_RESET_COLD = 0, BOOT_RESET_WARM = 1, BOOT_RESET_SHUTDOWN = 2 };
+#define BOOT_STATUS_SUCCESS 0ull
+#define BOOT_STATUS_ABORTED ((1ull << 63) | 21) /* EFI_ABORTED */
+
+typedef void (__attribute__((ms_abi)) *boot_reset_fn)(uint32_t type, uint64_t status,
+						       uint64_t data_size, void *data);
+
+struct boot_runtime_services {
+	uint64_t signature;     /* EFI_TABLE_HEADER: "RUNTSERV" */
+	uint32_t revision, header_size, crc32, reserved;
+	void *time_services[4];     /* GetTime ... SetWakeupTime: not called */
+	void *virtual_memory[2];    /* SetVirtualAddressMap, ConvertPointer: not called */
+	void *variable_services[3]; /* GetVariable ... SetVariable: not called */
+	void *get_next_high_monotonic_count; /* not called */
+	boot_reset_fn reset_system;
+	/* more services follow; the kernel calls none of them */
+};
+
 struct boot_info {
+	uint32_t version;       /* BOOT_INFO_VERSION of the loader that filled it */
+	uint32_t size;          /* sizeof(struct boot_info) as the loader saw it */
+
 	/* The memory map as ExitBootServices saw it. */
 	void *mmap;             /* desc_size-spaced struct efi_mem_desc */
 	uint64_t mmap_size;     /* bytes used in mmap */
@@ -109,7 +154,7 @@ struct boot_info {
 	struct framebuffer fb;
 	uint64_t rsdp;          /* physical address of the ACPI RSDP, or 0 */
 	uint32_t rsdp_revision; /* 2 when the ACPI 2.0 table was found */
-	void *runtime_services; /* EFI_RUNTIME_SERVICES *, or NULL */
+	struct boot_runtime_services *runtime_services; /* or NULL */
 
 	/* The EFI memory attributes table's entries (UEFI 2.10, 4.6.4),
 	 * copied from the firmware's table: the runtime images split into
@@ -148,5 +193,27 @@ static inline uint64_t framebuffer_bytes(const struct framebuffer *fb)
 {
 	return (uint64_t)fb->stride * fb->height * 4;
 }
+
+/*
+ * What the kernel offers a loader: the only kernel functions a loader
+ * calls (`make` checks the EFI loader uses nothing else of kernel/).
+ */
+
+/* The handoff.  Call after ExitBootServices, in long mode on the
+ * firmware's identity map, interrupts off, with bi filled in (version and
+ * size included) in memory the firmware map calls loader data or code.
+ * Never returns; refuses (panics on COM1) a boot_info it cannot read. */
+__attribute__((noreturn)) void kernel_main(const struct boot_info *bi);
+
+/* True when some self-test's name starts with prefix ("" matches all).
+ * Pure: touches no hardware, so a loader may call it with boot services
+ * running, to refuse `selftest NAME` while the user still has a shell. */
+bool kernel_has_test(const char *prefix);
+
+/* For a loader whose ExitBootServices failed (tries times, last status):
+ * the firmware may be half gone and its console with it.  Reports on
+ * the kernel's own consoles (COM1, bi->fb) and halts.  Never returns. */
+__attribute__((noreturn)) void kernel_handoff_failed(const struct boot_info *bi, int tries,
+						     uint64_t status);
 
 #endif
