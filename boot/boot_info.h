@@ -64,9 +64,10 @@ enum efi_mem_type {
 #define EFI_MEM_ATTR_XP 0x4000ull       /* execute-protected: map no-execute */
 #define EFI_MEM_ATTR_RO 0x20000ull      /* read-only */
 #define EFI_MEM_ATTR_RUNTIME (1ull << 63) /* region must be mapped for RT calls */
-#ifndef EFI_PAGE_SIZE /* gnu-efi's efidef.h has the same value */
-#define EFI_PAGE_SIZE 4096
-#endif
+
+/* The unit of num_pages: UEFI pages are always 4 KiB (UEFI 2.10, 7.2),
+ * whatever page size the kernel maps with. */
+#define BOOT_PAGE_SIZE 4096
 
 /* The first fields of every UEFI memory descriptor (40 bytes). */
 struct efi_mem_desc {
@@ -74,7 +75,7 @@ struct efi_mem_desc {
 	uint32_t pad;
 	uint64_t phys_start;
 	uint64_t virt_start;
-	uint64_t num_pages;
+	uint64_t num_pages;      /* in BOOT_PAGE_SIZE pages */
 	uint64_t attribute;
 };
 

@@ -41,7 +41,7 @@ static void report_mapping(uint64_t va)
 	uint64_t pa;
 	unsigned flags;
 
-	if (vm_translate(read_cr3() & ~0xFFFull, va, &pa, &flags) != 0) {
+	if (pt_translate(current_pml4(), va, &pa, &flags) != 0) {
 		kprintf("  mapping: 0x%lX is not mapped\n", va);
 		return;
 	}

@@ -54,14 +54,14 @@ void demo(void);
 NORETURN void crash(enum crash_kind kind);
 
 /* memsummary.c */
-void memmap_print_summary(const struct boot_info *bi);
+void memsummary_print(const struct boot_info *bi);
 /* Every descriptor as FIX(type, start, pages, attribute): the row format
  * of the host tests' fixtures (test/host/fixtures/capture.py); then each
  * entry of the memory attributes table, if any, as MAT(...). */
-void memmap_print_rows(const struct boot_info *bi);
+void memsummary_print_rows(const struct boot_info *bi);
 /* What the frame allocator took of the map's conventional memory: every
  * page is managed, bookkeeping, or counted as left out (page 0, pages
  * another descriptor also claims). */
-void frames_print_summary(const struct boot_info *bi);
+void memsummary_print_frames(const struct boot_info *bi);
 
 #endif

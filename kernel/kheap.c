@@ -15,9 +15,9 @@
 #include "kheap.h"
 #include "frames.h"
 #include "layout.h"
+#include "mmu.h"
 #include "pagetable.h"
 
-#define PAGE 4096ull
 #define GROW_MIN (256ull << 10) /* grow in steps of at least 256 KiB */
 #define TABLE_HEADROOM 16       /* frames left for page tables, ours and others' */
 
@@ -47,10 +47,10 @@ static void unlock(uint64_t flags)
 /* Undo map_more's first `done` bytes: unmap them and free their frames. */
 static void unmap_tail(uint64_t pml4, uint64_t done)
 {
-	for (uint64_t off = 0; off < done; off += PAGE) {
+	for (uint64_t off = 0; off < done; off += PAGE_SIZE) {
 		uint64_t va = HEAP_START + mapped + off, pa;
 		unsigned flags;
-		if (vm_translate(pml4, va, &pa, &flags) == 0 && vm_unmap(pml4, va, PAGE) == 0) {
+		if (pt_translate(pml4, va, &pa, &flags) == 0 && pt_unmap(pml4, va, PAGE_SIZE) == 0) {
 			invlpg(va);
 			frames_free(pa);
 		}
@@ -63,13 +63,13 @@ static void unmap_tail(uint64_t pml4, uint64_t done)
  * Returns 0, or -1 (window full, or not enough frames). */
 static int map_more(uint64_t bytes)
 {
-	uint64_t pml4 = read_cr3() & ~0xFFFull, done = 0;
+	uint64_t pml4 = current_pml4(), done = 0;
 
-	if (bytes > HEAP_MAX - mapped || frames_free_count() < bytes / PAGE + TABLE_HEADROOM)
+	if (bytes > HEAP_MAX - mapped || frames_free_count() < bytes / PAGE_SIZE + TABLE_HEADROOM)
 		return -1;
-	for (; done < bytes; done += PAGE) {
+	for (; done < bytes; done += PAGE_SIZE) {
 		uint64_t pa = frames_alloc();
-		if (!pa || vm_map(pml4, HEAP_START + mapped + done, pa, PAGE, VM_WRITE) != 0) {
+		if (!pa || pt_map(pml4, HEAP_START + mapped + done, pa, PAGE_SIZE, VM_WRITE) != 0) {
 			if (pa)
 				frames_free(pa);
 			unmap_tail(pml4, done);
@@ -82,7 +82,7 @@ static int map_more(uint64_t bytes)
 
 int kheap_init(uint64_t size)
 {
-	size = (size + PAGE - 1) & ~(PAGE - 1);
+	size = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	if (map_more(size) != 0)
 		return -1;
 	initial = size;
@@ -98,7 +98,7 @@ static int grow_locked(size_t size, size_t align)
 
 	if (bytes == 0)
 		return -1; /* it fits already (so the heap refused it), or never will */
-	bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
+	bytes = (bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	if (bytes < GROW_MIN)
 		bytes = GROW_MIN;
 	if (map_more(bytes) != 0)

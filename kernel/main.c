@@ -38,7 +38,7 @@ static void run_command(void)
 		passed = selftest_run(info.opts.test_name);
 		break;
 	case CMD_MEMMAP:
-		memmap_print_rows(&info);
+		memsummary_print_rows(&info);
 		break;
 	}
 	finish(passed);
@@ -48,7 +48,7 @@ static void run_command(void)
 static void kernel_main_paged(void)
 {
 	vm_print_layout();                   /* what we mapped, and where */
-	frames_print_summary(&info);         /* all free memory is ours */
+	memsummary_print_frames(&info);      /* all free memory is ours */
 	vm_reclaim_boot_services();          /* the firmware's boot-time memory too */
 	if (kheap_init(info.opts.heap_size) != 0)   /* map the heap window */
 		panic("kheap: cannot map a %lu KiB heap at 0x%lX", info.opts.heap_size >> 10,
@@ -78,6 +78,6 @@ void kernel_main(const struct boot_info *bi)
 	kputs("kernel: boot services exited; the machine is ours\n");
 	gdt_init((uint64_t)(uintptr_t)(early_df_stack + sizeof(early_df_stack)));
 	idt_init();                 /* from here a fault is reported, not a reboot */
-	memmap_print_summary(&info);  /* what the firmware handed over */
+	memsummary_print(&info);   /* what the firmware handed over */
 	vm_init_and_switch(&info, kernel_main_paged); /* our PML4, our stack */
 }

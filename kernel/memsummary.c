@@ -23,7 +23,7 @@ static void print_firmware(const struct boot_info *bi)
 		(uint64_t)(uintptr_t)bi->runtime_services, bi->image_base, bi->image_size >> 10);
 }
 
-void memmap_print_summary(const struct boot_info *bi)
+void memsummary_print(const struct boot_info *bi)
 {
 	struct memmap_summary s;
 
@@ -52,7 +52,7 @@ static void print_rows(const char *tag, const struct boot_info *map)
 	}
 }
 
-void memmap_print_rows(const struct boot_info *bi)
+void memsummary_print_rows(const struct boot_info *bi)
 {
 	/* The memory attributes table, viewed as a map of its own. */
 	struct boot_info mat = { .mmap = bi->mat, .mmap_size = bi->mat_size,
@@ -63,7 +63,7 @@ void memmap_print_rows(const struct boot_info *bi)
 		print_rows("MAT", &mat);
 }
 
-void frames_print_summary(const struct boot_info *bi)
+void memsummary_print_frames(const struct boot_info *bi)
 {
 	struct memmap_summary s;
 	struct frames_stats st;

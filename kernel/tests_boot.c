@@ -40,7 +40,7 @@ static void boot_runtime_services_mapped(void)
 {
 	const volatile uint64_t *signature =
 		(const volatile uint64_t *)kernel_boot_info()->runtime_services;
-	bool mapped = signature && vm_is_mapped(read_cr3() & ~0xFFFull, (uint64_t)signature);
+	bool mapped = signature && pt_is_mapped(current_pml4(), (uint64_t)signature);
 
 	EXPECT(mapped);
 	if (mapped) /* reading it unmapped would fault, not fail a check */

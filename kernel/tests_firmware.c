@@ -13,16 +13,11 @@
 #include "vm.h"
 #include "vmerr.h"
 
-static uint64_t pml4(void)
-{
-	return read_cr3() & ~0xFFFull;
-}
-
 static unsigned flags_at(uint64_t va)
 {
 	unsigned f = 0;
 
-	EXPECT(vm_translate(pml4(), va, NULL, &f) == 0);
+	EXPECT(pt_translate(current_pml4(), va, NULL, &f) == 0);
 	return f;
 }
 
@@ -100,7 +95,7 @@ static void firmware_boot_services_reclaimed(void)
 {
 	const struct vm_info *vm = vm_info();
 	uint64_t want = boot_services_pages(kernel_boot_info());
-	uint64_t old = vm->firmware_cr3 & ~0xFFFull;
+	uint64_t old = vm->firmware_pml4;
 
 	kprintf("# boot services: %lu pages, %lu frames added, free count +%lu\n", want,
 		vm->reclaim.frames_added, vm->reclaim_gain);

@@ -6,23 +6,18 @@
 #include "frames.h"
 #include "kheap.h"
 #include "layout.h"
+#include "mmu.h"
 #include "pagetable.h"
 #include "phys.h"
 #include "vm.h"
 
-#define PAGE 4096ull
 #define SCRATCH_VA 0xFFFFFD0000000000ull /* unused by the layout */
-
-static uint64_t pml4(void)
-{
-	return read_cr3() & ~0xFFFull;
-}
 
 /* Expect CR3 to hold our PML4, not the firmware's. */
 static void paging_firmware_cr3_unloaded(void)
 {
-	EXPECT(pml4() == vm_info()->out.pml4);
-	EXPECT(pml4() != (vm_info()->firmware_cr3 & ~0xFFFull));
+	EXPECT(current_pml4() == vm_info()->out.pml4);
+	EXPECT(current_pml4() != vm_info()->firmware_pml4);
 }
 
 static void check_region_at(const struct layout_region *r, uint64_t off)
@@ -30,7 +25,7 @@ static void check_region_at(const struct layout_region *r, uint64_t off)
 	uint64_t pa;
 	unsigned flags, want = VM_WRITE | VM_EXEC | VM_PAGE_MASK;
 
-	EXPECT(vm_translate(pml4(), r->va + off, &pa, &flags) == 0);
+	EXPECT(pt_translate(current_pml4(), r->va + off, &pa, &flags) == 0);
 	EXPECT(pa == r->pa + off);
 	EXPECT((flags & want) == (r->flags & want));
 }
@@ -45,7 +40,7 @@ static void paging_layout_translates(void)
 	EXPECT(n > 0);
 	for (size_t i = 0; i < n; i++) {
 		check_region_at(&r[i], 0);
-		check_region_at(&r[i], (r[i].size / 2) & ~(PAGE - 1));
+		check_region_at(&r[i], (r[i].size / 2) & ~(PAGE_SIZE - 1));
 		check_region_at(&r[i], r[i].size - 1);
 	}
 }
@@ -65,16 +60,16 @@ static void paging_write_xor_execute(void)
 		return;
 	}
 	EXPECT(rdmsr(MSR_EFER) & EFER_NXE);
-	EXPECT(layout_verify(pml4(), &bad));
+	EXPECT(layout_verify(current_pml4(), &bad));
 	EXPECT(bad == 0);
 }
 
 /* Expect page 0 and the stack's guard page to be unmapped. */
 static void paging_null_and_guard_unmapped(void)
 {
-	EXPECT(!vm_is_mapped(pml4(), 0));
-	EXPECT(!vm_is_mapped(pml4(), vm_info()->out.kstack_guard));
-	EXPECT(vm_is_mapped(pml4(), vm_info()->out.kstack_top - PAGE));
+	EXPECT(!pt_is_mapped(current_pml4(), 0));
+	EXPECT(!pt_is_mapped(current_pml4(), vm_info()->out.kstack_guard));
+	EXPECT(pt_is_mapped(current_pml4(), vm_info()->out.kstack_top - PAGE_SIZE));
 }
 
 /* Expect a page mapped at a new address to show the frame's bytes, and
@@ -87,13 +82,13 @@ static void paging_map_unmap_live(void)
 	EXPECT(pa != 0);
 	if (!pa)
 		return; /* mapping frame 0 would scribble on real memory */
-	EXPECT(vm_map(pml4(), SCRATCH_VA, pa, PAGE, VM_WRITE) == 0);
+	EXPECT(pt_map(current_pml4(), SCRATCH_VA, pa, PAGE_SIZE, VM_WRITE) == 0);
 	*via_map = 0x5EED;
 	EXPECT(*(volatile uint64_t *)phys_to_virt(pa) == 0x5EED);
-	EXPECT(vm_map(pml4(), SCRATCH_VA, pa, PAGE, VM_WRITE) != 0); /* no overwrite */
-	EXPECT(vm_unmap(pml4(), SCRATCH_VA, PAGE) == 0);
+	EXPECT(pt_map(current_pml4(), SCRATCH_VA, pa, PAGE_SIZE, VM_WRITE) != 0); /* no overwrite */
+	EXPECT(pt_unmap(current_pml4(), SCRATCH_VA, PAGE_SIZE) == 0);
 	invlpg(SCRATCH_VA);
-	EXPECT(!vm_is_mapped(pml4(), SCRATCH_VA));
+	EXPECT(!pt_is_mapped(current_pml4(), SCRATCH_VA));
 	EXPECT(frames_free(pa) == 0);
 	EXPECT(frames_free_count() == before);
 }
@@ -107,7 +102,7 @@ static void paging_frames_accounted(void)
 
 	kheap_usage(&u);
 	kprintf("# frames: total %lu, free %lu, heap window %lu, page tables %lu\n",
-		frames_total(), frames_free_count(), (uint64_t)(u.mapped / PAGE), (uint64_t)vm_count_tables(pml4()));
+		frames_total(), frames_free_count(), (uint64_t)(u.mapped / PAGE_SIZE), (uint64_t)pt_count_tables(current_pml4()));
 	EXPECT(vm_frames_unaccounted() == 0);
 }
 
@@ -118,7 +113,7 @@ static void paging_frames_alloc_free(void)
 
 	for (int i = 0; i < 100; i++) {
 		got[i] = frames_alloc();
-		EXPECT(got[i] != 0 && got[i] % PAGE == 0);
+		EXPECT(got[i] != 0 && got[i] % PAGE_SIZE == 0);
 		for (int j = 0; j < i; j++)
 			EXPECT(got[j] != got[i]);
 	}

@@ -128,8 +128,8 @@ void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
 	int err;
 
 	detect_cpu();
-	vm_set_nx_supported(vm.nx);
-	vm_set_1g_supported(vm.gb_pages);
+	pt_set_nx_supported(vm.nx);
+	pt_set_1g_supported(vm.gb_pages);
 	if ((err = frames_init(bi)) != 0)
 		panic("frames: cannot use the memory map: %s", vm_strerror(err));
 	fill_input(bi, &in);
@@ -145,7 +145,7 @@ void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
 		wrmsr(MSR_PAT, PAT_KERNEL);
 	vm.firmware_pge = read_cr4() & CR4_PGE;
 	write_cr4(read_cr4() & ~CR4_PGE);
-	vm.firmware_cr3 = read_cr3();
+	vm.firmware_pml4 = current_pml4();
 	after_switch = next;
 	switch_to(vm.out.pml4, vm.out.kstack_top, on_new_stack);
 }
@@ -196,7 +196,7 @@ void vm_print_layout(void)
 	const struct layout_region *r = layout_regions(&n);
 
 	kprintf("vm: our page tables are live: CR3 0x%lX (firmware's was 0x%lX), %lu table frames\n",
-		vm.out.pml4, vm.firmware_cr3, (uint64_t)vm.out.page_tables);
+		vm.out.pml4, vm.firmware_pml4, (uint64_t)vm.out.page_tables);
 	kprintf("vm: NX %s, 1 GiB pages %s, direct map %lu MiB at 0x%lX\n",
 		vm.nx ? "on" : "off", vm.gb_pages ? "on" : "off", vm.out.direct_map_size >> 20,
 		(uint64_t)DIRECT_MAP_BASE);
@@ -216,7 +216,7 @@ int64_t vm_frames_unaccounted(void)
 {
 	struct kheap_usage u;
 	const struct layout_out *o = &vm.out;
-	uint64_t tables = vm_count_tables(read_cr3() & ~0xFFFull);
+	uint64_t tables = pt_count_tables(current_pml4());
 	uint64_t stacks = (o->kstack_top - o->kstack_guard) / 4096 - 1 +
 			  (o->ist_stack_top - o->ist_stack_guard) / 4096 - 1;
 

@@ -10,7 +10,7 @@
 #include "reclaim.h"
 
 struct vm_info {
-	uint64_t firmware_cr3;  /* what OVMF had loaded */
+	uint64_t firmware_pml4; /* the PML4 OVMF had loaded */
 	bool firmware_pge;      /* CR4.PGE as the firmware left it */
 	struct layout_out out;  /* our PML4, stacks, framebuffer window */
 	bool nx, gb_pages;      /* what CPUID reported */

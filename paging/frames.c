@@ -44,7 +44,7 @@ static struct frame_range *table(void)
 
 static uint64_t frames_in(uint64_t base, uint64_t end)
 {
-	return (end - base) / FRAME_SIZE;
+	return (end - base) / PAGE_SIZE;
 }
 
 static void remove_range(size_t i)
@@ -277,11 +277,11 @@ static uint64_t place_meta(const struct boot_info *bi, uint64_t n)
 
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		uint64_t at = memmap_end(d) - n * FRAME_SIZE;
+		uint64_t at = memmap_end(d) - n * PAGE_SIZE;
 		if (d->type != EFI_MEM_CONVENTIONAL || !memmap_is_wb_ram(d) || d->num_pages < n ||
 		    d->num_pages <= best_pages)
 			continue;
-		if (at >= FRAME_SIZE && !claimed(bi, at, memmap_end(d))) {
+		if (at >= PAGE_SIZE && !claimed(bi, at, memmap_end(d))) {
 			best = at;
 			best_pages = d->num_pages;
 		}
@@ -308,9 +308,9 @@ static int collect(const struct boot_info *bi)
 			err = cut(d->phys_start, memmap_end(d));
 	}
 	if (!err)
-		err = cut(0, FRAME_SIZE); /* frame 0 is "no frame" */
+		err = cut(0, PAGE_SIZE); /* frame 0 is "no frame" */
 	if (!err)
-		err = cut(fa.meta_pa, fa.meta_pa + fa.meta_frames * FRAME_SIZE);
+		err = cut(fa.meta_pa, fa.meta_pa + fa.meta_frames * PAGE_SIZE);
 	return err;
 }
 
@@ -337,7 +337,7 @@ static uint64_t number_frames(void)
 static int place_bookkeeping(const struct boot_info *bi, const void *store)
 {
 	fa.cap = table_cap(bi);
-	fa.meta_frames = (frames_meta_bytes(bi) + FRAME_SIZE - 1) / FRAME_SIZE;
+	fa.meta_frames = (frames_meta_bytes(bi) + PAGE_SIZE - 1) / PAGE_SIZE;
 	fa.meta_pa = bitmap_bytes(bi) ? place_meta(bi, fa.meta_frames) : 0;
 	if (!fa.meta_pa)
 		return VM_ENOMEM; /* no conventional memory, or no run long enough */
@@ -402,7 +402,7 @@ static uint64_t bump_one(void)
 	if (fa.bump == fa.nr)
 		return 0;
 	uint64_t pa = r[fa.bump].next;
-	r[fa.bump].next += FRAME_SIZE;
+	r[fa.bump].next += PAGE_SIZE;
 	return pa;
 }
 
@@ -424,14 +424,14 @@ uint64_t frames_alloc_zeroed(void)
 	uint64_t pa = frames_alloc();
 
 	if (pa)
-		__builtin_memset(phys_to_virt(pa), 0, FRAME_SIZE);
+		__builtin_memset(phys_to_virt(pa), 0, PAGE_SIZE);
 	return pa;
 }
 
 /* 0 if pa may be freed now, else the error frames_free() reports. */
 static int check_free(uint64_t pa)
 {
-	if (pa == 0 || pa % FRAME_SIZE)
+	if (pa == 0 || pa % PAGE_SIZE)
 		return VM_EINVAL;
 	const struct frame_range *x = find_range(pa);
 	if (!x)
@@ -449,7 +449,7 @@ int frames_free(uint64_t pa)
 	set_bit(bit_of(find_range(pa), pa), false);
 #ifdef FRAMES_POISON
 	/* Checked builds: make use-after-free reads obvious. */
-	__builtin_memset(phys_to_virt(pa), 0xDB, FRAME_SIZE);
+	__builtin_memset(phys_to_virt(pa), 0xDB, PAGE_SIZE);
 #endif
 	*(uint64_t *)phys_to_virt(pa) = fa.freed;
 	fa.freed = pa;
@@ -466,7 +466,7 @@ uint64_t frames_alloc_contig(size_t n)
 		if (frames_in(x->next, x->end) < n)
 			continue;
 		uint64_t pa = x->next;
-		x->next += n * FRAME_SIZE;
+		x->next += n * PAGE_SIZE;
 		for (size_t k = 0; k < n; k++)
 			set_bit(bit_of(x, pa) + k, true);
 		fa.nfree -= n;
@@ -478,21 +478,21 @@ uint64_t frames_alloc_contig(size_t n)
 int frames_free_contig(uint64_t pa, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
-		int err = check_free(pa + k * FRAME_SIZE);
+		int err = check_free(pa + k * PAGE_SIZE);
 		if (err)
 			return err;
 	}
 	for (size_t k = 0; k < n; k++)
-		frames_free(pa + k * FRAME_SIZE);
+		frames_free(pa + k * PAGE_SIZE);
 	return 0;
 }
 
 int frames_reserve(uint64_t base, uint64_t size)
 {
-	if (size == 0 || base + size < base || base + size > UINT64_MAX - FRAME_SIZE)
+	if (size == 0 || base + size < base || base + size > UINT64_MAX - PAGE_SIZE)
 		return VM_EINVAL;
-	uint64_t cb = base & ~(FRAME_SIZE - 1);
-	uint64_t ce = (base + size + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
+	uint64_t cb = base & ~(PAGE_SIZE - 1);
+	uint64_t ce = (base + size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 
 	const struct frame_range *r = table();
 
@@ -508,7 +508,7 @@ int frames_reserve(uint64_t base, uint64_t size)
 static int check_unmanaged(uint64_t base, uint64_t end)
 {
 	const struct frame_range *r = table();
-	uint64_t meta_end = fa.meta_pa + fa.meta_frames * FRAME_SIZE;
+	uint64_t meta_end = fa.meta_pa + fa.meta_frames * PAGE_SIZE;
 
 	if (base < meta_end && fa.meta_pa < end)
 		return VM_EEXIST;
@@ -520,9 +520,9 @@ static int check_unmanaged(uint64_t base, uint64_t end)
 
 int frames_add(uint64_t base, uint64_t size)
 {
-	uint64_t end = base + size, n = size / FRAME_SIZE;
+	uint64_t end = base + size, n = size / PAGE_SIZE;
 
-	if (base == 0 || size == 0 || (base | size) % FRAME_SIZE || end < base)
+	if (base == 0 || size == 0 || (base | size) % PAGE_SIZE || end < base)
 		return VM_EINVAL;
 	int err = check_unmanaged(base, end);
 	if (err)
@@ -552,7 +552,7 @@ bool frames_is_allocated(uint64_t pa)
 {
 	const struct frame_range *x = find_range(pa);
 
-	return pa % FRAME_SIZE == 0 && x && test_bit(bit_of(x, pa));
+	return pa % PAGE_SIZE == 0 && x && test_bit(bit_of(x, pa));
 }
 
 uint64_t frames_total(void)

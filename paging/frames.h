@@ -34,8 +34,8 @@
 #include <stdint.h>
 
 #include "boot_info.h"
+#include "mmu.h" /* a frame is one PAGE_SIZE page */
 
-#define FRAME_SIZE 4096ull
 #define FRAMES_SPARE_RANGES 32 /* table rows beyond the map's, for frames_reserve */
 
 struct frames_stats {

@@ -43,7 +43,7 @@ static bool overlaps(struct layout_span s, uint64_t a, uint64_t size)
 /* The flags translate will report: without NX every page is executable. */
 static unsigned effective(unsigned flags)
 {
-	return vm_nx_supported() ? flags : flags | VM_EXEC;
+	return pt_nx_supported() ? flags : flags | VM_EXEC;
 }
 
 /* Append a row, or grow the last one when this piece continues it. */
@@ -67,7 +67,7 @@ static int record(const char *name, uint64_t va, uint64_t pa, uint64_t size,
 /* The largest page that fits at (va, pa) with rem bytes left. */
 static unsigned best_page(uint64_t va, uint64_t pa, uint64_t rem)
 {
-	if (vm_1g_supported() && (va | pa) % PAGE_SIZE_1G == 0 && rem >= PAGE_SIZE_1G)
+	if (pt_1g_supported() && (va | pa) % PAGE_SIZE_1G == 0 && rem >= PAGE_SIZE_1G)
 		return VM_PAGE_1G;
 	if ((va | pa) % PAGE_SIZE_2M == 0 && rem >= PAGE_SIZE_2M)
 		return VM_PAGE_2M;
@@ -80,8 +80,8 @@ static int map_best(struct build *b, const char *name, uint64_t va, uint64_t pa,
 {
 	for (uint64_t off = 0; off < size;) {
 		unsigned f = flags | best_page(va + off, pa + off, size - off);
-		uint64_t ps = vm_page_size(f);
-		int err = vm_map(b->pml4, va + off, pa + off, ps, f);
+		uint64_t ps = pt_page_size(f);
+		int err = pt_map(b->pml4, va + off, pa + off, ps, f);
 		if (!err)
 			err = record(name, va + off, pa + off, ps, f, exempt);
 		if (err)
@@ -181,7 +181,7 @@ static int map_image(struct build *b)
 		const char *name;
 		err = image_page(b->in, pg, &f, &name);
 		if (!err)
-			err = vm_map(b->pml4, pg, pg, PAGE_SIZE, f);
+			err = pt_map(b->pml4, pg, pg, PAGE_SIZE, f);
 		if (!err)
 			err = record(name, pg, pg, PAGE_SIZE, f, false);
 	}
@@ -366,10 +366,10 @@ static int map_keep(struct build *b, const struct layout_keep *k)
 	for (uint64_t pg = start; !err && pg < end; pg += PAGE_SIZE) {
 		uint64_t pa;
 		unsigned f;
-		if (vm_translate(b->pml4, pg, &pa, &f) == 0)
+		if (pt_translate(b->pml4, pg, &pa, &f) == 0)
 			err = (pa == pg && f == effective(VM_WRITE)) ? 0 : VM_EEXIST;
 		else
-			err = vm_map(b->pml4, pg, pg, PAGE_SIZE, VM_WRITE);
+			err = pt_map(b->pml4, pg, pg, PAGE_SIZE, VM_WRITE);
 		if (!err)
 			err = record(name, pg, pg, PAGE_SIZE, VM_WRITE, false);
 	}
@@ -401,7 +401,7 @@ static int build_all(struct build *b, struct layout_out *out)
 		err = map_framebuffer(b, out);
 	for (size_t i = 0; !err && i < b->in->nkeep; i++)
 		err = map_keep(b, &b->in->keep[i]);
-	if (!err && vm_is_mapped(b->pml4, 0))
+	if (!err && pt_is_mapped(b->pml4, 0))
 		err = VM_EINVAL; /* belt and braces: NULL must fault */
 	return err;
 }
@@ -453,7 +453,7 @@ void layout_release(struct layout_out *out)
 	if (out->table_pa)
 		frames_free_contig(out->table_pa, out->table_frames);
 	if (out->pml4)
-		vm_free_space(out->pml4);
+		pt_free_space(out->pml4);
 	if (out->table_pa == regions_pa) {
 		regions_pa = 0;
 		max_regions = nregions = 0;
@@ -499,7 +499,7 @@ static uint64_t count_rwx_pages(void)
 	const struct layout_region *r = regions();
 	uint64_t n = 0;
 
-	for (size_t i = 0; vm_nx_supported() && i < nregions; i++)
+	for (size_t i = 0; pt_nx_supported() && i < nregions; i++)
 		if ((r[i].flags & VM_WRITE) && (r[i].flags & VM_EXEC))
 			n += r[i].size / PAGE_SIZE;
 	return n;
@@ -513,14 +513,14 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 	int err = check_input(in);
 	if (err)
 		return err;
-	vm_set_nx_supported(in->nx);
-	vm_set_1g_supported(in->gb_pages);
+	pt_set_nx_supported(in->nx);
+	pt_set_1g_supported(in->gb_pages);
 	err = take_runs(in, out);
 	regions_pa = out->table_pa;
 	max_regions = regions_pa ? layout_table_rows(in->boot) : LAYOUT_STATIC_REGIONS;
 	struct build b = { 0, in, { 0 } };
 	mat_view(in->boot, &b.mat, out);
-	if (!err && !(b.pml4 = out->pml4 = vm_new_space()))
+	if (!err && !(b.pml4 = out->pml4 = pt_new_space()))
 		err = VM_ENOMEM;
 	if (!err)
 		err = build_all(&b, out);
@@ -528,7 +528,7 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 		layout_release(out);
 		return err;
 	}
-	out->page_tables = vm_count_tables(b.pml4);
+	out->page_tables = pt_count_tables(b.pml4);
 	out->rwx_pages = count_rwx_pages();
 	return 0;
 }
@@ -627,8 +627,8 @@ static bool in_exempt_row(uint64_t va, uint64_t size)
 	return false;
 }
 
-/* vm_for_each_leaf callback: count a writable, executable leaf. */
-static void count_wx(const struct vm_leaf *leaf, void *ctx)
+/* pt_for_each_leaf callback: count a writable, executable leaf. */
+static void count_wx(const struct pt_leaf *leaf, void *ctx)
 {
 	size_t *bad = ctx;
 
@@ -641,7 +641,7 @@ bool layout_verify(uint64_t pml4, size_t *bad)
 {
 	*bad = 0;
 	/* W^X needs NX: without it every page is executable anyway. */
-	if (vm_nx_supported())
-		vm_for_each_leaf(pml4, count_wx, bad);
+	if (pt_nx_supported())
+		pt_for_each_leaf(pml4, count_wx, bad);
 	return *bad == 0;
 }

@@ -147,8 +147,8 @@ struct layout_region {
 };
 
 /*
- * Build the kernel address space (sets vm_set_nx_supported(in->nx) and
- * vm_set_1g_supported(in->gb_pages) first).  Maps, recording each piece:
+ * Build the kernel address space (sets pt_set_nx_supported(in->nx) and
+ * pt_set_1g_supported(in->gb_pages) first).  Maps, recording each piece:
  *   - the direct map: every write-back RAM range of the map
  *     (memmap_ram_walk: memmap_is_wb_ram descriptors, merged) at
  *     DIRECT_MAP_BASE + pa, RW NX global, write-back, with the largest

@@ -4,7 +4,11 @@
  * 48-byte descriptors on purpose so that we notice.  Units: bytes.
  */
 #include "memmap.h"
+#include "mmu.h"
 #include "vmerr.h"
+
+/* Descriptors count pages of the firmware's size; we count in ours. */
+_Static_assert(BOOT_PAGE_SIZE == PAGE_SIZE, "UEFI pages and our pages differ");
 
 static const char *const type_names[EFI_MEM_NTYPES] = {
 	[EFI_MEM_RESERVED] = "Reserved",
@@ -78,15 +82,15 @@ const struct efi_mem_desc *memmap_desc(const struct boot_info *bi, size_t i)
 
 uint64_t memmap_end(const struct efi_mem_desc *d)
 {
-	return d->phys_start + d->num_pages * EFI_PAGE_SIZE;
+	return d->phys_start + d->num_pages * PAGE_SIZE;
 }
 
 /* A descriptor is sane if aligned and its end does not wrap past 2^64. */
 static bool desc_ok(const struct efi_mem_desc *d)
 {
-	if (d->phys_start % EFI_PAGE_SIZE)
+	if (d->phys_start % PAGE_SIZE)
 		return false;
-	return d->num_pages <= (UINT64_MAX - d->phys_start) / EFI_PAGE_SIZE;
+	return d->num_pages <= (UINT64_MAX - d->phys_start) / PAGE_SIZE;
 }
 
 int memmap_check(const struct boot_info *bi)
@@ -114,7 +118,7 @@ static void add_desc(struct memmap_summary *s, const struct efi_mem_desc *d)
 	else
 		s->other_pages += d->num_pages;
 	if (d->type == EFI_MEM_CONVENTIONAL)
-		s->conventional_bytes += d->num_pages * EFI_PAGE_SIZE;
+		s->conventional_bytes += d->num_pages * PAGE_SIZE;
 	/* Only RAM counts: a Reserved hole near 1 TiB (AMD) is not memory. */
 	if (d->num_pages && memmap_is_ram(d->type) && memmap_end(d) > s->highest_end)
 		s->highest_end = memmap_end(d);

@@ -15,12 +15,12 @@
 static bool nx_on;
 static bool gb_on;
 
-void vm_set_nx_supported(bool on) { nx_on = on; }
-void vm_set_1g_supported(bool on) { gb_on = on; }
-bool vm_nx_supported(void) { return nx_on; }
-bool vm_1g_supported(void) { return gb_on; }
+void pt_set_nx_supported(bool on) { nx_on = on; }
+void pt_set_1g_supported(bool on) { gb_on = on; }
+bool pt_nx_supported(void) { return nx_on; }
+bool pt_1g_supported(void) { return gb_on; }
 
-uint64_t vm_page_size(unsigned flags)
+uint64_t pt_page_size(unsigned flags)
 {
 	if (flags & VM_PAGE_1G)
 		return PAGE_SIZE_1G;
@@ -127,7 +127,7 @@ static int check_map_args(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size
 		return VM_EINVAL; /* more than one memory type */
 	if ((flags & VM_PAGE_1G) && !gb_on)
 		return VM_ENOTSUP;
-	uint64_t ps = vm_page_size(flags);
+	uint64_t ps = pt_page_size(flags);
 	if (pa % ps || size > PHYS_ADDR_LIMIT || pa > PHYS_ADDR_LIMIT - size)
 		return VM_EINVAL;
 	return check_va_range(va, size, ps);
@@ -241,12 +241,12 @@ static int map_one(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t ps, unsigne
 	return 0;
 }
 
-int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
+int pt_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
 {
 	int err = check_map_args(pml4, va, pa, size, flags);
 	if (err)
 		return err;
-	uint64_t ps = vm_page_size(flags);
+	uint64_t ps = pt_page_size(flags);
 	for (uint64_t off = 0; off < size; off += ps) {
 		err = map_one(pml4, va + off, pa + off, ps, flags);
 		if (err) {
@@ -273,7 +273,7 @@ static int check_unmap(uint64_t pml4, uint64_t va, uint64_t size)
 	return 0;
 }
 
-int vm_unmap(uint64_t pml4, uint64_t va, uint64_t size)
+int pt_unmap(uint64_t pml4, uint64_t va, uint64_t size)
 {
 	if (pml4 == 0 || pml4 % PAGE_SIZE)
 		return VM_EINVAL;
@@ -285,7 +285,7 @@ int vm_unmap(uint64_t pml4, uint64_t va, uint64_t size)
 	return err;
 }
 
-int vm_translate(uint64_t pml4, uint64_t va, uint64_t *pa, unsigned *flags)
+int pt_translate(uint64_t pml4, uint64_t va, uint64_t *pa, unsigned *flags)
 {
 	uint64_t table = pml4;
 	uint64_t allow = PTE_W | PTE_U; /* ANDed down the walk, as the CPU does */
@@ -312,9 +312,9 @@ int vm_translate(uint64_t pml4, uint64_t va, uint64_t *pa, unsigned *flags)
 	return VM_ENOENT;
 }
 
-bool vm_is_mapped(uint64_t pml4, uint64_t va)
+bool pt_is_mapped(uint64_t pml4, uint64_t va)
 {
-	return vm_translate(pml4, va, NULL, NULL) == 0;
+	return pt_translate(pml4, va, NULL, NULL) == 0;
 }
 
 /* Bits 63..48 copied from bit 47, as the CPU requires. */
@@ -323,9 +323,9 @@ static uint64_t sign_extend(uint64_t va)
 	return (va & LOWER_HALF_END) ? va | UPPER_HALF_START : va;
 }
 
-/* The walk state vm_for_each_leaf carries down the levels. */
+/* The walk state pt_for_each_leaf carries down the levels. */
 struct leaf_walk {
-	vm_leaf_fn *fn;
+	pt_leaf_fn *fn;
 	void *ctx;
 };
 
@@ -350,12 +350,12 @@ static void walk_leaves(const struct leaf_walk *w, uint64_t table, int level, ui
 			continue;
 		}
 		uint64_t ps = LEVEL_SPAN(level);
-		struct vm_leaf leaf = { va, PTE_ADDR(e) & ~(ps - 1), ps, leaf_flags(e, a, x, level) };
+		struct pt_leaf leaf = { va, PTE_ADDR(e) & ~(ps - 1), ps, leaf_flags(e, a, x, level) };
 		w->fn(&leaf, w->ctx);
 	}
 }
 
-void vm_for_each_leaf(uint64_t pml4, vm_leaf_fn *fn, void *ctx)
+void pt_for_each_leaf(uint64_t pml4, pt_leaf_fn *fn, void *ctx)
 {
 	struct leaf_walk w = { fn, ctx };
 
@@ -363,7 +363,7 @@ void vm_for_each_leaf(uint64_t pml4, vm_leaf_fn *fn, void *ctx)
 		walk_leaves(&w, pml4, 4, 0, PTE_W | PTE_U, 0);
 }
 
-uint64_t vm_new_space(void)
+uint64_t pt_new_space(void)
 {
 	return frames_alloc_zeroed();
 }
@@ -384,13 +384,13 @@ static size_t walk_tables(uint64_t table, int level, bool free_them)
 	return n;
 }
 
-void vm_free_space(uint64_t pml4)
+void pt_free_space(uint64_t pml4)
 {
 	if (pml4)
 		walk_tables(pml4, 4, true);
 }
 
-size_t vm_count_tables(uint64_t pml4)
+size_t pt_count_tables(uint64_t pml4)
 {
 	return pml4 ? walk_tables(pml4, 4, false) : 0;
 }

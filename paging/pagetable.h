@@ -15,7 +15,7 @@
  *   - tables that an unmap leaves empty are freed, at every level below
  *     the PML4.  (If PML4 entries are ever shared between spaces, this
  *     must change.)
- * paging/ has no inline asm: after vm_unmap (or a flag change) on a live
+ * paging/ has no inline asm: after pt_unmap (or a flag change) on a live
  * space the caller must invlpg every page of the range, or reload CR3.
  */
 #ifndef PAGING_PAGETABLE_H
@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 /* Our flag set; the PTE bits behind them live in mmu.h. */
-enum vm_flag {
+enum pt_flag {
 	VM_READ = 0,               /* every mapping can be read */
 	VM_WRITE = 1u << 0,
 	VM_EXEC = 1u << 1,         /* absent: no-execute (when NX is on) */
@@ -48,21 +48,21 @@ enum vm_flag {
  * bit 63 is never written and every page is executable.  1G off: a map
  * with VM_PAGE_1G fails with VM_ENOTSUP.
  */
-void vm_set_nx_supported(bool on);
-void vm_set_1g_supported(bool on);
-bool vm_nx_supported(void);
-bool vm_1g_supported(void);
+void pt_set_nx_supported(bool on);
+void pt_set_1g_supported(bool on);
+bool pt_nx_supported(void);
+bool pt_1g_supported(void);
 
 /* Bytes in a page of the size flags names: 4096, 2 MiB or 1 GiB. */
-uint64_t vm_page_size(unsigned flags);
+uint64_t pt_page_size(unsigned flags);
 
 /* A new, empty address space: the physical address of a zeroed PML4, or 0
  * when out of frames. */
-uint64_t vm_new_space(void);
+uint64_t pt_new_space(void);
 
 /* Free every page-table frame of the space, the PML4 included.  The frames
  * the space maps are not touched. */
-void vm_free_space(uint64_t pml4);
+void pt_free_space(uint64_t pml4);
 
 /*
  * Map [va, va + size) to [pa, pa + size) with pages of the size in flags.
@@ -72,12 +72,12 @@ void vm_free_space(uint64_t pml4);
  *                unknown flags, both page sizes, two memory types,
  *                pa + size beyond 2^52;
  *   VM_ENONCANON va range not wholly inside one canonical half;
- *   VM_ENOTSUP   VM_PAGE_1G without vm_set_1g_supported(true);
+ *   VM_ENOTSUP   VM_PAGE_1G without pt_set_1g_supported(true);
  *   VM_EEXIST    some part of the range is already mapped (any page size);
  *   VM_ENOMEM    out of frames for a table.
  * On any error the space is as it was before the call.
  */
-int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flags);
+int pt_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flags);
 
 /*
  * Unmap [va, va + size) (4 KiB aligned, size > 0), whatever page sizes map
@@ -87,7 +87,7 @@ int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flag
  * nothing: on error nothing is unmapped.  The frames that were mapped are
  * not freed: they belong to the caller.
  */
-int vm_unmap(uint64_t pml4, uint64_t va, uint64_t size);
+int pt_unmap(uint64_t pml4, uint64_t va, uint64_t size);
 
 /*
  * Look va up.  On success stores the physical address va maps to in *pa
@@ -95,29 +95,29 @@ int vm_unmap(uint64_t pml4, uint64_t va, uint64_t size);
  * VM_PAGE_2M / VM_PAGE_1G for the page size); either pointer may be NULL.
  * Returns 0, VM_ENONCANON, or VM_ENOENT when nothing maps va.
  */
-int vm_translate(uint64_t pml4, uint64_t va, uint64_t *pa, unsigned *flags);
+int pt_translate(uint64_t pml4, uint64_t va, uint64_t *pa, unsigned *flags);
 
 /* True when va is mapped in the space. */
-bool vm_is_mapped(uint64_t pml4, uint64_t va);
+bool pt_is_mapped(uint64_t pml4, uint64_t va);
 
-/* One present leaf entry, as vm_for_each_leaf reports it. */
-struct vm_leaf {
+/* One present leaf entry, as pt_for_each_leaf reports it. */
+struct pt_leaf {
 	uint64_t va;     /* first byte mapped (upper half sign-extended) */
 	uint64_t pa;     /* physical address of that byte */
 	uint64_t size;   /* page size: 4096, 2 MiB or 1 GiB */
-	unsigned flags;  /* effective flags, as vm_translate reports them */
+	unsigned flags;  /* effective flags, as pt_translate reports them */
 };
 
-typedef void vm_leaf_fn(const struct vm_leaf *leaf, void *ctx);
+typedef void pt_leaf_fn(const struct pt_leaf *leaf, void *ctx);
 
 /*
  * Call fn(leaf, ctx) once for every present leaf of the space, 4 KiB,
  * 2 MiB and 1 GiB alike, in increasing order of the 48-bit index (lower
  * half first, then upper half).  fn must not change the space.
  */
-void vm_for_each_leaf(uint64_t pml4, vm_leaf_fn *fn, void *ctx);
+void pt_for_each_leaf(uint64_t pml4, pt_leaf_fn *fn, void *ctx);
 
 /* Page-table frames the space uses, the PML4 included. */
-size_t vm_count_tables(uint64_t pml4);
+size_t pt_count_tables(uint64_t pml4);
 
 #endif

@@ -39,11 +39,11 @@ static int add_range(uint64_t base, uint64_t end, struct reclaim_stats *st)
 
 	if (err) {
 		st->ranges_refused++;
-		st->frames_kept += (end - base) / FRAME_SIZE;
+		st->frames_kept += (end - base) / PAGE_SIZE;
 		return err;
 	}
 	poison(base, end); /* free and never used now: no one holds it yet */
-	st->frames_added += (end - base) / FRAME_SIZE;
+	st->frames_added += (end - base) / PAGE_SIZE;
 	return 0;
 }
 
@@ -61,13 +61,13 @@ int reclaim_boot_services(const struct boot_info *bi, struct reclaim_stats *st)
 		uint64_t base = d->phys_start, end = memmap_end(d);
 		st->boot_pages += d->num_pages;
 		if (base == 0) { /* frame 0 means "no frame" */
-			base = FRAME_SIZE;
+			base = PAGE_SIZE;
 			st->frames_kept++;
 		}
 		/* Not write-back: the direct map does not reach it, so it
 		 * could be neither poisoned nor used. */
 		if (claimed_by_other(bi, d) || !memmap_is_wb_ram(d)) {
-			st->frames_kept += (end - base) / FRAME_SIZE;
+			st->frames_kept += (end - base) / PAGE_SIZE;
 			continue;
 		}
 		if (base < end) {

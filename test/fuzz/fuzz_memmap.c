@@ -366,8 +366,8 @@ struct dm_count {
 	bool bad;           /* a direct-map leaf not write-back RW data */
 };
 
-/* vm_for_each_leaf callback: add up the direct map's leaves. */
-static void count_direct(const struct vm_leaf *leaf, void *ctx)
+/* pt_for_each_leaf callback: add up the direct map's leaves. */
+static void count_direct(const struct pt_leaf *leaf, void *ctx)
 {
 	struct dm_count *c = ctx;
 
@@ -390,16 +390,16 @@ static void check_space(const struct boot_info *bi, const struct layout_out *out
 
 	for (size_t i = 0; i < n; i++) {
 		ram += r[i].end - r[i].start;
-		CHECK(vm_translate(out->pml4, DIRECT_MAP_BASE + r[i].start, &pa, NULL) == 0);
+		CHECK(pt_translate(out->pml4, DIRECT_MAP_BASE + r[i].start, &pa, NULL) == 0);
 		CHECK(pa == r[i].start);
-		CHECK(vm_translate(out->pml4, DIRECT_MAP_BASE + r[i].end - 1, &pa, NULL) == 0);
+		CHECK(pt_translate(out->pml4, DIRECT_MAP_BASE + r[i].end - 1, &pa, NULL) == 0);
 		CHECK(pa == r[i].end - 1);
 	}
-	vm_for_each_leaf(out->pml4, count_direct, &c);
+	pt_for_each_leaf(out->pml4, count_direct, &c);
 	CHECK(!c.bad && c.bytes == ram && out->direct_map_size == ram);
 	CHECK(layout_verify(out->pml4, &bad) && bad == 0);
-	CHECK(!vm_is_mapped(out->pml4, 0) && !vm_is_mapped(out->pml4, HEAP_START));
-	CHECK(vm_count_tables(out->pml4) == out->page_tables);
+	CHECK(!pt_is_mapped(out->pml4, 0) && !pt_is_mapped(out->pml4, HEAP_START));
+	CHECK(pt_count_tables(out->pml4) == out->page_tables);
 	free(r);
 }
 
@@ -421,7 +421,7 @@ static void check_layout(const struct boot_info *bi, const struct hdr *h)
 	check_space(bi, &out);
 	CHECK(before - frames_free_count() ==
 	      out.page_tables + (in.kstack_size + in.ist_stack_size) / PAGE_SIZE);
-	vm_free_space(out.pml4);
+	pt_free_space(out.pml4);
 	CHECK(frames_free_contig(out.kstack_phys, in.kstack_size / PAGE_SIZE) == 0);
 	if (in.ist_stack_size)
 		CHECK(frames_free_contig(out.ist_stack_phys, in.ist_stack_size / PAGE_SIZE) == 0);

@@ -1,6 +1,6 @@
 /*
  * fuzz_pagetable.c - libFuzzer target for paging/pagetable.c: sequences
- * of vm_map / vm_unmap / vm_translate at 4 KiB, 2 MiB and 1 GiB over
+ * of pt_map / pt_unmap / pt_translate at 4 KiB, 2 MiB and 1 GiB over
  * simulated physical memory (test/host/fixtures/sim.h), checked against
  * a model: the list of leaf pages the space should hold, sorted by va.
  *
@@ -11,11 +11,11 @@
  *     arguments, non-canonical, overlap at any level, a partial large
  *     page, nothing mapped, out of frames), and a failed call changes
  *     nothing;
- *   - vm_translate agrees with the model on address and flags;
+ *   - pt_translate agrees with the model on address and flags;
  *   - the page-table frames in use are exactly those the model's leaves
  *     need (one PML4, plus one table per distinct 512 GiB, 1 GiB and
  *     2 MiB region holding smaller pages), so no frame leaks;
- * and at the end that vm_for_each_leaf reports the model's leaves, and
+ * and at the end that pt_for_each_leaf reports the model's leaves, and
  * that unmapping everything and freeing the space gives back every frame.
  * A failed check calls abort(), which libFuzzer reports with the input.
  *
@@ -79,7 +79,7 @@ enum {
 				 * runs from the lower half into the upper */
 };
 
-/* A leaf page the space should hold; flags as passed to vm_map. */
+/* A leaf page the space should hold; flags as passed to pt_map. */
 struct leaf {
 	uint64_t va, pa, size;
 	unsigned flags;
@@ -88,7 +88,7 @@ struct leaf {
 static struct leaf model[MAX_LEAVES]; /* sorted by va, never overlapping */
 static size_t nleaves;
 static uint64_t pml4;
-static uint64_t free0;                /* free frames before vm_new_space */
+static uint64_t free0;                /* free frames before pt_new_space */
 /* Page-table frames the model's leaves need, the PML4 included: a table
  * at level l - 1 below each level-l entry that has smaller pages under
  * it.  Kept up to date by insert_leaf and remove_leaves. */
@@ -216,7 +216,7 @@ static bool canonical(uint64_t va)
 	return va < LOWER_HALF_END || va >= UPPER_HALF_START;
 }
 
-/* vm_map's and vm_unmap's range check, from pagetable.h: the whole range
+/* pt_map's and pt_unmap's range check, from pagetable.h: the whole range
  * must lie inside one half, [0, 2^47) or [2^64 - 2^47, 2^64). */
 static int model_va_range(uint64_t va, uint64_t size, uint64_t align)
 {
@@ -231,13 +231,13 @@ static int model_map_args(uint64_t va, uint64_t pa, uint64_t size, unsigned flag
 {
 	uint64_t all = VM_WRITE | VM_EXEC | VM_USER | VM_NOCACHE | VM_WRITETHROUGH |
 		       VM_GLOBAL | VM_PAGE_2M | VM_PAGE_1G;
-	uint64_t ps = vm_page_size(flags);
+	uint64_t ps = pt_page_size(flags);
 
 	if ((flags & ~all) || (flags & VM_PAGE_MASK) == VM_PAGE_MASK)
 		return VM_EINVAL;
 	if ((flags & VM_NOCACHE) && (flags & VM_WRITETHROUGH))
 		return VM_EINVAL;
-	if ((flags & VM_PAGE_1G) && !vm_1g_supported())
+	if ((flags & VM_PAGE_1G) && !pt_1g_supported())
 		return VM_ENOTSUP;
 	if (pa % ps || size > PHYS_ADDR_LIMIT || pa > PHYS_ADDR_LIMIT - size)
 		return VM_EINVAL;
@@ -258,11 +258,11 @@ static int model_page(uint64_t va, uint64_t ps, uint64_t *frames)
 	return entry_state(leaf_level(ps), va) == E_EMPTY ? 0 : VM_EEXIST;
 }
 
-/* The model's vm_map: the predicted result; on success the leaves are in. */
+/* The model's pt_map: the predicted result; on success the leaves are in. */
 static int model_map(uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
 {
 	int err = model_map_args(va, pa, size, flags);
-	uint64_t ps = vm_page_size(flags), frames = free0 - ntables;
+	uint64_t ps = pt_page_size(flags), frames = free0 - ntables;
 
 	for (uint64_t off = 0; !err && off < size; off += ps) {
 		err = model_page(va + off, ps, &frames);
@@ -274,7 +274,7 @@ static int model_map(uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
 	return err;
 }
 
-/* The model's vm_unmap: the predicted result; on success the leaves go. */
+/* The model's pt_unmap: the predicted result; on success the leaves go. */
 static int model_unmap(uint64_t va, uint64_t size)
 {
 	int err = model_va_range(va, size, PAGE_SIZE);
@@ -292,7 +292,7 @@ static int model_unmap(uint64_t va, uint64_t size)
 	return err;
 }
 
-/* The flags vm_translate reports for a leaf mapped with these flags. */
+/* The flags pt_translate reports for a leaf mapped with these flags. */
 static unsigned effective(const struct leaf *l)
 {
 	unsigned f = l->flags & (VM_WRITE | VM_USER | VM_GLOBAL | VM_PAGE_MASK);
@@ -301,18 +301,18 @@ static unsigned effective(const struct leaf *l)
 		f |= VM_NOCACHE;
 	else if (l->flags & VM_WRITETHROUGH)
 		f |= VM_WRITETHROUGH;
-	if ((l->flags & VM_EXEC) || !vm_nx_supported())
+	if ((l->flags & VM_EXEC) || !pt_nx_supported())
 		f |= VM_EXEC;
 	return f;
 }
 
-/* vm_translate(va) must say what the model says. */
+/* pt_translate(va) must say what the model says. */
 static void check_translate(uint64_t va)
 {
 	const struct leaf *l = canonical(va) ? leaf_at(va) : NULL;
 	uint64_t pa = 0;
 	unsigned flags = 0;
-	int err = vm_translate(pml4, va, &pa, &flags);
+	int err = pt_translate(pml4, va, &pa, &flags);
 
 	if (!canonical(va))
 		CHECK(err == VM_ENONCANON);
@@ -328,7 +328,7 @@ static void check_frames(bool walk)
 {
 	CHECK(frames_free_count() == free0 - ntables);
 	if (walk)
-		CHECK(vm_count_tables(pml4) == ntables);
+		CHECK(pt_count_tables(pml4) == ntables);
 }
 
 /* va as the op spells it: top 16 bits by SHAPE_TOP, low 48 as given. */
@@ -364,12 +364,12 @@ static uint64_t op_size(const struct op *o, uint64_t ps)
 static void do_map(const struct op *o)
 {
 	unsigned flags = o->flags | ((o->shape & SHAPE_BAD_FLAG) ? BAD_FLAG : 0);
-	uint64_t ps = vm_page_size(flags);
+	uint64_t ps = pt_page_size(flags);
 	uint64_t va = op_page_va(o, ps), size = op_size(o, ps);
 	uint64_t pa = ((le(o->pa, 5) << 12) & ~(ps - 1)) + ((o->shape & SHAPE_PA_4K) ? PAGE_SIZE : 0);
 	int want = model_map(va, pa, size, flags);
 
-	CHECK(vm_map(pml4, va, pa, size, flags) == want);
+	CHECK(pt_map(pml4, va, pa, size, flags) == want);
 	if (want == 0) {
 		check_translate(va);
 		check_translate(va + size - 1);
@@ -379,11 +379,11 @@ static void do_map(const struct op *o)
 /* Unmap count pages of the size the flags name, from the op's va. */
 static void do_unmap(const struct op *o)
 {
-	uint64_t ps = vm_page_size(o->flags);
+	uint64_t ps = pt_page_size(o->flags);
 	uint64_t va = op_page_va(o, ps), size = op_size(o, ps);
 	int want = model_unmap(va, size);
 
-	CHECK(vm_unmap(pml4, va, size) == want);
+	CHECK(pt_unmap(pml4, va, size) == want);
 	if (want == 0)
 		check_translate(va);
 }
@@ -394,8 +394,8 @@ static void do_bad_pml4(const struct op *o)
 	uint64_t bad = (o->shape & 1) ? pml4 + 8 : 0;
 	uint64_t va = op_va(o) & ~(PAGE_SIZE - 1);
 
-	CHECK(vm_map(bad, va, 0, PAGE_SIZE, 0) == VM_EINVAL);
-	CHECK(vm_unmap(bad, va, PAGE_SIZE) == VM_EINVAL);
+	CHECK(pt_map(bad, va, 0, PAGE_SIZE, 0) == VM_EINVAL);
+	CHECK(pt_unmap(bad, va, PAGE_SIZE) == VM_EINVAL);
 }
 
 static void run_op(const struct op *o)
@@ -409,8 +409,8 @@ static void run_op(const struct op *o)
 	check_frames(false);
 }
 
-/* vm_for_each_leaf callback: leaves come in model order, and match. */
-static void match_leaf(const struct vm_leaf *leaf, void *ctx)
+/* pt_for_each_leaf callback: leaves come in model order, and match. */
+static void match_leaf(const struct pt_leaf *leaf, void *ctx)
 {
 	size_t *i = ctx;
 	const struct leaf *l = &model[*i];
@@ -426,17 +426,17 @@ static void check_end(void)
 {
 	size_t seen = 0;
 
-	vm_for_each_leaf(pml4, match_leaf, &seen);
+	pt_for_each_leaf(pml4, match_leaf, &seen);
 	CHECK(seen == nleaves);
 	check_frames(true);
 	while (nleaves) {
 		struct leaf l = model[nleaves - 1];
-		CHECK(vm_unmap(pml4, l.va, l.size) == 0);
+		CHECK(pt_unmap(pml4, l.va, l.size) == 0);
 		remove_leaves(l.va, l.va); /* the last leaf: O(1) memmove */
 		check_frames(false);
 	}
-	CHECK(ntables == 1 && vm_count_tables(pml4) == 1);
-	vm_free_space(pml4);
+	CHECK(ntables == 1 && pt_count_tables(pml4) == 1);
+	pt_free_space(pml4);
 	CHECK(frames_free_count() == free0);
 }
 
@@ -459,12 +459,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len < sizeof(h))
 		return 0;
 	memcpy(&h, data, sizeof(h));
-	vm_set_nx_supported(h.opts & HDR_NX);
-	vm_set_1g_supported(h.opts & HDR_GB);
+	pt_set_nx_supported(h.opts & HDR_NX);
+	pt_set_1g_supported(h.opts & HDR_GB);
 	/* +1: the bitmap takes one frame; at least the PML4 must fit. */
 	init_frames(1 + 1 + le(h.frames, 2) % MAX_FRAMES);
 	free0 = frames_free_count();
-	pml4 = vm_new_space();
+	pml4 = pt_new_space();
 	CHECK(pml4 != 0);
 	nleaves = 0;
 	ntables = 1;

@@ -96,14 +96,14 @@ static void fbcon_and_layout_agree(void **state)
 		assert_int_equal(layout_build(&in, &out), 0);
 		uint64_t bytes = framebuffer_bytes(&bi.fb), pa;
 		for (uint64_t off = 0; off < bytes; off += PAGE_SIZE) {
-			assert_int_equal(vm_translate(out.pml4, out.fb_va + off, &pa, NULL), 0);
+			assert_int_equal(pt_translate(out.pml4, out.fb_va + off, &pa, NULL), 0);
 			assert_int_equal(pa, bi.fb.base + off);
 		}
-		assert_int_equal(vm_translate(out.pml4, out.fb_va + bytes - 1, &pa, NULL), 0);
+		assert_int_equal(pt_translate(out.pml4, out.fb_va + bytes - 1, &pa, NULL), 0);
 		assert_int_equal(pa, bi.fb.base + bytes - 1);
 		uint64_t end = (out.fb_va + bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-		assert_false(vm_is_mapped(out.pml4, end));
-		vm_free_space(out.pml4);
+		assert_false(pt_is_mapped(out.pml4, end));
+		pt_free_space(out.pml4);
 		frames_free_contig(out.kstack_phys, in.kstack_size / PAGE_SIZE);
 		map_free(&bi);
 		sim_phys_fini();

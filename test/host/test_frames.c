@@ -70,7 +70,7 @@ static int setup_mixed(void **state)
 }
 
 /* Index of frame pa in a bitmap covering simulated memory. */
-static uint64_t fidx(uint64_t pa) { return pa / FRAME_SIZE; }
+static uint64_t fidx(uint64_t pa) { return pa / PAGE_SIZE; }
 
 /*
  * Allocate until frames_alloc returns 0; check each frame is aligned, not
@@ -89,9 +89,9 @@ static uint64_t *alloc_all(size_t *n)
 
 	while ((pa = frames_alloc()) != 0) {
 		assert_true(k < cap);
-		assert_int_equal(pa % FRAME_SIZE, 0);
+		assert_int_equal(pa % PAGE_SIZE, 0);
 		assert_true(in_conventional(cur_rows, cur_n, pa));
-		assert_false(pa >= st.meta_pa && pa < st.meta_pa + st.meta_frames * FRAME_SIZE);
+		assert_false(pa >= st.meta_pa && pa < st.meta_pa + st.meta_frames * PAGE_SIZE);
 		assert_false(seen[fidx(pa) / 8] & (1 << fidx(pa) % 8));
 		seen[fidx(pa) / 8] |= 1 << fidx(pa) % 8;
 		assert_true(frames_is_allocated(pa));
@@ -217,12 +217,12 @@ static void frames_alloc_zeroed_clears(void **state)
 {
 	(void)state;
 	uint64_t a = frames_alloc();
-	memset(phys_to_virt(a), 0xEE, FRAME_SIZE);
+	memset(phys_to_virt(a), 0xEE, PAGE_SIZE);
 	frames_free(a);
 	uint64_t b = frames_alloc_zeroed();
 	assert_int_equal(b, a);
 	const uint8_t *p = phys_to_virt(b);
-	for (int i = 0; i < (int)FRAME_SIZE; i++)
+	for (int i = 0; i < (int)PAGE_SIZE; i++)
 		assert_int_equal(p[i], 0);
 }
 
@@ -235,11 +235,11 @@ static void frames_alloc_contig_run(void **state)
 	uint64_t pa = frames_alloc_contig(0x80);
 	assert_int_not_equal(pa, 0);
 	for (uint64_t k = 0; k < 0x80; k++) {
-		assert_true(in_conventional(mixed, ROWS(mixed), pa + k * FRAME_SIZE));
-		assert_true(frames_is_allocated(pa + k * FRAME_SIZE));
+		assert_true(in_conventional(mixed, ROWS(mixed), pa + k * PAGE_SIZE));
+		assert_true(frames_is_allocated(pa + k * PAGE_SIZE));
 	}
 	assert_true(in_conventional(mixed, ROWS(mixed), pa) &&
-		    in_conventional(mixed, ROWS(mixed), pa + 0x7F * FRAME_SIZE));
+		    in_conventional(mixed, ROWS(mixed), pa + 0x7F * PAGE_SIZE));
 	assert_int_equal(frames_free_count(), before - 0x80);
 	assert_int_equal(frames_alloc_contig(0x1000), 0);
 	assert_int_equal(frames_alloc_contig(0), 0);
@@ -252,7 +252,7 @@ static void frames_free_contig_all_or_nothing(void **state)
 {
 	(void)state;
 	uint64_t pa = frames_alloc_contig(4);
-	assert_int_equal(frames_free(pa + 2 * FRAME_SIZE), 0);
+	assert_int_equal(frames_free(pa + 2 * PAGE_SIZE), 0);
 	uint64_t before = frames_free_count();
 	assert_int_equal(frames_free_contig(pa, 4), VM_EEXIST);
 	assert_int_equal(frames_free_count(), before);
@@ -282,7 +282,7 @@ static void frames_reserve_busy(void **state)
 	(void)state;
 	uint64_t a = frames_alloc();
 	uint64_t total = frames_total();
-	assert_int_equal(frames_reserve(a, FRAME_SIZE), VM_EBUSY);
+	assert_int_equal(frames_reserve(a, PAGE_SIZE), VM_EBUSY);
 	assert_int_equal(frames_reserve(a, 0), VM_EINVAL);
 	assert_int_equal(frames_total(), total);
 	assert_int_equal(frames_reserve(3 * MiB, 0x40000), 0); /* loader code */
@@ -302,13 +302,13 @@ static struct fix_row *fragmented(size_t n, uint64_t big_pages, size_t *rows)
 	struct fix_row *r = calloc(2 * n + 1, sizeof(*r));
 	for (size_t i = 0; i < n; i++) {
 		size_t k = (i * 7919) % n; /* 7919 is prime: a permutation when n is not a multiple */
-		uint64_t at = 0x10000 + 2 * k * FRAME_SIZE;
+		uint64_t at = 0x10000 + 2 * k * PAGE_SIZE;
 		r[2 * i] = (struct fix_row){ EFI_MEM_CONVENTIONAL, at, 1, 0xF };
-		r[2 * i + 1] = (struct fix_row){ EFI_MEM_RESERVED, at + FRAME_SIZE, 1, 0 };
+		r[2 * i + 1] = (struct fix_row){ EFI_MEM_RESERVED, at + PAGE_SIZE, 1, 0 };
 	}
 	*rows = 2 * n;
 	if (big_pages)
-		r[(*rows)++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, 0x10000 + 2 * n * FRAME_SIZE,
+		r[(*rows)++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, 0x10000 + 2 * n * PAGE_SIZE,
 						 big_pages, 0xF };
 	return r;
 }
@@ -371,7 +371,7 @@ static void frames_init_dry_matches(void **state)
 	frames_get_stats(&st);
 	uint64_t total = frames_total(), run = frames_largest_run();
 	uint64_t a = frames_alloc_contig(0x10), b = frames_alloc_contig(4);
-	memset(phys_to_virt(st.meta_pa), 0x5A, st.meta_frames * FRAME_SIZE);
+	memset(phys_to_virt(st.meta_pa), 0x5A, st.meta_frames * PAGE_SIZE);
 
 	void *store = malloc(frames_meta_bytes(&bi));
 	assert_int_equal(frames_init_dry(&bi, store), 0);
@@ -381,7 +381,7 @@ static void frames_init_dry_matches(void **state)
 	assert_int_equal(frames_alloc_contig(4), b);
 	assert_int_not_equal(frames_alloc(), 0);
 	const uint8_t *p = phys_to_virt(st.meta_pa);
-	for (uint64_t i = 0; i < st.meta_frames * FRAME_SIZE; i++)
+	for (uint64_t i = 0; i < st.meta_frames * PAGE_SIZE; i++)
 		assert_int_equal(p[i], 0x5A);
 	free(store);
 	assert_int_equal(frames_init(&bi), 0); /* teardown expects a real one */
@@ -408,9 +408,9 @@ static void frames_reserve_until_table_full(void **state)
 	size_t splits = 0;
 	uint64_t total;
 	/* [4G, 4G + 1M) has room for 127 splits, more than the spare rows */
-	for (uint64_t pa = 4 * GiB + 2 * FRAME_SIZE; !err && pa < 4 * GiB + MiB; pa += 2 * FRAME_SIZE) {
+	for (uint64_t pa = 4 * GiB + 2 * PAGE_SIZE; !err && pa < 4 * GiB + MiB; pa += 2 * PAGE_SIZE) {
 		total = frames_total();
-		err = frames_reserve(pa, FRAME_SIZE);
+		err = frames_reserve(pa, PAGE_SIZE);
 		splits += !err;
 	}
 	assert_int_equal(err, VM_ENOMEM);

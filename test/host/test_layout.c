@@ -154,7 +154,7 @@ static void expect_maps(uint64_t va, uint64_t pa, unsigned flags)
 {
 	uint64_t got;
 	unsigned f;
-	assert_int_equal(vm_translate(out.pml4, va, &got, &f), 0);
+	assert_int_equal(pt_translate(out.pml4, va, &got, &f), 0);
 	assert_int_equal(got, pa);
 	assert_int_equal(f, flags);
 }
@@ -203,7 +203,7 @@ static void build_ok(void)
 	assert_int_equal(layout_build(&in, &out), 0);
 	assert_true(layout_verify(out.pml4, &bad));
 	assert_int_equal(bad, 0);
-	assert_int_equal(out.page_tables, vm_count_tables(out.pml4));
+	assert_int_equal(out.page_tables, pt_count_tables(out.pml4));
 }
 
 /* Does the direct map cover this row: RAM that allows write-back? */
@@ -236,8 +236,8 @@ struct dm_check {
 	unsigned sizes;    /* page sizes seen: VM_PAGE_* bits, 1 for 4K */
 };
 
-/* vm_for_each_leaf callback: a direct-map leaf maps only RAM, RW NX. */
-static void check_dm_leaf(const struct vm_leaf *l, void *ctx)
+/* pt_for_each_leaf callback: a direct-map leaf maps only RAM, RW NX. */
+static void check_dm_leaf(const struct pt_leaf *l, void *ctx)
 {
 	struct dm_check *c = ctx;
 	if (l->va < DIRECT_MAP_BASE || l->va >= DIRECT_MAP_BASE + DIRECT_MAP_MAX)
@@ -260,14 +260,14 @@ static unsigned expect_direct_map_is_ram(const struct fix_row *rows, size_t n)
 {
 	struct dm_check c = { rows, n, 0, 0 };
 	uint64_t ram = 0;
-	vm_for_each_leaf(out.pml4, check_dm_leaf, &c);
+	pt_for_each_leaf(out.pml4, check_dm_leaf, &c);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t start = rows[i].start, end = start + rows[i].pages * PAGE_SIZE;
 		if (row_wb_ram(&rows[i])) {
 			ram += end - start;
 		} else if (rows[i].pages) {
-			assert_false(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + start));
-			assert_false(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + end - 1));
+			assert_false(pt_is_mapped(out.pml4, DIRECT_MAP_BASE + start));
+			assert_false(pt_is_mapped(out.pml4, DIRECT_MAP_BASE + end - 1));
 		}
 	}
 	assert_int_equal(c.bytes, ram);
@@ -280,7 +280,7 @@ static unsigned expect_direct_map_is_ram(const struct fix_row *rows, size_t n)
 static void expect_direct_unmapped(uint64_t lo, uint64_t hi)
 {
 	for (uint64_t pa = lo; pa < hi; pa += PAGE_SIZE)
-		assert_false(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + pa));
+		assert_false(pt_is_mapped(out.pml4, DIRECT_MAP_BASE + pa));
 }
 
 /*
@@ -348,7 +348,7 @@ static void layout_direct_map_ram_only(void **state)
 	expect_direct_unmapped(0x80000000, 4 * GiB);
 	expect_direct_unmapped(8 * GiB, 8 * GiB + 64 * MiB);
 	for (uint64_t pa = 4 * GiB; pa < 8 * GiB; pa += 2 * MiB)
-		assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + pa));
+		assert_true(pt_is_mapped(out.pml4, DIRECT_MAP_BASE + pa));
 	size_t n;
 	const struct layout_region *dm = find_region("direct map", &n);
 	assert_int_equal(n, 5);
@@ -414,17 +414,17 @@ static void layout_holes_unmapped(void **state)
 {
 	(void)state;
 	build_ok();
-	assert_false(vm_is_mapped(out.pml4, 0));
-	assert_false(vm_is_mapped(out.pml4, 0xFFF));
+	assert_false(pt_is_mapped(out.pml4, 0));
+	assert_false(pt_is_mapped(out.pml4, 0xFFF));
 	assert_int_equal(out.kstack_guard, KSTACK_TOP - 64 * 1024 - PAGE_SIZE);
-	assert_false(vm_is_mapped(out.pml4, out.kstack_guard));
-	assert_true(vm_is_mapped(out.pml4, out.kstack_guard + PAGE_SIZE));
-	assert_false(vm_is_mapped(out.pml4, out.ist_stack_guard));
-	assert_true(vm_is_mapped(out.pml4, out.ist_stack_top - 1));
-	assert_false(vm_is_mapped(out.pml4, HEAP_START));
-	assert_false(vm_is_mapped(out.pml4, HEAP_END - 1));
-	assert_false(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + 8 * GiB));
-	assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + 8 * GiB - 1));
+	assert_false(pt_is_mapped(out.pml4, out.kstack_guard));
+	assert_true(pt_is_mapped(out.pml4, out.kstack_guard + PAGE_SIZE));
+	assert_false(pt_is_mapped(out.pml4, out.ist_stack_guard));
+	assert_true(pt_is_mapped(out.pml4, out.ist_stack_top - 1));
+	assert_false(pt_is_mapped(out.pml4, HEAP_START));
+	assert_false(pt_is_mapped(out.pml4, HEAP_END - 1));
+	assert_false(pt_is_mapped(out.pml4, DIRECT_MAP_BASE + 8 * GiB));
+	assert_true(pt_is_mapped(out.pml4, DIRECT_MAP_BASE + 8 * GiB - 1));
 }
 
 /* An identity-mapped address and the flags it must have. */
@@ -452,7 +452,7 @@ static void layout_image_sections(void **state)
 	};
 	build_ok();
 	expect_identity(want, ROWS(want));
-	assert_false(vm_is_mapped(out.pml4, 0x7C053000));
+	assert_false(pt_is_mapped(out.pml4, 0x7C053000));
 }
 
 /* Expect runtime regions identity-mapped with no attributes table: data
@@ -471,8 +471,8 @@ static void layout_runtime_regions(void **state)
 	assert_false(out.mat_invalid);
 	expect_maps(0x7E27F000, 0x7E27F000, VM_WRITE);
 	expect_maps(0xFFC00000, 0xFFC00000, VM_WRITE | VM_NOCACHE | VM_PAGE_2M);
-	assert_false(vm_is_mapped(out.pml4, 0xFEC00000)); /* not runtime */
-	assert_false(vm_is_mapped(out.pml4, 0xB0000000));
+	assert_false(pt_is_mapped(out.pml4, 0xFEC00000)); /* not runtime */
+	assert_false(pt_is_mapped(out.pml4, 0xB0000000));
 	teardown(NULL);
 
 	setup(NULL);
@@ -538,8 +538,8 @@ static void layout_runtime_memory_types(void **state)
 		build_ok();
 		expect_maps(0x7E200000, 0x7E200000, VM_WRITE | VM_WRITETHROUGH);
 		expect_direct_unmapped(0x7E200000, 0x7E280000);
-		assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + 0x7E1FF000));
-		assert_true(vm_is_mapped(out.pml4, DIRECT_MAP_BASE + 0x7E280000));
+		assert_true(pt_is_mapped(out.pml4, DIRECT_MAP_BASE + 0x7E1FF000));
+		assert_true(pt_is_mapped(out.pml4, DIRECT_MAP_BASE + 0x7E280000));
 		expect_direct_map_is_ram(rows, ROWS(rows));
 		expect_maps(0xC1000000, 0xC1000000, VM_WRITE | (pat ? VM_WRITECOMBINE : VM_NOCACHE));
 		expect_maps(0xFED00000, 0xFED00000, VM_WRITE | VM_NOCACHE);
@@ -705,14 +705,14 @@ static void layout_framebuffer_stride_beyond_size(void **state)
 	build_ok();
 	assert_int_equal(out.fb_va, FB_WINDOW_BASE + 0x800);
 	expect_maps(out.fb_va + need - 1, 0x80000800 + need - 1, f);
-	assert_false(vm_is_mapped(out.pml4, FB_WINDOW_BASE + need + PAGE_SIZE));
+	assert_false(pt_is_mapped(out.pml4, FB_WINDOW_BASE + need + PAGE_SIZE));
 	teardown(NULL);
 
 	setup(NULL);
 	bi.fb = (struct framebuffer){ 0x80000000, 0, 1280, 800, 1344, FB_BGRX };
 	build_ok();
 	expect_maps(FB_WINDOW_BASE + need - 1, 0x80000000 + need - 1, f);
-	assert_false(vm_is_mapped(out.pml4, FB_WINDOW_BASE + need));
+	assert_false(pt_is_mapped(out.pml4, FB_WINDOW_BASE + need));
 }
 
 /* Expect a framebuffer larger than the 1 GiB window refused by stride *
@@ -732,7 +732,7 @@ static void layout_framebuffer_too_big(void **state)
 	assert_int_equal(out.pml4, 0);
 	bi.fb = (struct framebuffer){ 0x80000000, 2 * GiB, 1280, 800, 1280, FB_BGRX };
 	build_ok();
-	assert_false(vm_is_mapped(out.pml4, FB_WINDOW_BASE + 1280 * 800 * 4 + PAGE_SIZE));
+	assert_false(pt_is_mapped(out.pml4, FB_WINDOW_BASE + 1280 * 800 * 4 + PAGE_SIZE));
 }
 
 /*
@@ -749,25 +749,25 @@ static void layout_verify_counts_late_wx(void **state)
 	size_t bad = 0;
 	build_ok();
 	uint64_t pa = frames_alloc();
-	assert_int_equal(vm_map(out.pml4, HEAP_START, pa, PAGE_SIZE, VM_WRITE), 0);
+	assert_int_equal(pt_map(out.pml4, HEAP_START, pa, PAGE_SIZE, VM_WRITE), 0);
 	assert_true(layout_verify(out.pml4, &bad));
-	assert_int_equal(vm_map(out.pml4, scratch, pa, PAGE_SIZE, VM_WRITE | VM_EXEC), 0);
+	assert_int_equal(pt_map(out.pml4, scratch, pa, PAGE_SIZE, VM_WRITE | VM_EXEC), 0);
 	assert_false(layout_verify(out.pml4, &bad));
 	assert_int_equal(bad, 1);
-	assert_int_equal(vm_map(out.pml4, scratch + 2 * MiB, 0x7C200000, 2 * MiB,
+	assert_int_equal(pt_map(out.pml4, scratch + 2 * MiB, 0x7C200000, 2 * MiB,
 				VM_WRITE | VM_EXEC | VM_PAGE_2M), 0);
 	assert_false(layout_verify(out.pml4, &bad));
 	assert_int_equal(bad, 2);
 	/* Inside a recorded row that is not exempt still counts. */
-	assert_int_equal(vm_unmap(out.pml4, 0x7C018000, PAGE_SIZE), 0);
-	assert_int_equal(vm_map(out.pml4, 0x7C018000, 0x7C018000, PAGE_SIZE, VM_WRITE | VM_EXEC), 0);
+	assert_int_equal(pt_unmap(out.pml4, 0x7C018000, PAGE_SIZE), 0);
+	assert_int_equal(pt_map(out.pml4, 0x7C018000, 0x7C018000, PAGE_SIZE, VM_WRITE | VM_EXEC), 0);
 	assert_false(layout_verify(out.pml4, &bad));
 	assert_int_equal(bad, 3);
-	assert_int_equal(vm_unmap(out.pml4, 0x7C018000, PAGE_SIZE), 0);
-	assert_int_equal(vm_map(out.pml4, 0x7C018000, 0x7C018000, PAGE_SIZE, VM_WRITE), 0);
-	assert_int_equal(vm_unmap(out.pml4, scratch, PAGE_SIZE), 0);
-	assert_int_equal(vm_unmap(out.pml4, scratch + 2 * MiB, 2 * MiB), 0);
-	assert_int_equal(vm_unmap(out.pml4, HEAP_START, PAGE_SIZE), 0);
+	assert_int_equal(pt_unmap(out.pml4, 0x7C018000, PAGE_SIZE), 0);
+	assert_int_equal(pt_map(out.pml4, 0x7C018000, 0x7C018000, PAGE_SIZE, VM_WRITE), 0);
+	assert_int_equal(pt_unmap(out.pml4, scratch, PAGE_SIZE), 0);
+	assert_int_equal(pt_unmap(out.pml4, scratch + 2 * MiB, 2 * MiB), 0);
+	assert_int_equal(pt_unmap(out.pml4, HEAP_START, PAGE_SIZE), 0);
 	assert_true(layout_verify(out.pml4, &bad));
 	assert_int_equal(bad, 0);
 	frames_free(pa);
@@ -785,7 +785,7 @@ static void layout_build_nx_off(void **state)
 	size_t bad = 1;
 	assert_true(layout_verify(out.pml4, &bad)); /* every page is W+X: moot */
 	assert_int_equal(bad, 0);
-	vm_set_nx_supported(true);
+	pt_set_nx_supported(true);
 }
 
 /* Expect running out of frames at any point of the build to return

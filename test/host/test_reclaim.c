@@ -21,7 +21,6 @@
 #include "vmerr.h"
 
 #define MiB (1ull << 20)
-#define PAGE 4096ull
 
 /*
  *   0     4K        1M        2M      2M+64K   3M       3M+256K  4M
@@ -46,8 +45,8 @@ static uint64_t rows_end(const struct fix_row *rows, size_t n)
 {
 	uint64_t end = 0;
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].start + rows[i].pages * PAGE > end)
-			end = rows[i].start + rows[i].pages * PAGE;
+		if (rows[i].start + rows[i].pages * PAGE_SIZE > end)
+			end = rows[i].start + rows[i].pages * PAGE_SIZE;
 	return end;
 }
 
@@ -79,7 +78,7 @@ static bool in_type(const struct fix_row *rows, size_t n, uint64_t pa, uint32_t 
 {
 	for (size_t i = 0; i < n; i++)
 		if (rows[i].type == type && pa >= rows[i].start &&
-		    pa + PAGE <= rows[i].start + rows[i].pages * PAGE)
+		    pa + PAGE_SIZE <= rows[i].start + rows[i].pages * PAGE_SIZE)
 			return true;
 	return false;
 }
@@ -93,14 +92,14 @@ static bool in_type(const struct fix_row *rows, size_t n, uint64_t pa, uint32_t 
 static uint64_t take_all(const struct fix_row *rows, size_t n, const uint64_t *used,
 			 size_t nused)
 {
-	uint64_t count = 0, limit = rows_end(rows, n) / PAGE;
+	uint64_t count = 0, limit = rows_end(rows, n) / PAGE_SIZE;
 	unsigned char *seen = calloc(limit, 1);
 	for (size_t i = 0; i < nused; i++)
-		seen[used[i] / PAGE] = 1;
+		seen[used[i] / PAGE_SIZE] = 1;
 	for (uint64_t pa; (pa = frames_alloc()) != 0; count++) {
-		assert_true(pa / PAGE < limit);
-		assert_false(seen[pa / PAGE]);
-		seen[pa / PAGE] = 1;
+		assert_true(pa / PAGE_SIZE < limit);
+		assert_false(seen[pa / PAGE_SIZE]);
+		seen[pa / PAGE_SIZE] = 1;
 		bool boot = in_type(rows, n, pa, EFI_MEM_BOOT_CODE) ||
 			    in_type(rows, n, pa, EFI_MEM_BOOT_DATA);
 		assert_true(boot || in_conventional(rows, n, pa));
@@ -210,25 +209,25 @@ static void frames_add_refusals(void **state)
 	start(small, ROWS(small));
 	uint64_t before = frames_free_count();
 	frames_get_stats(&st);
-	assert_int_equal(frames_add(0, PAGE), VM_EINVAL);
+	assert_int_equal(frames_add(0, PAGE_SIZE), VM_EINVAL);
 	assert_int_equal(frames_add(2 * MiB, 0), VM_EINVAL);
-	assert_int_equal(frames_add(2 * MiB + 8, PAGE), VM_EINVAL);
-	assert_int_equal(frames_add(UINT64_MAX - PAGE + 1, 2 * PAGE), VM_EINVAL);
-	assert_int_equal(frames_add(1 * MiB, PAGE), VM_EEXIST);
-	assert_int_equal(frames_add(2 * MiB + 0xF000, 2 * PAGE), VM_EEXIST);
-	assert_int_equal(frames_add(st.meta_pa, PAGE), VM_EEXIST);
+	assert_int_equal(frames_add(2 * MiB + 8, PAGE_SIZE), VM_EINVAL);
+	assert_int_equal(frames_add(UINT64_MAX - PAGE_SIZE + 1, 2 * PAGE_SIZE), VM_EINVAL);
+	assert_int_equal(frames_add(1 * MiB, PAGE_SIZE), VM_EEXIST);
+	assert_int_equal(frames_add(2 * MiB + 0xF000, 2 * PAGE_SIZE), VM_EEXIST);
+	assert_int_equal(frames_add(st.meta_pa, PAGE_SIZE), VM_EEXIST);
 	/* 1 + 0x10 + 0xC0 bits were kept: 0xD1 frames at most. */
-	assert_int_equal(frames_add(3 * MiB + 0x40000, 0xD2 * PAGE), VM_ENOMEM);
+	assert_int_equal(frames_add(3 * MiB + 0x40000, 0xD2 * PAGE_SIZE), VM_ENOMEM);
 	assert_int_equal(frames_free_count(), before);
-	assert_int_equal(frames_add(3 * MiB + 0x40000, 0x60 * PAGE), 0);
-	assert_int_equal(frames_add(3 * MiB + 0xA0000, 0x60 * PAGE), 0);
-	assert_int_equal(frames_add(3 * MiB + 0x40000, PAGE), VM_EEXIST);
+	assert_int_equal(frames_add(3 * MiB + 0x40000, 0x60 * PAGE_SIZE), 0);
+	assert_int_equal(frames_add(3 * MiB + 0xA0000, 0x60 * PAGE_SIZE), 0);
+	assert_int_equal(frames_add(3 * MiB + 0x40000, PAGE_SIZE), VM_EEXIST);
 	frames_get_stats(&st);
 	uint64_t ranges = st.ranges;
-	assert_int_equal(frames_add(2 * MiB, 0x10 * PAGE), 0); /* between two ranges */
+	assert_int_equal(frames_add(2 * MiB, 0x10 * PAGE_SIZE), 0); /* between two ranges */
 	frames_get_stats(&st);
 	assert_int_equal(st.ranges, ranges + 1);
-	assert_int_equal(frames_add(0x100000000ull, 2 * PAGE), VM_ENOMEM); /* 1 bit left */
+	assert_int_equal(frames_add(0x100000000ull, 2 * PAGE_SIZE), VM_ENOMEM); /* 1 bit left */
 	assert_int_equal(frames_free_count(), before + 0xD0);
 	stop();
 }

@@ -21,7 +21,6 @@
 #include <efi.h>
 #include <efilib.h>
 
-#define PAGE 4096ull
 
 /* The largest EfiConventionalMemory descriptor now: base and pages. */
 static EFI_STATUS largest_free(EFI_PHYSICAL_ADDRESS *base, UINT64 *pages)
@@ -44,13 +43,13 @@ static EFI_STATUS largest_free(EFI_PHYSICAL_ADDRESS *base, UINT64 *pages)
 	return *pages ? EFI_SUCCESS : EFI_NOT_FOUND;
 }
 
-/* n reserved pages at base + PAGE, + 3 * PAGE, ...: n pieces of RAM. */
+/* n reserved pages at base + EFI_PAGE_SIZE, + 3 * EFI_PAGE_SIZE, ...: n pieces of RAM. */
 static UINTN punch(EFI_PHYSICAL_ADDRESS base, UINT64 stride, UINTN n)
 {
 	UINTN made = 0;
 
 	for (UINTN i = 0; i < n; i++) {
-		EFI_PHYSICAL_ADDRESS a = base + PAGE + i * stride;
+		EFI_PHYSICAL_ADDRESS a = base + EFI_PAGE_SIZE + i * stride;
 		if (!EFI_ERROR(BS->AllocatePages(AllocateAddress, EfiReservedMemoryType, 1, &a)))
 			made++;
 	}
@@ -64,7 +63,7 @@ static EFI_STATUS holes(UINTN n)
 
 	if (EFI_ERROR(largest_free(&base, &pages)) || pages < 2 * n + 2)
 		return EFI_OUT_OF_RESOURCES;
-	Print(L"frag: %ld holes punched at 0x%lx\n", punch(base, 2 * PAGE, n), base);
+	Print(L"frag: %ld holes punched at 0x%lx\n", punch(base, 2 * EFI_PAGE_SIZE, n), base);
 	return EFI_SUCCESS;
 }
 
@@ -75,16 +74,16 @@ static EFI_STATUS take_all_but(UINT64 keep, UINT64 run)
 	EFI_PHYSICAL_ADDRESS base;
 	UINT64 pages;
 
-	while (!EFI_ERROR(largest_free(&base, &pages)) && pages * PAGE > run) {
+	while (!EFI_ERROR(largest_free(&base, &pages)) && pages * EFI_PAGE_SIZE > run) {
 		EFI_PHYSICAL_ADDRESS a = base;
 		if (EFI_ERROR(BS->AllocatePages(AllocateAddress, EfiLoaderData, pages, &a)))
 			return EFI_OUT_OF_RESOURCES;
-		if (pages * PAGE < keep)
+		if (pages * EFI_PAGE_SIZE < keep)
 			continue;
 		/* Hand keep bytes back as runs of `run` bytes, each followed by
 		 * a page that stays taken (LoaderData: RAM, but not free). */
-		for (UINT64 off = 0; off + run + PAGE <= keep; off += run + PAGE)
-			BS->FreePages(base + off, run / PAGE);
+		for (UINT64 off = 0; off + run + EFI_PAGE_SIZE <= keep; off += run + EFI_PAGE_SIZE)
+			BS->FreePages(base + off, run / EFI_PAGE_SIZE);
 		keep = 0;
 	}
 	return EFI_SUCCESS;
