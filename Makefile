@@ -191,6 +191,9 @@ HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
 # the reference list heap that the fast heap is tested against.
 HOST_SRCS   := efi/options.c efi/exitloop.c $(wildcard paging/*.c) $(HEAP_SRCS) \
                test/reference/list_heap.c test/reference/heap_pair.c
+# Test-only code that reaches inside paging/ (never linked into the kernel).
+TEST_ONLY_SRCS := test/host/fixtures/frames_reserve.c
+HOST_SRCS   += $(TEST_ONLY_SRCS)
 HOST_TESTS  := $(patsubst test/host/%.c,$(B)/host/%,$(wildcard test/host/test_*.c)) \
                $(B)/host/test_heap_poison
 
@@ -298,7 +301,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 # The code under test, per target.
 FUZZ_SRCS_fuzz_heap := $(HEAP_SRCS)
 FUZZ_SRCS_fuzz_heap_diff := $(HEAP_SRCS) test/reference/list_heap.c test/reference/heap_pair.c
-FUZZ_SRCS_fuzz_memmap := $(wildcard paging/*.c)
+FUZZ_SRCS_fuzz_memmap := $(wildcard paging/*.c) $(TEST_ONLY_SRCS)
 FUZZ_SRCS_fuzz_pagetable := $(wildcard paging/*.c)
 # The kernel's printf against snprintf: kernel/format.c alone.
 FUZZ_SRCS_fuzz_format := kernel/format.c
@@ -311,7 +314,8 @@ FUZZ_COV_fuzz_memmap := -fno-sanitize-coverage=trace-cmp
 # Only the code under test is instrumented for coverage: the harness and
 # its model are built without it, so an input is "new" only when it
 # reaches something new in heap/ or paging/.
-$(B)/fuzz/%: test/fuzz/%.c $(wildcard heap/* paging/* boot/boot_info.h test/host/fixtures/sim.h test/reference/*) | deps
+$(B)/fuzz/%: test/fuzz/%.c $(wildcard heap/* paging/* boot/boot_info.h test/host/fixtures/sim.h test/reference/*) \
+             $(TEST_ONLY_SRCS) test/host/fixtures/frames_reserve.h | deps
 	$(call say,FUZZCC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -c $< -o $@.harness.o

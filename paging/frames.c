@@ -4,21 +4,10 @@
  * for counts.
  */
 #include "frames.h"
+#include "frames_internal.h"
 #include "memmap.h"
 #include "phys.h"
 #include "vmerr.h"
-
-/*
- * One run of conventional memory, [base, end).  Frames in [base, next)
- * were handed out at least once (they are allocated or on the freed
- * stack); frames in [next, end) never were.
- */
-struct frame_range {
-	uint64_t base;
-	uint64_t next;
-	uint64_t end;
-	uint64_t bit_base; /* bitmap index of the frame at base */
-};
 
 static struct {
 	uint64_t table_pa; /* the range table: cap entries, via phys_to_virt */
@@ -56,8 +45,8 @@ static void remove_range(size_t i)
 	fa.nr--;
 }
 
-/* Cannot fail during init (the table is sized from the map); later only
- * frames_reserve inserts, and it checks for room first. */
+/* Cannot fail during init (the table is sized from the map); later
+ * frames_cut and frames_add insert, and they check for room first. */
 static int insert_range(size_t i, struct frame_range x)
 {
 	struct frame_range *r = table();
@@ -131,8 +120,7 @@ static size_t splits_needed(uint64_t cb, uint64_t ce)
 	return n;
 }
 
-/* Remove [cb, ce) from the never-used memory of every range. */
-static int cut(uint64_t cb, uint64_t ce)
+int frames_cut(uint64_t cb, uint64_t ce)
 {
 	struct frame_range *r = table();
 
@@ -222,7 +210,7 @@ static bool is_conventional(uint32_t type)
  * at most one range each, and every cut (each other descriptor, page 0,
  * the bookkeeping itself) splits at most one range in two: D + 2 for D
  * descriptors.  Then one row for each boot-services descriptor that
- * frames_add may be given later, plus room for frames_reserve splits.
+ * frames_add may be given later, plus room for frames_cut splits after init.
  */
 static size_t table_cap(const struct boot_info *bi)
 {
@@ -305,12 +293,12 @@ static int collect(const struct boot_info *bi)
 	for (size_t i = 0; !err && i < n; i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
 		if (d->type != EFI_MEM_CONVENTIONAL && d->num_pages)
-			err = cut(d->phys_start, memmap_end(d));
+			err = frames_cut(d->phys_start, memmap_end(d));
 	}
 	if (!err)
-		err = cut(0, PAGE_SIZE); /* frame 0 is "no frame" */
+		err = frames_cut(0, PAGE_SIZE); /* frame 0 is "no frame" */
 	if (!err)
-		err = cut(fa.meta_pa, fa.meta_pa + fa.meta_frames * PAGE_SIZE);
+		err = frames_cut(fa.meta_pa, fa.meta_pa + fa.meta_frames * PAGE_SIZE);
 	return err;
 }
 
@@ -487,23 +475,6 @@ int frames_free_contig(uint64_t pa, size_t n)
 	return 0;
 }
 
-int frames_reserve(uint64_t base, uint64_t size)
-{
-	if (size == 0 || base + size < base || base + size > UINT64_MAX - PAGE_SIZE)
-		return VM_EINVAL;
-	uint64_t cb = base & ~(PAGE_SIZE - 1);
-	uint64_t ce = (base + size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-
-	const struct frame_range *r = table();
-
-	/* Busy if [cb, ce) meets a range's used part [base, next); an empty
-	 * used part (base == next) meets nothing. */
-	for (size_t i = 0; i < fa.nr; i++)
-		if (r[i].base < r[i].next && cb < r[i].next && ce > r[i].base)
-			return VM_EBUSY;
-	return cut(cb, ce);
-}
-
 /* 0 if no managed frame and no bookkeeping frame lies in [base, end). */
 static int check_unmanaged(uint64_t base, uint64_t end)
 {
@@ -574,6 +545,12 @@ uint64_t frames_largest_run(void)
 		if (frames_in(r[i].next, r[i].end) > best)
 			best = frames_in(r[i].next, r[i].end);
 	return best;
+}
+
+const struct frame_range *frames_ranges(size_t *n)
+{
+	*n = fa.nr;
+	return table();
 }
 
 void frames_get_stats(struct frames_stats *out)

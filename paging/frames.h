@@ -14,12 +14,12 @@
  *     caught exactly.
  * Nothing is of fixed size: the range table (one row per descriptor,
  * one more per boot-services descriptor for frames_add, plus
- * FRAMES_SPARE_RANGES) and the bitmap (one bit per conventional and per
- * boot-services page) are sized from the map and live together in "the
- * bookkeeping", frames cut from the top of the largest conventional
- * write-back descriptor.  So no map is too fragmented: every
- * conventional write-back page is either managed or init fails and says
- * so.
+ * FRAMES_SPARE_RANGES for later cuts, see frames_internal.h) and the
+ * bitmap (one bit per conventional and per boot-services page) are sized
+ * from the map and live together in "the bookkeeping", frames cut from
+ * the top of the largest conventional write-back descriptor.  So no map
+ * is too fragmented: every conventional write-back page is either managed
+ * or init fails and says so.
  * Costs: init O(D * R) for D descriptors, R ranges, plus zeroing the
  * bitmap (RAM / 32768 bytes: 192 KiB for 6 GiB) and 32 bytes a
  * descriptor; alloc and free O(log R) (a binary search to find the
@@ -36,7 +36,6 @@
 #include "boot_info.h"
 #include "mmu.h" /* a frame is one PAGE_SIZE page */
 
-#define FRAMES_SPARE_RANGES 32 /* table rows beyond the map's, for frames_reserve */
 
 struct frames_stats {
 	uint64_t total;         /* frames managed (bookkeeping excluded) */
@@ -106,17 +105,6 @@ uint64_t frames_alloc_contig(size_t n);
  * nothing if one fails.
  */
 int frames_free_contig(uint64_t pa, size_t n);
-
-/*
- * Never hand out the frames that overlap [base, base + size) (rounded out
- * to whole frames), e.g. low memory kept for AP start-up code.  Only
- * never-used memory can be reserved: returns VM_EBUSY and changes nothing
- * if any frame of the range was ever handed out; VM_ENOMEM if the range
- * table cannot hold the split (it has FRAMES_SPARE_RANGES rows to spare);
- * VM_EINVAL for size 0 or a wrapping range.  Parts of the range that are
- * not free conventional memory are ignored.
- */
-int frames_reserve(uint64_t base, uint64_t size);
 
 /*
  * Hand the frames of [base, base + size) to the allocator after init:

@@ -36,6 +36,7 @@
 
 #include "fixtures/sim.h"
 #include "frames.h"
+#include "fixtures/frames_reserve.h"
 #include "layout.h"
 #include "memmap.h"
 #include "mmu.h"

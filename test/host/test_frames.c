@@ -15,6 +15,8 @@
 
 #include "fixtures/fixtures.h"
 #include "frames.h"
+#include "fixtures/frames_reserve.h"
+#include "frames_internal.h" /* FRAMES_SPARE_RANGES */
 #include "vmerr.h"
 
 #define GiB (1ull << 30)

@@ -14,6 +14,7 @@
 
 #include "fixtures/sim.h"
 #include "frames.h"
+#include "fixtures/frames_reserve.h"
 #include "vmerr.h"
 
 /*
