@@ -1,10 +1,13 @@
 /*
- * cpu_tables.h - our GDT selectors, the IDT, and the CPU exception report.
+ * cpu_tables.h - the hardware facts behind our GDT, IDT and exception
+ * report: selectors, vectors, and the frame isr.S pushes.  The functions
+ * (gdt.c, idt.c, exceptions.c) are listed in kernel.h.
  */
 #ifndef CPU_TABLES_H
 #define CPU_TABLES_H
 
 #include <stdint.h>
+#include "kernel.h"
 
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
@@ -22,18 +25,5 @@ struct trap_frame {
 	uint64_t vector, error_code;           /* error_code 0 when none */
 	uint64_t rip, cs, rflags, rsp, ss;     /* pushed by the CPU */
 };
-
-/* gdt.c */
-void gdt_init(uint64_t double_fault_stack_top);
-void gdt_set_ist(int ist, uint64_t stack_top); /* IST1..7 */
-uint64_t gdt_ist_stack(int ist);
-
-/* idt.c */
-void idt_init(void);
-
-/* exceptions.c: called by isr.S; reports and ends the run */
-void exception_handler(struct trap_frame *f);
-/* A guard page to name in a #PF/#DF report (the kernel stack's). */
-void exceptions_set_guard(uint64_t guard_va);
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * kernel.h - the kernel's public API at a glance, grouped by file
  * (the xv6 defs.h idea).  Everything here runs after ExitBootServices:
- * nothing in kernel/ calls a boot service.
+ * nothing in kernel/ calls a boot service.  Types and hardware facts
+ * live in their own headers: cpu.h (instructions), cpu_tables.h
+ * (selectors, vectors, the trap frame), kheap.h, vm.h; format.h is the
+ * printf engine console.c uses, selftest.h the self-test harness.
  */
 #ifndef KERNEL_H
 #define KERNEL_H
@@ -14,6 +17,11 @@
 #define NORETURN __attribute__((noreturn))
 /* printf-like: the compiler checks each call's arguments against fmt. */
 #define PRINTF(fmt_arg, first_arg) __attribute__((format(printf, fmt_arg, first_arg)))
+
+struct trap_frame;  /* cpu_tables.h */
+struct kheap_usage; /* kheap.h */
+struct heap_stats;  /* heap/heap.h */
+struct vm_info;     /* vm.h */
 
 /* main.c (kernel_main and kernel_handoff_failed: see boot_info.h) */
 const struct boot_info *kernel_boot_info(void);
@@ -32,6 +40,19 @@ void serial_puts_raw(const char *s);
 void fbcon_init(const struct framebuffer *fb);
 void fbcon_putc(char c);
 void fbcon_relocate(uint64_t virt_base);
+
+/* gdt.c: our GDT and TSS (selectors: cpu_tables.h) */
+void gdt_init(uint64_t double_fault_stack_top);
+void gdt_set_ist(int ist, uint64_t stack_top); /* IST1..7 */
+uint64_t gdt_ist_stack(int ist);
+
+/* idt.c */
+void idt_init(void);
+
+/* exceptions.c: called by isr.S; reports and ends the run */
+void exception_handler(struct trap_frame *f);
+/* A guard page to name in a #PF/#DF report (the kernel stack's). */
+void exceptions_set_guard(uint64_t guard_va);
 
 /* console.c: formatted output to serial and screen.  The format is C's
  * printf for integers, characters and strings (format.h): uint64_t is
@@ -63,5 +84,36 @@ void memsummary_print_rows(const struct boot_info *bi);
  * page is managed, bookkeeping, or counted as left out (page 0, pages
  * another descriptor also claims). */
 void memsummary_print_frames(const struct boot_info *bi);
+
+/* vm.c: our page tables (paging/), and the switch to them */
+/* Build our page tables and switch to them: CR3, a fresh stack with a
+ * guard page, then call next() on it.  Never returns.  Panics on
+ * failure: without our tables the kernel cannot go on. */
+NORETURN void vm_init_and_switch(const struct boot_info *bi, void (*next)(void));
+const struct vm_info *vm_info(void);
+/* Give boot-services memory to the frame allocator (paging/reclaim.h)
+ * and print what it gained.  Call once, on our own tables and stack:
+ * from then on nothing of the firmware's boot-time state exists. */
+void vm_reclaim_boot_services(void);
+/* Frames that are neither free, behind the heap window, a page table nor
+ * a stack of the layout: 0 when every frame is accounted for. */
+int64_t vm_frames_unaccounted(void);
+/* Print the table of regions layout_build mapped. */
+void vm_print_layout(void);
+
+/* kheap.c: the kernel heap (design: kheap.h) */
+/* Map `size` bytes (rounded up to pages) at HEAP_START and start the
+ * heap there.  Returns 0, or < 0 when frames or mappings run out. */
+int kheap_init(uint64_t size);
+void *kmalloc(size_t size);                      /* 16-byte aligned, or NULL */
+void *kzalloc(size_t size);                      /* kmalloc + zero-fill */
+void *kmalloc_aligned(size_t size, size_t align); /* align: a power of two */
+void *krealloc(void *ptr, size_t size);          /* C realloc semantics */
+void kfree(void *ptr);                           /* bad pointer: panic */
+/* krealloc of a pointer the heap did not hand out (or freed) panics too. */
+void kheap_usage(struct kheap_usage *out);
+/* Full statistics and the invariant walk, under the lock. */
+void kheap_stats(struct heap_stats *out);
+int kheap_check(void);
 
 #endif

@@ -9,6 +9,7 @@
  *
  * Also provides the C names (malloc, calloc, realloc, free, aligned_alloc,
  * posix_memalign) so freestanding C libraries can link against us.
+ * The functions are listed in kernel.h; this header holds the types.
  */
 #ifndef KHEAP_H
 #define KHEAP_H
@@ -16,17 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "heap.h"
-
-/* Map `size` bytes (rounded up to pages) at HEAP_START and start the
- * heap there.  Returns 0, or < 0 when frames or mappings run out. */
-int kheap_init(uint64_t size);
-
-void *kmalloc(size_t size);                      /* 16-byte aligned, or NULL */
-void *kzalloc(size_t size);                      /* kmalloc + zero-fill */
-void *kmalloc_aligned(size_t size, size_t align); /* align: a power of two */
-void *krealloc(void *ptr, size_t size);          /* C realloc semantics */
-void kfree(void *ptr);                           /* bad pointer: panic */
-/* krealloc of a pointer the heap did not hand out (or freed) panics too. */
+#include "kernel.h"
 
 struct kheap_usage {
 	uint64_t allocations;  /* live blocks */
@@ -34,10 +25,5 @@ struct kheap_usage {
 	uint64_t mapped;       /* bytes of the window backed by frames */
 	uint64_t initial;      /* of which kheap_init mapped (heap=, page-rounded) */
 };
-void kheap_usage(struct kheap_usage *out);
-
-/* Full statistics and the invariant walk, under the lock. */
-void kheap_stats(struct heap_stats *out);
-int kheap_check(void);
 
 #endif
