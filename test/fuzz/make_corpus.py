@@ -29,7 +29,7 @@ FIXTURES = os.path.join(HERE, "..", "host", "fixtures")
 ROW = re.compile(r"^FIX\((\d+), (0x[0-9A-F]+), (0x[0-9A-F]+), (0x[0-9A-F]+)\)$", re.M)
 
 RAM_TYPES = {1, 2, 3, 4, 5, 6, 7, 9, 10, 14}  # memmap_is_ram()
-PAGE, MB2, GB1 = 4096, 1 << 21, 1 << 30
+PAGE_SIZE, MB2, GB1 = 4096, 1 << 21, 1 << 30  # mmu.h: PAGE_SIZE, PAGE_SIZE_2M, PAGE_SIZE_1G
 DIRECT_MAP_BASE = 0xFFFF800000000000
 
 # fuzz_memmap.c's header options (enum OPT_*).
@@ -64,9 +64,9 @@ def ram_ranges(rows):
     out = []
     for t, s, n, _ in sorted(r for r in rows if r[0] in RAM_TYPES and r[2]):
         if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], s + n * PAGE)
+            out[-1][1] = max(out[-1][1], s + n * PAGE_SIZE)
         else:
-            out.append([s, s + n * PAGE])
+            out.append([s, s + n * PAGE_SIZE])
     return out
 
 
@@ -81,7 +81,7 @@ def best_page(pa, end, gb):
     for size in ([GB1] if gb else []) + [MB2]:
         if pa % size == 0 and end - pa >= size:
             return size
-    return PAGE
+    return PAGE_SIZE
 
 
 def best_pages(start, end, gb):
@@ -101,7 +101,7 @@ def pagetable_seeds(rows, gb, nframes):
     map followed by a translation of its last byte, every second run
     unmapped again at once; split into files of at most MAX_OPS
     operations (-max_len=4096 would cut longer ones short)."""
-    flags_of = {PAGE: 0, MB2: VM_PAGE_2M, GB1: VM_PAGE_1G}
+    flags_of = {PAGE_SIZE: 0, MB2: VM_PAGE_2M, GB1: VM_PAGE_1G}
     hdr = struct.pack("<BHx12x", 1 | (2 if gb else 0), nframes)
     body = []
     runs = [(pa, size, n) for s, e in ram_ranges(rows) for pa, size, n in best_pages(s, e, gb)]
