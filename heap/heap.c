@@ -417,19 +417,20 @@ int heap_free(struct heap *h, void *ptr)
 	return h->broken ? HEAP_ECORRUPT : 0;
 }
 
-/* Give the tail of the live block at g beyond `units` back as a hole, if
- * it is big enough to be one; it merges with a hole just above. */
-static void shrink(struct heap *h, uint32_t g, uint32_t units)
+/* Give the tail of live block l beyond `units` back as a hole, if it is
+ * big enough to be one; it merges with the hole just above, if any (which
+ * find_live already found and checked). */
+static void shrink(struct heap *h, const struct live *l, uint32_t units)
 {
-	struct block *b = block_at(h, g);
-	uint32_t rest = b->size - units, tail = g + units, above = g + b->size, up;
+	struct block *b = block_at(h, l->g);
+	uint32_t rest = l->size - units, tail = l->g + units, above = l->g + l->size, up;
 
 	if (rest < MIN_BLOCK / G)
 		return;
 	set_header(b, MAGIC_USED, units, b->prev_size);
 	h->used -= (size_t)rest * G;
 	h->free += (size_t)rest * G;
-	if (above < granules(h) && kind_at(h, above) == HOLE) { /* the hole above moves down */
+	if (l->hole_above) { /* the hole above moves down */
 		up = block_at(h, above)->size;
 		mark(h, above, NOTHING);
 		mark(h, tail, HOLE);
@@ -443,17 +444,17 @@ static void shrink(struct heap *h, uint32_t g, uint32_t units)
 	retag_above(h, tail);
 }
 
-/* Grow the live block at g to `units` into the hole right above it, if
- * that hole touches it and is big enough.  What is left stays a hole. */
-static bool grow(struct heap *h, uint32_t g, uint32_t units)
+/* Grow live block l to `units` into the hole right above it (which
+ * find_live already found and checked), if that hole is big enough.
+ * What is left of the hole stays a hole. */
+static bool grow(struct heap *h, const struct live *l, uint32_t units)
 {
-	struct block *b = block_at(h, g);
-	uint32_t have = b->size, above = g + have, total, up;
+	struct block *b = block_at(h, l->g);
+	uint32_t g = l->g, above = g + l->size, total;
 
-	if (above >= granules(h) || kind_at(h, above) != HOLE || !hole_ok(h, above))
+	if (!l->hole_above)
 		return false;
-	up = block_at(h, above)->size;
-	total = have + up;
+	total = l->size + block_at(h, above)->size;
 	if (total < units)
 		return false;
 	if (total - units < MIN_BLOCK / G)
@@ -461,20 +462,18 @@ static bool grow(struct heap *h, uint32_t g, uint32_t units)
 	if (!poisoned(inside(h, above), addr_of(h, g + units)))
 		return false;
 	mark(h, above, NOTHING);
-	if (units < total) { /* the hole above moves up */
+	set_header(b, MAGIC_USED, units, b->prev_size);
+	if (units < total) { /* the hole above moves up, smaller */
 		mark(h, g + units, HOLE);
 		set_header(block_at(h, g + units), MAGIC_FREE, total - units, units);
+		index_grew(h, g + units, total - units);
+		retag_above(h, g + units);
 	} else {
 		h->nholes--;
+		retag_above(h, g);
 	}
-	if (units < total)
-		index_grew(h, g + units, total - units);
-	set_header(b, MAGIC_USED, units, b->prev_size);
-	retag_above(h, g);
-	if (units < total)
-		retag_above(h, g + units); /* the hole is smaller: tell the block above it */
-	h->used += (size_t)(units - have) * G;
-	h->free -= (size_t)(units - have) * G;
+	h->used += (size_t)(units - l->size) * G;
+	h->free -= (size_t)(units - l->size) * G;
 	return true;
 }
 
@@ -490,10 +489,10 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size)
 	if (find_live(h, ptr, &l) || !units_for(size, &units))
 		return NULL;
 	if (units <= l.size) {
-		shrink(h, l.g, units);
+		shrink(h, &l, units);
 		return ptr;
 	}
-	if (grow(h, l.g, units))
+	if (grow(h, &l, units))
 		return ptr;
 	to = heap_alloc(h, size, G);
 	if (!to)
