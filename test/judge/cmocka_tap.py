@@ -83,7 +83,7 @@ def _judge_group(lines, t):
         if closed:
             t.problems.append("text after the group's closing line: %r" % line[:120])
         elif isinstance(item, Result):
-            expected = _count(item, expected, t)
+            expected = count_result(item, expected, t)
         elif GROUP_END.fullmatch(line):
             closed = GROUP_END.fullmatch(line)
         elif not isinstance(item, Diagnostic):
@@ -97,7 +97,7 @@ def _judge_group(lines, t):
         t.problems.append("group %s says '%s' but its results disagree" % (closed.group(2), closed.group(1)))
 
 
-def _count(result, expected, t, skipped_by="cmocka"):
+def count_result(result, expected, t, skipped_by="cmocka"):
     """Count one result; returns the number due next."""
     name = result.description.lstrip("- ") or result.directive.reason
     if result.number != expected:

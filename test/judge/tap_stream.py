@@ -36,7 +36,7 @@ def judge(stdout, status):
                 t.problems.append("a second plan: %r" % line)
             plan = item
         elif isinstance(item, Result):
-            expected = cmocka_tap._count(item, expected, t, "the program")
+            expected = cmocka_tap.count_result(item, expected, t, "the program")
         elif not isinstance(item, Diagnostic) and line.strip():
             t.problems.append("not TAP: %r" % line[:120])
     if not plan:
