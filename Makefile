@@ -10,6 +10,8 @@
 #   make preload-test    its checks on python3, sqlite3 and small cases (TAP)
 #   make bench-preload   python3 and sqlite3 wall time, glibc vs the preload
 #   make debug           QEMU waiting for gdb; see docs/debugging.md
+#   make sign [KEY=... CERT=...]  build/signed/BOOTX64.EFI, build/esp-signed.img
+#   make keys [KEYS_DIR=keys]     a fresh Secure Boot key pair of your own
 #   make clean           remove build/
 #   V=1                  show full command lines
 #
@@ -151,11 +153,16 @@ define make_fat
 	$(Q)mformat -i $(1) -F -v ESP ::
 endef
 
-$(B)/esp.img: $(B)/BOOTX64.EFI
+# $(call removable_esp): $@ holds $< at \EFI\BOOT\BOOTX64.EFI.
+define removable_esp
 	$(call say,ESP,$@)
 	$(call make_fat,$@)
 	$(Q)mmd -i $@ ::/EFI ::/EFI/BOOT
 	$(Q)mcopy -i $@ $< ::/EFI/BOOT/BOOTX64.EFI
+endef
+
+$(B)/esp.img: $(B)/BOOTX64.EFI
+	$(call removable_esp)
 
 $(B)/startup.nsh: esp/startup.nsh FORCE
 	$(Q)sed 's|@ARGS@|$(ARGS)|' $< > $@.tmp
@@ -166,6 +173,86 @@ $(B)/esp-shell.img: $(B)/BOOTX64.EFI $(B)/startup.nsh
 	$(call make_fat,$@)
 	$(Q)mcopy -i $@ $< ::/BOOTX64.EFI
 	$(Q)mcopy -i $@ $(B)/startup.nsh ::/startup.nsh
+
+# --- Secure Boot: signed images (sbsigntool) -------------------------------
+# make sign: build/signed/BOOTX64.EFI, signed with KEY and CERT, and
+# build/esp-signed.img holding it on the removable path.  See
+# docs/secure-boot.md.
+#
+# The default pair is Debian ovmf's snakeoil test key, which
+# OVMF_VARS_4M.snakeoil.fd has enrolled.  It is FOR TESTS ONLY: its
+# private key is public (password "snakeoil"), so a signature made with it
+# proves nothing.  On a real PC, enrol a key of your own (make keys) and
+# sign with it: make sign KEY=keys/db.key CERT=keys/db.crt
+DEB_PKGS += sbsigntool openssl
+SNAKEOIL_KEY  := /usr/share/ovmf/PkKek-1-snakeoil.key
+SNAKEOIL_CERT := /usr/share/ovmf/PkKek-1-snakeoil.pem
+KEY  ?= $(SNAKEOIL_KEY)
+CERT ?= $(SNAKEOIL_CERT)
+# sbsign cannot be given a password: the test key is used decrypted.
+SNAKEOIL_PLAIN := $(B)/signed/snakeoil.key
+SIGN_KEY = $(if $(filter $(SNAKEOIL_KEY),$(KEY)),$(SNAKEOIL_PLAIN),$(KEY))
+
+$(SNAKEOIL_PLAIN): | deps
+	$(Q)mkdir -p $(dir $@)
+	$(Q)umask 077 && openssl pkey -in $(SNAKEOIL_KEY) -passin pass:snakeoil -out $@
+
+# Which pair signed build/signed/: a change of KEY or CERT signs again.
+$(B)/signed/with: FORCE
+	$(Q)mkdir -p $(dir $@)
+	$(Q)echo '$(KEY) $(CERT)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+# $(call sign_efi,KEY,CERT): $@ is $< signed; sbverify checks the
+# signature against CERT at once, so a key that is not CERT's is caught
+# here.  Their output goes to $@.log, shown only on failure: both warn of
+# "gaps between PE/COFF sections", which is the COFF symbol table objcopy
+# leaves at the end of the file; it is signed like the rest (Authenticode
+# hashes the bytes after the last section too).
+define sign_efi
+	$(call say,SIGN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)sbsign --key $(1) --cert $(2) --output $@ $< >$@.log 2>&1 || { cat $@.log; exit 1; }
+	$(Q)sbverify --cert $(2) $@ >>$@.log 2>&1 || { cat $@.log; rm -f $@; exit 1; }
+endef
+
+$(B)/signed/BOOTX64.EFI: $(B)/BOOTX64.EFI $(B)/signed/with $(SIGN_KEY) $(CERT)
+	$(call sign_efi,$(SIGN_KEY),$(CERT))
+
+$(B)/esp-signed.img: $(B)/signed/BOOTX64.EFI
+	$(call removable_esp)
+
+# The QEMU suite's own copy, always signed with the test key, so that a
+# `make sign KEY=...` of yours is never overwritten by `make test`.
+TEST_SIGNED := $(B)/test-signed/esp.img
+$(B)/test-signed/BOOTX64.EFI: $(B)/BOOTX64.EFI $(SNAKEOIL_PLAIN)
+	$(call sign_efi,$(SNAKEOIL_PLAIN),$(SNAKEOIL_CERT))
+
+$(TEST_SIGNED): $(B)/test-signed/BOOTX64.EFI
+	$(call removable_esp)
+
+.PHONY: sign keys
+sign: $(B)/esp-signed.img
+
+# make keys: a fresh RSA-2048 key pair (most firmware takes no larger)
+# for a user who enrols their own keys.  Written to KEYS_DIR, outside
+# build/ so make clean never deletes a key a PC trusts; keys/ is in
+# .gitignore.  An existing key is never overwritten.
+KEYS_DIR ?= keys
+keys: | deps
+	$(Q)if [ -e $(KEYS_DIR)/db.key ] || [ -e $(KEYS_DIR)/db.crt ]; then \
+	    echo "keys: $(KEYS_DIR)/db.key or db.crt exists; not overwriting it."; \
+	    echo "      Move it away, or choose another folder: make keys KEYS_DIR=..."; exit 1; fi
+	$(Q)mkdir -p $(KEYS_DIR)
+	$(Q)umask 077 && openssl req -new -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+	    -subj "/CN=BOOTX64.EFI signing key ($$(hostname), $$(date +%F))/" \
+	    -keyout $(KEYS_DIR)/db.key -out $(KEYS_DIR)/db.crt 2>/dev/null
+	$(Q)openssl x509 -in $(KEYS_DIR)/db.crt -outform DER -out $(KEYS_DIR)/db.cer
+	$(Q)chmod 644 $(KEYS_DIR)/db.crt $(KEYS_DIR)/db.cer
+	@echo "keys: wrote $(KEYS_DIR)/db.key (private: keep it secret, it is not encrypted),"
+	@echo "      $(KEYS_DIR)/db.crt (PEM, for make sign) and $(KEYS_DIR)/db.cer (DER, to enrol)."
+	@echo "      Sign: make sign KEY=$(KEYS_DIR)/db.key CERT=$(KEYS_DIR)/db.crt"
+	@echo "      Enrol db.cer in your PC's firmware: docs/secure-boot.md"
 
 .PHONY: all FORCE
 all: $(B)/BOOTX64.EFI $(B)/esp.img
@@ -225,6 +312,12 @@ $(B)/host/test_handoff: test/host/test_handoff.c kernel/handoff.c kernel/format.
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/handoff.c kernel/format.c -o $@ -lcmocka
 
+# The loader's Secure Boot decision (efi/secureboot.c), plain C.
+$(B)/host/test_secureboot: test/host/test_secureboot.c efi/secureboot.c efi/secureboot.h | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/secureboot.c -o $@ -lcmocka
+
 # `make test` runs both halves and ends with one summary line.
 # Debian's python3 (not whatever python3 is first on PATH): python3-tap is
 # installed for it.
@@ -250,13 +343,13 @@ $(JUDGE_FIXTURE): test/judge/fixtures/judge_fixture.c | deps
 # binaries, the fuzzers' smoke run and the LD_PRELOAD checks (TAP), the
 # judge's own tests, then the QEMU boots (KTAP).  One summary line.
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(JUDGE_FIXTURE) all $(FUZZ_BINS) $(PRELOAD_BUILT)
+	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(JUDGE_FIXTURE) all $(TEST_SIGNED) $(FUZZ_BINS) $(PRELOAD_BUILT)
 	$(Q)$(TESTER) $(HOST_TESTS) --tap "$(FUZZ_SMOKE)" --tap "$(PRELOAD_CHECK)" $(if $(ONLY),--only $(ONLY),)
 
 host-test: $(HOST_TESTS) $(JUDGE_FIXTURE)
 	$(Q)$(TESTER) --no-qemu $(HOST_TESTS)
 
-qemu-test: all
+qemu-test: all $(TEST_SIGNED)
 	$(Q)$(TESTER) --no-host $(if $(ONLY),--only $(ONLY),)
 
 # --- Benchmarks and fuzzing ---------------------------------------------------

@@ -17,6 +17,12 @@
 int loader_get_args(EFI_HANDLE image, char argv_buf[LOADER_MAX_ARGS][LOADER_ARG_LEN],
 		    const char *argv[LOADER_MAX_ARGS]);
 
+/* Print "loader: Secure Boot on", "... off" or "... setup mode", from
+ * the firmware's SecureBoot and SetupMode variables (efi/secureboot.h
+ * says how they are read).  Only reports: the firmware, not we, refuses
+ * unsigned images. */
+void loader_report_secure_boot(void);
+
 /* Record framebuffer, ACPI RSDP, a copy of the memory attributes table
  * (in EfiLoaderData), runtime services and the image's placement in *bi.
  * None of them is required: a missing GOP, RSDP or table is left 0. */

@@ -50,6 +50,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 
 	InitializeLib(image, st);
 	BS->SetWatchdogTimer(0, 0, 0, NULL); /* the boot manager armed 5 minutes */
+	loader_report_secure_boot();         /* our first line: on, off or setup mode */
 
 	status = read_options(image, &boot_info.opts);
 	if (EFI_ERROR(status))

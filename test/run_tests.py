@@ -131,7 +131,8 @@ def judge(case, b):
 
 def run_case(case):
     b = qemu.boot(case.image(), case.name, timeout=case.timeout, mem=case.mem,
-                  machine=case.machine, cpu=case.cpu)
+                  machine=case.machine, cpu=case.cpu, firmware=case.firmware,
+                  stop_at=case.stop_at)
     return case, b, judge(case, b)
 
 

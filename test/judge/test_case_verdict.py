@@ -39,6 +39,15 @@ class EndingOf(unittest.TestCase):
                          "SHUTDOWN event with reason host-signal")
         self.assertTrue(qemu.ending_of(False, 0, None, "no socket").startswith("unknown"))
 
+    def test_a_stop_line_ending_needs_our_signal_to_have_ended_qemu(self):
+        # We sent SIGTERM at the case's stop line, and QEMU says so: stop-line.
+        self.assertEqual(qemu.ending_of(False, 0, recorder("host-signal"), None, stopped=True),
+                         "stop-line")
+        # The guest had powered off before our signal landed: not a stop.
+        self.assertEqual(qemu.ending_of(False, 0, recorder("guest-shutdown"), None, stopped=True),
+                         "shutdown")
+        self.assertEqual(qemu.ending_of(False, 33, recorder(), None, stopped=True), "debug-exit")
+
 
 class Judge(unittest.TestCase):
     def test_a_reset_where_a_shutdown_was_due_fails(self):

@@ -1,15 +1,18 @@
 """cases.py - the QEMU boot suite: what each boot runs and must show.
 
-A case boots either the removable-media image (build/esp.img: the
+A case boots either a removable-media image (build/esp.img: the
 firmware starts \\EFI\\BOOT\\BOOTX64.EFI with no arguments) or a shell
 image made for it: BOOTX64.EFI at the root and a startup.nsh holding the
-case's shell lines, so the firmware falls back to the UEFI Shell.
+case's shell lines, so the firmware falls back to the UEFI Shell.  Its
+firmware is plain OVMF (Secure Boot in setup mode) unless it says
+"snakeoil" (Secure Boot on; the Secure Boot cases at the end).
 """
 import os
 import subprocess
 from dataclasses import dataclass, field
 
 import qemu
+import tamper
 
 EFI = os.path.join(qemu.BUILD, "BOOTX64.EFI")
 HEAP_ADDR = r"0x4444444[0-9A-F]{5}\b"
@@ -30,10 +33,13 @@ class Case:
     machine: str = "q35"
     cpu: str = "qemu64"
     timeout: int = 180
+    firmware: str = "ovmf"      # qemu.firmware_args(): "ovmf" or "snakeoil"
+    esp: str = "esp.img"        # the removable-path image under build/
+    stop_at: str = None         # a regex: stop QEMU there (ending "stop-line")
 
     def image(self):
         if self.shell is None:
-            return os.path.join(qemu.BUILD, "esp.img")
+            return os.path.join(qemu.BUILD, self.esp)
         return make_shell_image(self.name, self.shell)
 
 
@@ -85,7 +91,9 @@ CASES = [
         r"^memmap: \d+ entries", r"^memmap: conventional memory \d+ MiB",
         r"^demo: heap_value at " + HEAP_ADDR, r"^demo: vec at " + HEAP_ADDR,
         r"^demo: current reference count is 2$", r"^demo: reference count is 1 now$",
-        r"^demo: It did not crash!$", r"^kernel: run PASSED$"] + FIRMWARE_LINES,
+        r"^demo: It did not crash!$", r"^kernel: run PASSED$"] + FIRMWARE_LINES + [
+        # Debian's plain OVMF has Secure Boot built in and no key enrolled.
+        r"^loader: Secure Boot setup mode$"],
         reject=[r"EXCEPTION:", r"ResetSystem returned"]),
 
     # The shell path: bad command lines are refused before
@@ -196,4 +204,56 @@ CASES += [
                  r"no 64 KiB run of free memory for the kernel stack \(largest run: 60 KiB\)",
                  r"^frag: BOOTX64.EFI returned"],
              reject=[r"exiting boot services"]),
+]
+
+
+# --- Secure Boot --------------------------------------------------------------
+# Under the snakeoil firmware (Secure Boot on, Debian's test certificate
+# enrolled) only an image signed with its key may run.  Its built-in
+# shell is not signed with that key, so these cases use the removable
+# path.  build/test-signed/esp.img is made by the Makefile (sbsign, the
+# snakeoil key); the unsigned image is build/esp.img itself.
+#
+# A refused image is seen on serial: the boot manager says it failed to
+# load the disk's boot option ("Access Denied"), falls through to the
+# built-in shell (refused too: "Security Violation"), then says no boot
+# option was found and waits for a key forever.  The case stops QEMU at
+# that line, and not one line of our loader may have been printed.
+SIGNED_EFI = os.path.join(qemu.BUILD, "test-signed", "BOOTX64.EFI")
+SNAKEOIL_CERT = "/usr/share/ovmf/PkKek-1-snakeoil.pem"
+REFUSED = [r'^BdsDxe: failed to load Boot\d{4} "UEFI QEMU HARDDISK [^"]*" from .*: Access Denied$',
+           r'^BdsDxe: failed to start Boot\d{4} "EFI Internal Shell" from .*: Security Violation$']
+
+
+NOTHING_BOOTED = r"^BdsDxe: No bootable option or device was found\.$"
+
+
+def refused(name, cls=Case, **kw):
+    return cls(name, firmware="snakeoil", status=0, ending="stop-line", ktap=False,
+               stop_at=NOTHING_BOOTED, expect=REFUSED, reject=[r"^loader: "], timeout=60, **kw)
+
+
+@dataclass
+class TamperedCase(Case):
+    """The signed image with one byte changed after signing (tamper.py)."""
+    def image(self):
+        d = os.path.join(qemu.BUILD, "test-esp")
+        os.makedirs(d, exist_ok=True)
+        efi, img = os.path.join(d, self.name + ".efi"), os.path.join(d, self.name + ".img")
+        tamper.flip_one_byte(SIGNED_EFI, efi, SNAKEOIL_CERT)
+        new_fat_image(img)
+        subprocess.run(["mmd", "-i", img, "::/EFI", "::/EFI/BOOT"], check=True)
+        subprocess.run(["mcopy", "-i", img, efi, "::/EFI/BOOT/BOOTX64.EFI"], check=True)
+        return img
+
+
+CASES += [
+    # Signed with the enrolled key: runs, says so, and passes (the full
+    # default boot: demo, then every self-test, then power-off).
+    Case("secure_boot_signed_runs", firmware="snakeoil", esp="test-signed/esp.img",
+         status=0, ending="shutdown", timeout=120, stop_at=NOTHING_BOOTED,  # refused: fail fast
+         expect=[r"^loader: Secure Boot on$", r"^kernel: run PASSED$"],
+         reject=[r"Access Denied", r"Security Violation", r"EXCEPTION:"]),
+    refused("secure_boot_unsigned_refused"),
+    refused("secure_boot_tampered_refused", cls=TamperedCase),
 ]

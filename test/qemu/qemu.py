@@ -33,6 +33,14 @@ OVMF_PAIRS = [
     ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
 ]
 
+# Secure Boot on (firmware="snakeoil"): Debian's SMM build of OVMF and a
+# vars store with its snakeoil test certificate enrolled as PK, KEK and db
+# (/usr/share/ovmf/PkKek-1-snakeoil.pem, the pair `make sign` uses by
+# default).  SMM guards the vars store, so the machine must be q35 with
+# SMM on and the pflash in secure mode, or the firmware does not start.
+SNAKEOIL = ("/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd", "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd")
+SNAKEOIL_ARGS = ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+
 # isa-debug-exit: QEMU exits with (value << 1) | 1.
 EXIT_PASS = 33  # the kernel wrote 0x10
 EXIT_FAIL = 35  # the kernel wrote 0x11
@@ -48,10 +56,25 @@ def ovmf():
     sys.exit("qemu.py: no OVMF firmware found (apt-get install ovmf)")
 
 
+def firmware_args(firmware, machine):
+    """(code, vars template, -machine value, extra options) for the
+    firmware a case names: "ovmf" (Secure Boot in setup mode: no key
+    enrolled) or "snakeoil" (Secure Boot on)."""
+    if firmware == "ovmf":
+        return (*ovmf(), machine, [])
+    if firmware != "snakeoil":
+        raise ValueError("unknown firmware %r" % firmware)
+    if machine != "q35":
+        raise ValueError("the snakeoil firmware needs SMM, which OVMF has on q35 only")
+    if not all(os.path.exists(f) for f in SNAKEOIL):
+        sys.exit("qemu.py: no %s (apt-get install ovmf)" % SNAKEOIL[0])
+    return (*SNAKEOIL, "q35,smm=on", SNAKEOIL_ARGS)
+
+
 def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
-                 serial="stdio", extra=()):
+                 serial="stdio", extra=(), firmware="ovmf"):
     """The QEMU command line for one boot of `image`."""
-    code, vars_template = ovmf()
+    code, vars_template, machine, fw_extra = firmware_args(firmware, machine)
     os.makedirs(LOGS, exist_ok=True)
     vars_copy = os.path.join(BUILD, "vars", name + ".fd")
     os.makedirs(os.path.dirname(vars_copy), exist_ok=True)
@@ -70,7 +93,7 @@ def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
         # exits with status 0, just like a clean shutdown.
         "-d", "cpu_reset", "-D", os.path.join(LOGS, name + ".qemu.log"),
         "-global", "isa-debugcon.iobase=0x402",
-        *extra,
+        *fw_extra, *extra,
     ]
 
 
@@ -90,16 +113,20 @@ class Boot:
         self.ending = ending
 
 
-def ending_of(timed_out, status, recorder, error):
+def ending_of(timed_out, status, recorder, error, stopped=False):
     """How a run ended, in a word: "shutdown" (the guest powered off),
     "reset" (the guest reset; -no-reboot made it an exit), "debug-exit"
-    (isa-debug-exit: no SHUTDOWN event, an odd status), "timeout", or
-    else a sentence saying what QMP saw."""
+    (isa-debug-exit: no SHUTDOWN event, an odd status), "stop-line" (we
+    stopped QEMU with SIGTERM when the case's stop line showed: `stopped`,
+    and QMP saw the signal end it), "timeout", or else a sentence saying
+    what QMP saw."""
     if timed_out:
         return "timeout"
     if error:
         return "unknown (%s)" % error
     reason = recorder.shutdown_reason()
+    if stopped and reason == "host-signal":
+        return "stop-line"
     if reason in ("guest-shutdown", "guest-reset"):
         return reason[len("guest-"):]
     if reason:
@@ -109,9 +136,11 @@ def ending_of(timed_out, status, recorder, error):
     return "exit status %s without a SHUTDOWN event" % status
 
 
-def boot(image, name, timeout=120, **kw):
+def boot(image, name, timeout=120, stop_at=None, **kw):
     """Boot once, headless; skip the shell's 5 s wait by sending a key.
-    QEMU starts paused; qmp.Recorder starts it and records its events."""
+    QEMU starts paused; qmp.Recorder starts it and records its events.
+    stop_at: a regex; when the serial text first matches it, QEMU is
+    stopped (for a firmware that waits for a key after refusing us)."""
     sock = qmp.socket_path(name)
     cmd = qemu_command(image, name, extra=qmp.qemu_args(sock), **kw)
     if os.environ.get("V") == "1":
@@ -119,8 +148,9 @@ def boot(image, name, timeout=120, **kw):
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
-    chunks, last = [], [start]
-    t = threading.Thread(target=_read_serial, args=(proc, chunks, last), daemon=True)
+    chunks, last, stopped = [], [start], threading.Event()
+    t = threading.Thread(target=_read_serial, args=(proc, chunks, last, stop_at, stopped),
+                         daemon=True)
     t.start()
     recorder, error = None, None
     try:
@@ -142,18 +172,27 @@ def boot(image, name, timeout=120, **kw):
     raw = b"".join(chunks)
     with open(os.path.join(LOGS, name + ".serial.log"), "wb") as f:
         f.write(raw)
-    text = ANSI.sub("", raw.decode("latin-1")).replace("\r", "")
-    return Boot(name, proc.returncode, text, timed_out, time.monotonic() - start, last[0] - start,
-                ending_of(timed_out, proc.returncode, recorder, error))
+    return Boot(name, proc.returncode, serial_text(raw), timed_out, time.monotonic() - start,
+                last[0] - start,
+                ending_of(timed_out, proc.returncode, recorder, error, stopped.is_set()))
 
 
-def _read_serial(proc, chunks, last):
+def serial_text(raw):
+    """Serial bytes as the cases read them: no ANSI escapes, no CRs."""
+    return ANSI.sub("", raw.decode("latin-1")).replace("\r", "")
+
+
+def _read_serial(proc, chunks, last, stop_at, stopped):
     """Collect QEMU's serial output.  The shell only sees a key typed
-    during its countdown: send one each time a new countdown line shows."""
+    during its countdown: send one each time a new countdown line shows.
+    Stop QEMU (SIGTERM: QEMU shuts down cleanly) at the stop_at line."""
     seen = 0
     for raw in iter(lambda: proc.stdout.read1(4096), b""):
         chunks.append(raw)
         last[0] = time.monotonic()
+        if stop_at and not stopped.is_set() and re.search(stop_at, serial_text(b"".join(chunks)), re.M):
+            stopped.set()
+            proc.terminate()
         count = b"".join(chunks).count(SHELL_PROMPT.encode())
         if count > seen:
             try:
