@@ -4,8 +4,8 @@ A case boots either a removable-media image (build/esp.img: the
 firmware starts \\EFI\\BOOT\\BOOTX64.EFI with no arguments) or a shell
 image made for it: BOOTX64.EFI at the root and a startup.nsh holding the
 case's shell lines, so the firmware falls back to the UEFI Shell.  Its
-firmware is plain OVMF (Secure Boot in setup mode) unless it says
-"snakeoil" (Secure Boot on; the Secure Boot cases at the end).
+firmware is plain OVMF (Secure Boot in setup mode) unless it names
+another (qemu.firmware_args(); the Secure Boot cases at the end).
 """
 import os
 import subprocess
@@ -33,7 +33,7 @@ class Case:
     machine: str = "q35"
     cpu: str = "qemu64"
     timeout: int = 180
-    firmware: str = "ovmf"      # qemu.firmware_args(): "ovmf" or "snakeoil"
+    firmware: str = "ovmf"      # qemu.firmware_args(): ovmf, snakeoil, snakeoil-off
     esp: str = "esp.img"        # the removable-path image under build/
     stop_at: str = None         # a regex: stop QEMU there (ending "stop-line")
 
@@ -255,5 +255,11 @@ CASES += [
          expect=[r"^loader: Secure Boot on$", r"^kernel: run PASSED$"],
          reject=[r"Access Denied", r"Security Violation", r"EXCEPTION:"]),
     refused("secure_boot_unsigned_refused"),
+    # The same keys, Secure Boot switched off as in a PC's setup menu: not
+    # setup mode, and the unsigned image runs.
+    Case("secure_boot_off_runs_unsigned", firmware="snakeoil-off", status=0, ending="shutdown",
+         timeout=120, stop_at=NOTHING_BOOTED,
+         expect=[r"^loader: Secure Boot off$", r"^kernel: run PASSED$"],
+         reject=[r"Access Denied", r"Security Violation", r"EXCEPTION:"]),
     refused("secure_boot_tampered_refused", cls=TamperedCase),
 ]

@@ -22,6 +22,7 @@ import threading
 import time
 
 import qmp
+import varstore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
@@ -33,11 +34,17 @@ OVMF_PAIRS = [
     ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
 ]
 
-# Secure Boot on (firmware="snakeoil"): Debian's SMM build of OVMF and a
-# vars store with its snakeoil test certificate enrolled as PK, KEK and db
-# (/usr/share/ovmf/PkKek-1-snakeoil.pem, the pair `make sign` uses by
-# default).  SMM guards the vars store, so the machine must be q35 with
-# SMM on and the pflash in secure mode, or the firmware does not start.
+# The firmware a case boots under (cases.Case.firmware), all Debian's ovmf:
+#   ovmf          the plain pair above: Secure Boot built in, no key
+#                 enrolled, so the firmware is in setup mode.
+#   snakeoil      Secure Boot on: the SMM build and a vars store with
+#                 Debian's snakeoil test certificate enrolled as PK, KEK and
+#                 db (/usr/share/ovmf/PkKek-1-snakeoil.pem, the pair
+#                 `make sign` uses by default).
+#   snakeoil-off  the same keys, Secure Boot switched off as in a PC's
+#                 setup menu (varstore.py).
+# SMM guards the snakeoil vars store: the machine must be q35 with SMM on
+# and the pflash in secure mode, or the firmware does not start.
 SNAKEOIL = ("/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd", "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd")
 SNAKEOIL_ARGS = ["-global", "driver=cfi.pflash01,property=secure,value=on"]
 
@@ -56,29 +63,32 @@ def ovmf():
     sys.exit("qemu.py: no OVMF firmware found (apt-get install ovmf)")
 
 
-def firmware_args(firmware, machine):
-    """(code, vars template, -machine value, extra options) for the
-    firmware a case names: "ovmf" (Secure Boot in setup mode: no key
-    enrolled) or "snakeoil" (Secure Boot on)."""
+def firmware_args(firmware, machine, vars_copy):
+    """Fill vars_copy with the firmware's vars store; return its code
+    file, the -machine value and any extra QEMU options."""
     if firmware == "ovmf":
-        return (*ovmf(), machine, [])
-    if firmware != "snakeoil":
+        code, vars_template = ovmf()
+        shutil.copyfile(vars_template, vars_copy)
+        return code, machine, []
+    if firmware not in ("snakeoil", "snakeoil-off"):
         raise ValueError("unknown firmware %r" % firmware)
     if machine != "q35":
         raise ValueError("the snakeoil firmware needs SMM, which OVMF has on q35 only")
     if not all(os.path.exists(f) for f in SNAKEOIL):
         sys.exit("qemu.py: no %s (apt-get install ovmf)" % SNAKEOIL[0])
-    return (*SNAKEOIL, "q35,smm=on", SNAKEOIL_ARGS)
+    shutil.copyfile(SNAKEOIL[1], vars_copy)
+    if firmware == "snakeoil-off":
+        varstore.switch_secure_boot_off(vars_copy)
+    return SNAKEOIL[0], "q35,smm=on", SNAKEOIL_ARGS
 
 
 def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
                  serial="stdio", extra=(), firmware="ovmf"):
     """The QEMU command line for one boot of `image`."""
-    code, vars_template, machine, fw_extra = firmware_args(firmware, machine)
     os.makedirs(LOGS, exist_ok=True)
     vars_copy = os.path.join(BUILD, "vars", name + ".fd")
     os.makedirs(os.path.dirname(vars_copy), exist_ok=True)
-    shutil.copyfile(vars_template, vars_copy)
+    code, machine, fw_extra = firmware_args(firmware, machine, vars_copy)
     return [
         "qemu-system-x86_64", "-machine", machine + ",accel=tcg",
         "-cpu", cpu, "-m", mem, "-smp", "1",
