@@ -1,7 +1,7 @@
 """cases.py - the QEMU boot suite: what each boot runs and must show.
 
-A case boots either a removable-media image (build/esp.img: the
-firmware starts \\EFI\\BOOT\\BOOTX64.EFI with no arguments) or a shell
+A case boots either its own copy of a removable-media image (build/esp.img:
+the firmware starts \\EFI\\BOOT\\BOOTX64.EFI with no arguments) or a shell
 image made for it: BOOTX64.EFI at the root and a startup.nsh holding the
 case's shell lines, so the firmware falls back to the UEFI Shell.  Its
 firmware is plain OVMF (Secure Boot in setup mode) unless it names
@@ -39,8 +39,23 @@ class Case:
 
     def image(self):
         if self.shell is None:
-            return os.path.join(qemu.BUILD, self.esp)
+            return private_copy(self.name, os.path.join(qemu.BUILD, self.esp))
         return make_shell_image(self.name, self.shell)
+
+
+def case_file(name, ext=".img"):
+    """build/test-esp/NAME.img (or another ext): a case's own files."""
+    d = os.path.join(qemu.BUILD, "test-esp")
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, name + ext)
+
+
+def private_copy(name, img):
+    """A copy of img for one case.  QEMU locks the image it boots, so two
+    cases booting the same file at the same time would fail to start."""
+    copy = case_file(name)
+    subprocess.run(["cp", "--sparse=always", img, copy], check=True)
+    return copy
 
 
 def new_fat_image(img):
@@ -53,9 +68,7 @@ def new_fat_image(img):
 
 def make_shell_image(name, lines, efi=EFI, target="BOOTX64.EFI"):
     """A FAT image with the app and startup.nsh at its root (mtools)."""
-    d = os.path.join(qemu.BUILD, "test-esp")
-    os.makedirs(d, exist_ok=True)
-    img, nsh = os.path.join(d, name + ".img"), os.path.join(d, name + ".nsh")
+    img, nsh = case_file(name), case_file(name, ".nsh")
     with open(nsh, "w") as f:
         f.write("@echo -off\nfs0:\n" + "\n".join(lines) + "\n")
     new_fat_image(img)
@@ -237,9 +250,7 @@ def refused(name, cls=Case, **kw):
 class TamperedCase(Case):
     """The signed image with one byte changed after signing (tamper.py)."""
     def image(self):
-        d = os.path.join(qemu.BUILD, "test-esp")
-        os.makedirs(d, exist_ok=True)
-        efi, img = os.path.join(d, self.name + ".efi"), os.path.join(d, self.name + ".img")
+        efi, img = case_file(self.name, ".efi"), case_file(self.name)
         tamper.flip_one_byte(SIGNED_EFI, efi, SNAKEOIL_CERT)
         new_fat_image(img)
         subprocess.run(["mmd", "-i", img, "::/EFI", "::/EFI/BOOT"], check=True)
