@@ -72,10 +72,13 @@ static bool units_for(size_t size, uint32_t *units)
 
 /* Split [base, end) between blocks, the tree and the bitmap.  One bitmap
  * entry (16 bytes) covers a chunk of 1 KiB, so every 1040 bytes of region
- * need one; the tree has 2 * leaves entries of 4 bytes, leaves the power
- * of two at or above the number of chunks, plus 64 bytes per level.  The
- * caller has checked that end - base is at most 2 * HEAP_MAX_SIZE, so the
- * counts fit 32 bits. */
+ * need one; the tree's space is 2 * leaves entries of 4 bytes, leaves the
+ * power of two at or above the number of chunks, plus 64 bytes per level.
+ * That is what the first index, a binary tree, needed; index.c's tree of
+ * 16-entry groups needs about half of it, but the split stays the same,
+ * so a region gives the same blocks, and every address the same, as it
+ * always did.  The caller has checked that end - base is at most
+ * 2 * HEAP_MAX_SIZE, so the counts fit 32 bits. */
 static void plan(uintptr_t base, uintptr_t end, struct layout *l)
 {
 	uintptr_t e = end & ~(uintptr_t)(G - 1);
@@ -86,7 +89,7 @@ static void plan(uintptr_t base, uintptr_t end, struct layout *l)
 	l->nbits = (uint32_t)nbits;
 	for (l->leaves = 1; l->leaves < l->nbits; l->leaves *= 2)
 		levels++;
-	/* 2 * leaves nodes, and a cache line of skew per level (index_node). */
+	/* 2 * leaves entries, and a cache line per level. */
 	index = nbits * sizeof(struct heap_bits) + ((size_t)l->leaves * 8 + levels * 64 + G - 1) / G * G;
 	l->bits = (struct heap_bits *)(e - nbits * sizeof(struct heap_bits));
 	l->tree = (uint32_t *)(e - index);
@@ -234,7 +237,7 @@ static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 		new_hole(h, tail, hi - tail, units);
 	if (g > x)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
-	if (!index_skips(h, x, size) && size >= *index_node(h, h->leaves + x / CHUNK))
+	if (!index_skips(h, x, size) && size >= index_leaf(h, x / CHUNK))
 		index_tighten(h, x / CHUNK); /* x was its chunk's largest: say so now */
 	retag_above(h, tail < hi ? tail : g);
 	h->used += (size_t)units * G;
@@ -573,7 +576,7 @@ int heap_extend(struct heap *h, size_t by)
 		return 0; /* too few bytes to move the bitmap past: wait for more */
 	move_bits(h, &l);
 	grow_top(h);
-	index_build(h); /* top moved: the top hole and the root may have changed */
+	index_build(h); /* the tree moved, and top did: the top hole may have changed */
 	return h->broken ? HEAP_ECORRUPT : 0;
 }
 

@@ -175,13 +175,10 @@ uint32_t index_first_fit(struct heap *h, uint32_t units);
 /* The lowest hole above granule after with at least units granules, or NIL. */
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units);
 
-/* Where node i of the tree is kept.  The levels of an implicit tree
- * start at powers of two, so in a large heap they would all fall into the
- * same set of the CPU's cache and push each other out on every descent:
- * each level is stored one cache line (16 entries) further on. */
-static inline uint32_t *index_node(const struct heap *h, uint32_t i)
+/* Leaf c of the tree: at least the largest hole that starts in chunk c. */
+static inline uint32_t index_leaf(const struct heap *h, uint32_t c)
 {
-	return &h->tree[i + 16 * (31 - __builtin_clz(i))];
+	return h->level[0][c];
 }
 
 /* Leaf c, and the nodes above it, learn a hole of size granules. */
@@ -205,7 +202,7 @@ static inline bool index_skips(const struct heap *h, uint32_t g, uint32_t size)
  * what it finds overstated.) */
 static inline void index_grew(struct heap *h, uint32_t g, uint32_t size)
 {
-	if (size > *index_node(h, h->leaves + g / CHUNK) && !index_skips(h, g, size))
+	if (size > index_leaf(h, g / CHUNK) && !index_skips(h, g, size))
 		index_raise(h, g / CHUNK, size);
 }
 
