@@ -77,7 +77,7 @@ struct heap {
 	uint32_t *level[HEAP_LEVELS]; /* the tree's levels in that space, leaves first (index.c) */
 	uint32_t nbits;          /* entries in bits[], one per chunk of 64 granules */
 	uint32_t leaves;         /* sizes the tree's space: a power of two >= nbits */
-	uint32_t levels;         /* levels of the tree: the last is one group of 16 or fewer */
+	uint32_t levels;         /* levels of the tree: the last is one entry, the largest */
 	uint32_t ngran;          /* granules in [base, top): (top - base) / 16 */
 	uint32_t top_prev;       /* granules in the block just under top (top's boundary tag) */
 	size_t used;             /* bytes in used blocks, headers included */

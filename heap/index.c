@@ -8,8 +8,8 @@
  * above holds one entry per group of 16 entries below: the largest of
  * them (or more: see below).  So entry i of level k covers the chunks
  * [i * 16^k, (i + 1) * 16^k), and its children are entries 16i .. 16i + 15
- * of level k - 1.  The last level is a single group.  Looking for a hole
- * of 10 granules (groups of 4 here, to fit the page):
+ * of level k - 1.  The last level is a single entry, the largest of all.
+ * Looking for a hole of 10 granules (groups of 4 here, to fit the page):
  *
  *   level 2                           40
  *   level 1            40             12              0          0
@@ -23,12 +23,12 @@
  *   Every hole in a chunk to its left is smaller, or its entry would be
  *   >= 10.
  *
- * Why groups of 16: a group is 64 bytes, one cache line, and the levels
- * are few (4 for a 64 MiB heap, 6 for 16 GiB), so a descent touches a
- * handful of cache lines where a binary tree touched one per level (26
- * for 64 MiB).  Finding the first entry of a group that is big enough is
- * 16 compares; with SSE2 (the host; the kernel is built without vector
- * registers) that is four instructions' worth.
+ * Why groups of 16: a group is 64 bytes, one cache line, and a descent
+ * reads one group per level: 4 in a 64 MiB heap, 6 in 16 GiB, where a
+ * binary tree read a cache line per level (16 for 64 MiB), one after the
+ * other.  Finding the first entry of a group that is big enough is 16
+ * compares; with SSE2 (the host; the kernel is built without vector
+ * registers) that is a few instructions.
  *
  * Three refinements, each for speed:
  *   - The hole that ends at top stays out of the tree (index_skips): a
@@ -254,8 +254,8 @@ uint32_t index_first_fit(struct heap *h, uint32_t units)
 	unsigned k = start_level(last_chunk(h));
 	uint32_t c;
 
-	if (!fits_mask(h->level[k], units))
-		return NIL; /* upper bounds: nothing in the tree fits */
+	if (h->level[h->levels - 1][0] < units)
+		return NIL; /* an upper bound: nothing in the tree fits */
 	c = next_chunk(h, k, 0, units);
 	return c == NIL ? NIL : search(h, c, 0, units);
 }
@@ -291,11 +291,7 @@ static uint32_t exact_max(const struct heap *h, unsigned k, uint32_t i, uint32_t
 
 uint32_t index_largest(const struct heap *h)
 {
-	uint32_t best = 0;
-
-	for (uint32_t i = 0; i < FAN; i++)
-		best = exact_max(h, h->levels - 1, i, best);
-	return best;
+	return exact_max(h, h->levels - 1, 0, 0);
 }
 
 /* Entries level k has: one per group of the level below (per chunk at
@@ -315,7 +311,8 @@ static uint32_t whole_groups(uint32_t n)
 }
 
 /* Where the levels go in the space plan() set aside, [tree, bits): one
- * after the other, leaves first, each a whole number of groups; on a
+ * after the other, leaves first, up to the single entry at the top, each
+ * a whole number of groups; on a
  * cache-line boundary when the space allows (it always does but in the
  * smallest heaps), so every group is one cache line. */
 static void lay_out(struct heap *h)
@@ -325,7 +322,7 @@ static void lay_out(struct heap *h)
 	h->levels = 0;
 	do
 		total += whole_groups(used_at(h, h->levels++));
-	while (used_at(h, h->levels - 1) > FAN);
+	while (used_at(h, h->levels - 1) > 1);
 	at = (uint32_t *)(((uintptr_t)h->tree + 63) & ~(uintptr_t)63);
 	if (at + total > (uint32_t *)h->bits)
 		at = h->tree;
@@ -352,7 +349,7 @@ bool index_check(const struct heap *h)
 {
 	uint32_t n = h->nbits;
 
-	if (h->levels < 1 || h->levels > HEAP_LEVELS || used_at(h, h->levels - 1) > FAN ||
+	if (h->levels < 1 || h->levels > HEAP_LEVELS || used_at(h, h->levels - 1) != 1 ||
 	    h->level[0] < h->tree ||
 	    h->level[h->levels - 1] + FAN > (uint32_t *)h->bits)
 		return false;
