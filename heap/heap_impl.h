@@ -114,6 +114,20 @@ static inline bool sealed(const struct block *b)
 	       b->size >= MIN_BLOCK / G && b->seal == seal_of(b);
 }
 
+/* b is sealed and has this magic: what the bitmap says it must be.  The
+ * same test as sealed() and a look at the magic, in fewer steps. */
+static inline bool sealed_as(const struct block *b, uint32_t magic)
+{
+	return b->magic == magic && b->size >= MIN_BLOCK / G && b->seal == seal_of(b);
+}
+
+/* The magic a header must have where the bitmap says a block of kind k
+ * starts (HOLE or USED). */
+static inline uint32_t magic_of(enum kind k)
+{
+	return k == HOLE ? MAGIC_FREE : MAGIC_USED;
+}
+
 /* A header at granule g is sound: sealed, tagged with prev, inside the heap. */
 static inline bool block_ok(const struct heap *h, uint32_t g, uint32_t prev)
 {
