@@ -184,12 +184,22 @@ static void recount(struct heap *h, unsigned k, uint32_t i)
 
 void index_tighten(struct heap *h, uint32_t c)
 {
-	uint32_t max = chunk_max(h, c);
+	uint32_t was = h->level[0][c], max = chunk_max(h, c);
 
-	if (h->level[0][c] == max)
-		return;
 	h->level[0][c] = max;
-	recount(h, 1, c / FAN);
+	/* Up while the entry above held exactly what its child held: then it
+	 * may have been that child's value and must be recounted.  An entry
+	 * that held more owes it to another child (or overstates, which is
+	 * allowed), and nothing above it changes. */
+	for (unsigned k = 1; k < h->levels && max < was; k++) {
+		uint32_t *up = &h->level[k][c / FAN];
+
+		if (*up != was)
+			return;
+		max = group_max(h->level[k - 1] + (c & ~(FAN - 1u)));
+		*up = max;
+		c /= FAN;
+	}
 }
 
 /* The leftmost chunk whose leaf says it may hold a hole of units
