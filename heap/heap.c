@@ -33,6 +33,12 @@
  */
 #include "heap_impl.h"
 
+/* The hot paths (carve for heap_alloc; find_live, its checks and release
+ * for heap_free) are a few small functions to read, but one to the
+ * compiler: called one from another, each call would cost more than the
+ * work it does. */
+#define HOT static inline __attribute__((always_inline))
+
 /* How [base, end) is split: blocks up to limit, then the index's tree,
  * then the bitmap at the very end. */
 struct layout {
@@ -208,7 +214,7 @@ static bool hole_ok(struct heap *h, uint32_t x)
 {
 	const struct block *b = block_at(h, x);
 
-	if (sealed(b) && b->magic == MAGIC_FREE && b->size <= granules(h) - x)
+	if (sealed_as(b, MAGIC_FREE) && b->size <= granules(h) - x)
 		return true;
 	h->broken = 1;
 	return false;
@@ -225,7 +231,7 @@ static bool hole_ok(struct heap *h, uint32_t x)
  * payload, or NULL (nothing changed) when freed memory there was written
  * after its free (HEAP_POISON).
  */
-static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
+HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 {
 	struct block *hole = block_at(h, x);
 	uint32_t size = hole->size, hi = x + size, prev = hole->prev_size, tail;
@@ -261,11 +267,12 @@ static void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 static uint32_t candidate(struct heap *h, uint32_t after, uint32_t units)
 {
 	uint32_t x = after == NIL ? index_first_fit(h, units) : index_next_fit(h, after, units);
-	uint32_t top = top_hole(h);
+	uint32_t top;
 
-	if (x != NIL || h->broken || top == NIL || top == after || h->top_prev < units)
+	if (x != NIL || h->broken || h->top_prev < units)
 		return x;
-	return top;
+	top = top_hole(h);
+	return top == after ? NIL : top;
 }
 
 /* First fit for a payload aligned to align > 16: a hole big enough may
@@ -299,11 +306,6 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 		return NULL;
 	return carve(h, x, x, units);
 }
-
-/* The free path (find_live, its checks, release) is a few small functions
- * to read, but one to the compiler: called through heap_free, each call
- * would cost more than the work it does. */
-#define HOT static inline __attribute__((always_inline))
 
 /* A live block and what lies on either side of it, as find_live saw it. */
 struct live {
