@@ -112,20 +112,15 @@ static void plan(uintptr_t base, uintptr_t end, struct layout *l)
 	l->limit = span >= index ? e - index : base;
 }
 
-/* The block at g changed size or is new: the block above learns its size
- * (its boundary tag), or top does when g is the last block. */
-static void retag_above(struct heap *h, uint32_t g)
+/* The block at g now has size granules (it changed size or is new): the
+ * block above learns it as its boundary tag, or top does when g is the
+ * last block. */
+static void retag_above(struct heap *h, uint32_t g, uint32_t size)
 {
-	const struct block *b = block_at(h, g);
-	struct block *up;
-
-	if (g + b->size >= granules(h)) {
-		h->top_prev = b->size;
-		return;
-	}
-	up = block_at(h, g + b->size);
-	up->prev_size = b->size;
-	up->seal = seal_of(up);
+	if (g + size >= granules(h))
+		h->top_prev = size;
+	else
+		set_prev(block_at(h, g + size), size);
 }
 
 /* Make [g, g + units) a new hole: header, bitmap, index.  prev is the size
@@ -176,7 +171,7 @@ int heap_init(struct heap *h, void *start, size_t size)
 	mark(h, 0, HOLE);
 	index_build(h);
 	h->nholes = 1;
-	retag_above(h, 0);
+	retag_above(h, 0, granules(h));
 	poison(inside(h, 0), h->top);
 	h->free = h->top - base;
 	h->ready = 1;
@@ -255,7 +250,10 @@ HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
 	if (!index_skips(h, x, size) && size >= index_leaf(h, x / CHUNK))
 		index_tighten(h, x / CHUNK); /* x was its chunk's largest: say so now */
-	retag_above(h, tail < hi ? tail : g);
+	if (tail < hi)
+		retag_above(h, tail, hi - tail);
+	else
+		retag_above(h, g, units);
 	h->used += (size_t)units * G;
 	h->free -= (size_t)units * G;
 	h->nallocs++;
@@ -429,7 +427,7 @@ HOT void release(struct heap *h, const struct live *l)
 	}
 	set_header(block_at(h, hole), MAGIC_FREE, total, prev);
 	index_grew(h, hole, total);
-	retag_above(h, hole);
+	retag_above(h, hole, total);
 	poison(hole == g ? inside(h, g) : addr_of(h, g),
 	       l->hole_above ? inside(h, above) : addr_of(h, above));
 }
@@ -467,12 +465,13 @@ static void shrink(struct heap *h, const struct live *l, uint32_t units)
 		mark(h, tail, HOLE);
 		set_header(block_at(h, tail), MAGIC_FREE, rest + up, units);
 		index_grew(h, tail, rest + up);
+		retag_above(h, tail, rest + up);
 		poison(inside(h, tail), inside(h, above));
 	} else {
 		new_hole(h, tail, rest, units);
+		retag_above(h, tail, rest);
 		poison(inside(h, tail), addr_of(h, above));
 	}
-	retag_above(h, tail);
 }
 
 /* Grow live block l to `units` into the hole right above it (which
@@ -498,10 +497,10 @@ static bool grow(struct heap *h, const struct live *l, uint32_t units)
 		mark(h, g + units, HOLE);
 		set_header(block_at(h, g + units), MAGIC_FREE, total - units, units);
 		index_grew(h, g + units, total - units);
-		retag_above(h, g + units);
+		retag_above(h, g + units, total - units);
 	} else {
 		h->nholes--;
-		retag_above(h, g);
+		retag_above(h, g, units);
 	}
 	h->used += (size_t)(units - l->size) * G;
 	h->free -= (size_t)(units - l->size) * G;
@@ -581,7 +580,7 @@ static void grow_top(struct heap *h)
 		return;
 	}
 	h->free += h->top - old;
-	retag_above(h, last);
+	retag_above(h, last, block_at(h, last)->size);
 }
 
 int heap_extend(struct heap *h, size_t by)

@@ -99,6 +99,16 @@ static inline void set_header(struct block *b, uint32_t magic, uint32_t units, u
 	b->seal = seal_of(b);
 }
 
+/* b's boundary tag becomes prev.  The seal is patched (the old tag out,
+ * the new one in) rather than computed afresh, which is cheaper, and a
+ * header that was damaged stays damaged, to be caught, instead of being
+ * sealed anew. */
+static inline void set_prev(struct block *b, uint32_t prev)
+{
+	b->seal ^= b->prev_size ^ prev;
+	b->prev_size = prev;
+}
+
 /* ---- helpers of heap.c and check.c ---- */
 
 #define POISON_BYTE 0xdf
