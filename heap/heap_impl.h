@@ -193,8 +193,19 @@ static inline uint32_t top_hole(const struct heap *h)
 
 /* ---- index.c: where the big holes are ---- */
 
-/* The lowest hole of at least units granules, or NIL. */
-uint32_t index_first_fit(struct heap *h, uint32_t units);
+/* The lowest hole of at least units granules, or NIL: index_first_fit
+ * without its first step. */
+uint32_t index_descend(struct heap *h, uint32_t units);
+
+/* The lowest hole of at least units granules, or NIL.  The top entry of
+ * the tree bounds every hole in it, so most calls in a young or
+ * stack-like heap (where the holes are at top) end here, with no call. */
+static inline uint32_t index_first_fit(struct heap *h, uint32_t units)
+{
+	if (h->level[h->levels - 1][0] < units)
+		return NIL;
+	return index_descend(h, units);
+}
 
 /* The lowest hole above granule after with at least units granules, or NIL. */
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units);

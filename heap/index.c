@@ -259,14 +259,10 @@ static uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units
 	return NIL;
 }
 
-uint32_t index_first_fit(struct heap *h, uint32_t units)
+uint32_t index_descend(struct heap *h, uint32_t units)
 {
-	unsigned k = start_level(last_chunk(h));
-	uint32_t c;
+	uint32_t c = next_chunk(h, start_level(last_chunk(h)), 0, units);
 
-	if (h->level[h->levels - 1][0] < units)
-		return NIL; /* an upper bound: nothing in the tree fits */
-	c = next_chunk(h, k, 0, units);
 	return c == NIL ? NIL : search(h, c, 0, units);
 }
 
