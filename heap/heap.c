@@ -33,8 +33,8 @@
  */
 #include "heap_impl.h"
 
-/* The hot paths (carve for heap_alloc; find_live, its checks and release
- * for heap_free) are a few small functions to read, but one to the
+/* The hot paths (hole_ok and carve for heap_alloc; find_live, its checks,
+ * release for heap_free) are a few small functions to read, but one to the
  * compiler: called one from another, each call would cost more than the
  * work it does. */
 #define HOT static inline __attribute__((always_inline))
@@ -205,7 +205,7 @@ static bool fit(const struct heap *h, uint32_t x, uint32_t units, size_t align, 
 }
 
 /* The index may only lead to sound holes; a damaged one breaks the heap. */
-static bool hole_ok(struct heap *h, uint32_t x)
+HOT bool hole_ok(struct heap *h, uint32_t x)
 {
 	const struct block *b = block_at(h, x);
 
