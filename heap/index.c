@@ -42,9 +42,9 @@
  *     without the entry its parent promised) recounts it and carries on
  *     to the right, so each stale value is paid for once, and nothing
  *     that fits is ever skipped.
- *   - A search starts at the lowest level whose first group covers every
- *     chunk below the last block (start_level): a small heap in a large
- *     region pays for the depth it uses.
+ *   - A search starts near the lowest level whose first group covers
+ *     every chunk below the last block (start_level): a small heap in a
+ *     large region pays for the depth it uses.
  *
  * Memory: a 4-byte entry per chunk, rounded up to whole groups, plus a
  * sixteenth of that per level above: about 4.3 bytes per KiB of heap.
@@ -162,7 +162,7 @@ static uint32_t last_chunk(const struct heap *h)
 }
 
 /* The lowest level whose first group covers every chunk up to last:
- * 16^(level + 1) > last.  A search starts there. */
+ * 16^(level + 1) > last.  A search starts there or one level lower. */
 static unsigned start_level(uint32_t last)
 {
 	return last ? (31u - (unsigned)__builtin_clz(last)) / 4 : 0;
@@ -261,7 +261,13 @@ static uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units
 
 uint32_t index_descend(struct heap *h, uint32_t units)
 {
-	uint32_t c = next_chunk(h, start_level(last_chunk(h)), 0, units);
+	/* One level below the one whose first group covers every chunk:
+	 * first fit's answer lies low in the heap more often than not, and
+	 * is then found with one group fewer; when it is not, the search
+	 * climbs a level, one group more.  (Measured: fewer instructions at
+	 * 100 to 10,000 live, a few more at 100,000.) */
+	unsigned k = start_level(last_chunk(h));
+	uint32_t c = next_chunk(h, k ? k - 1 : 0, 0, units);
 
 	return c == NIL ? NIL : search(h, c, 0, units);
 }
