@@ -33,12 +33,6 @@
  */
 #include "heap_impl.h"
 
-/* The hot paths (hole_ok and carve for heap_alloc; find_live, its checks,
- * release for heap_free) are a few small functions to read, but one to the
- * compiler: called one from another, each call would cost more than the
- * work it does. */
-#define HOT static inline __attribute__((always_inline))
-
 /* How [base, end) is split: blocks up to limit, then the index's tree,
  * then the bitmap at the very end. */
 struct layout {

@@ -42,6 +42,12 @@ _Static_assert(sizeof(struct block) == G, "the header keeps payloads 16-aligned"
 _Static_assert(sizeof(struct heap_bits) == G, "the bitmap stays 16-aligned");
 _Static_assert(sizeof(size_t) >= 8, "sizes up to 64 GiB need a 64-bit size_t");
 
+/* The hot paths (heap.c: hole_ok and carve for heap_alloc, find_live,
+ * its checks and release for heap_free; index.c: search) are small
+ * functions to read, but one to the compiler: called one from another,
+ * each call would cost more than the work it does. */
+#define HOT static inline __attribute__((always_inline))
+
 /* What starts at a granule, read from the bitmap (start bit | used bit << 1). */
 enum kind { NOTHING = 0, HOLE = 1, BAD = 2, USED = 3 };
 

@@ -242,7 +242,7 @@ static uint32_t next_chunk(struct heap *h, unsigned k, uint32_t i, uint32_t unit
 /* The first hole of units granules or more, in chunk c at bit `from` or
  * later, then in the chunks after it.  A chunk whose leaf overstated is
  * tightened on the way, so each stale value is paid for once. */
-static uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units)
+HOT uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units)
 {
 	uint32_t g = chunk_fit(h, c, from, units);
 
