@@ -17,6 +17,7 @@
 #define G HEAP_ALIGN            /* the granule: 16 bytes */
 #define MIN_BLOCK (2 * G)       /* the smallest block; a 16-byte piece could not even be a hole */
 #define CHUNK 64                /* granules per bitmap entry and index leaf: 1 KiB */
+#define FAN 16                  /* entries per group of the index's tree: one cache line */
 #define MAGIC_USED 0x55534544u  /* "USED" */
 #define MAGIC_FREE 0x46524545u  /* "FREE" */
 #define NIL UINT32_MAX          /* no block: granule numbers stay below it */
@@ -222,8 +223,19 @@ static inline uint32_t index_leaf(const struct heap *h, uint32_t c)
 	return h->level[0][c];
 }
 
-/* Leaf c, and the nodes above it, learn a hole of size granules. */
-void index_raise(struct heap *h, uint32_t c, uint32_t size);
+/* Leaf c, and the entries above it, learn a hole of size granules, up
+ * to the first entry that is already as big.  Here, inline: nearly
+ * every free calls it. */
+static inline void index_raise(struct heap *h, uint32_t c, uint32_t size)
+{
+	h->level[0][c] = size;
+	for (unsigned k = 1; k < h->levels; k++) {
+		c /= FAN;
+		if (h->level[k][c] >= size)
+			return;
+		h->level[k][c] = size;
+	}
+}
 
 /* Leaf c is recounted from its chunk and the nodes above it follow: for
  * a chunk whose largest hole just shrank, while it is still in cache. */

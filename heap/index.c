@@ -58,8 +58,6 @@
 #include <emmintrin.h>
 #endif
 
-#define FAN 16 /* entries per group: 64 bytes, one cache line */
-
 static uint32_t larger(uint32_t a, uint32_t b)
 {
 	return a > b ? a : b;
@@ -275,17 +273,6 @@ uint32_t index_descend(struct heap *h, uint32_t units)
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units)
 {
 	return search(h, after / CHUNK, after % CHUNK + 1, units);
-}
-
-void index_raise(struct heap *h, uint32_t c, uint32_t size)
-{
-	h->level[0][c] = size;
-	for (unsigned k = 1; k < h->levels; k++) {
-		c /= FAN;
-		if (h->level[k][c] >= size)
-			return;
-		h->level[k][c] = size;
-	}
 }
 
 /* The largest hole under entry i of level k, exactly, if it beats best:
