@@ -23,8 +23,8 @@
  *   Every hole in a chunk to its left is smaller, or its entry would be
  *   >= 10.
  *
- * Why groups of 16: a group is 64 bytes, one cache line, and a descent
- * reads one group per level: 4 in a 64 MiB heap, 6 in 16 GiB, where a
+ * Why groups of 16: a group is 64 bytes, one cache line, and a search
+ * reads one group per level it passes: 3 to 5 in a 64 MiB heap, where a
  * binary tree read a cache line per level (16 for 64 MiB), one after the
  * other.  Finding the first entry of a group that is big enough is 16
  * compares; with SSE2 (the host; the kernel is built without vector
