@@ -317,11 +317,11 @@ HOT bool check_below(const struct heap *h, const struct block *b, struct live *l
 	enum kind k;
 
 	l->hole_below = false;
+	l->below = l->g - prev; /* set on every path, so no compiler doubts it */
 	if (l->g == 0)
 		return prev == 0;
 	if (prev == 0 || prev > l->g)
 		return false;
-	l->below = l->g - prev;
 	k = kind_at(h, l->below);
 	x = block_at(h, l->below);
 	l->hole_below = k == HOLE;
