@@ -8,8 +8,8 @@
  * that fits, and a free merges the block with both neighbours at once.
  * What makes it fast is the bookkeeping, not the policy (heap.c, index.c):
  * a bitmap of block starts lets a free check its pointer in O(1), and a
- * tree of maxima over the heap's 1 KiB chunks finds the lowest hole that
- * fits in one descent of O(log chunks) steps.
+ * tree of maxima over the heap's 1 KiB chunks, 16 entries to a node,
+ * finds the lowest hole that fits in one descent of O(log chunks) steps.
  *
  * Every block, used or free, starts with a 16-byte header; a used block's
  * payload follows it:
@@ -24,7 +24,7 @@
  *   |slack | block | hole | block ... | block |  tail  | index: tree, bitmap |
  *
  * Blocks tile [base, top).  The index at the end costs 16 bytes of bitmap
- * and 8 to 16 bytes of tree per KiB of [base, limit): 2.3 to 3.1 %,
+ * and 8 to 16 bytes of tree space per KiB of [base, limit): 2.3 to 3.1 %,
  * reported as heap_stats.index_bytes and not counted in heap_stats.size.
  * No payload reaches it, so bytes a caller writes cannot forge it.
  *
@@ -59,6 +59,7 @@ enum {
 
 #define HEAP_ALIGN 16 /* every payload is at least this aligned */
 #define HEAP_MAX_SIZE ((size_t)UINT32_MAX * HEAP_ALIGN) /* bytes per heap */
+#define HEAP_LEVELS 8 /* the index's tree has at most this many levels (index.c) */
 
 struct heap_bits; /* 64 granules' worth of the bitmap, defined in heap_impl.h */
 
@@ -72,10 +73,11 @@ struct heap {
 	uintptr_t limit;         /* blocks may reach this far: the bitmap covers [base, limit) */
 	uintptr_t end;           /* start + size of the region as given */
 	struct heap_bits *bits;  /* the bitmap of block starts, at the region's end */
-	uint32_t *tree;          /* the index: largest holes, a tree over 1 KiB chunks */
+	uint32_t *tree;          /* the index's space: largest holes, a tree over 1 KiB chunks */
+	uint32_t *level[HEAP_LEVELS]; /* the tree's levels in that space, leaves first (index.c) */
 	uint32_t nbits;          /* entries in bits[], one per chunk of 64 granules */
-	uint32_t leaves;         /* leaves of tree[]: a power of two >= nbits */
-	uint32_t root;           /* the node of tree[] that covers the chunks below top */
+	uint32_t leaves;         /* sizes the tree's space: a power of two >= nbits */
+	uint32_t levels;         /* levels of the tree: the last is one entry, the largest */
 	uint32_t ngran;          /* granules in [base, top): (top - base) / 16 */
 	uint32_t top_prev;       /* granules in the block just under top (top's boundary tag) */
 	size_t used;             /* bytes in used blocks, headers included */
@@ -154,8 +156,9 @@ void heap_stats(const struct heap *h, struct heap_stats *out);
 
 /* Walk every block and check every invariant against that walk: headers
  * sealed, blocks tile [base, top), holes never adjacent, the bitmap marks
- * exactly the block starts and the used ones, every leaf of the tree is
- * its chunk's largest hole and every node the larger of its children, and
+ * exactly the block starts and the used ones, no entry of the tree
+ * understates (a leaf its chunk's largest hole, an entry above the largest
+ * of its group of 16 below), and
  * the counters match.  HEAP_POISON builds also check freed memory.
  * Returns 0 or HEAP_ECORRUPT.  O(blocks + size / 1024), O(size) with
  * HEAP_POISON. */

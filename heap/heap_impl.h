@@ -17,6 +17,7 @@
 #define G HEAP_ALIGN            /* the granule: 16 bytes */
 #define MIN_BLOCK (2 * G)       /* the smallest block; a 16-byte piece could not even be a hole */
 #define CHUNK 64                /* granules per bitmap entry and index leaf: 1 KiB */
+#define FAN 16                  /* entries per group of the index's tree: one cache line */
 #define MAGIC_USED 0x55534544u  /* "USED" */
 #define MAGIC_FREE 0x46524545u  /* "FREE" */
 #define NIL UINT32_MAX          /* no block: granule numbers stay below it */
@@ -41,6 +42,12 @@ struct heap_bits {
 _Static_assert(sizeof(struct block) == G, "the header keeps payloads 16-aligned");
 _Static_assert(sizeof(struct heap_bits) == G, "the bitmap stays 16-aligned");
 _Static_assert(sizeof(size_t) >= 8, "sizes up to 64 GiB need a 64-bit size_t");
+
+/* The hot paths (heap.c: hole_ok and carve for heap_alloc, find_live,
+ * its checks and release for heap_free; index.c: search) are small
+ * functions to read, but one to the compiler: called one from another,
+ * each call would cost more than the work it does. */
+#define HOT static inline __attribute__((always_inline))
 
 /* What starts at a granule, read from the bitmap (start bit | used bit << 1). */
 enum kind { NOTHING = 0, HOLE = 1, BAD = 2, USED = 3 };
@@ -99,6 +106,16 @@ static inline void set_header(struct block *b, uint32_t magic, uint32_t units, u
 	b->seal = seal_of(b);
 }
 
+/* b's boundary tag becomes prev.  The seal is patched (the old tag out,
+ * the new one in) rather than computed afresh, which is cheaper, and a
+ * header that was damaged stays damaged, to be caught, instead of being
+ * sealed anew. */
+static inline void set_prev(struct block *b, uint32_t prev)
+{
+	b->seal ^= b->prev_size ^ prev;
+	b->prev_size = prev;
+}
+
 /* ---- helpers of heap.c and check.c ---- */
 
 #define POISON_BYTE 0xdf
@@ -112,6 +129,20 @@ static inline bool sealed(const struct block *b)
 {
 	return (b->magic == MAGIC_USED || b->magic == MAGIC_FREE) &&
 	       b->size >= MIN_BLOCK / G && b->seal == seal_of(b);
+}
+
+/* b is sealed and has this magic: what the bitmap says it must be.  The
+ * same test as sealed() and a look at the magic, in fewer steps. */
+static inline bool sealed_as(const struct block *b, uint32_t magic)
+{
+	return b->magic == magic && b->size >= MIN_BLOCK / G && b->seal == seal_of(b);
+}
+
+/* The magic a header must have where the bitmap says a block of kind k
+ * starts (HOLE or USED). */
+static inline uint32_t magic_of(enum kind k)
+{
+	return k == HOLE ? MAGIC_FREE : MAGIC_USED;
 }
 
 /* A header at granule g is sound: sealed, tagged with prev, inside the heap. */
@@ -169,23 +200,42 @@ static inline uint32_t top_hole(const struct heap *h)
 
 /* ---- index.c: where the big holes are ---- */
 
-/* The lowest hole of at least units granules, or NIL. */
-uint32_t index_first_fit(struct heap *h, uint32_t units);
+/* The lowest hole of at least units granules, or NIL: index_first_fit
+ * without its first step. */
+uint32_t index_descend(struct heap *h, uint32_t units);
+
+/* The lowest hole of at least units granules, or NIL.  The top entry of
+ * the tree bounds every hole in it, so most calls in a young or
+ * stack-like heap (where the holes are at top) end here, with no call. */
+static inline uint32_t index_first_fit(struct heap *h, uint32_t units)
+{
+	if (h->level[h->levels - 1][0] < units)
+		return NIL;
+	return index_descend(h, units);
+}
 
 /* The lowest hole above granule after with at least units granules, or NIL. */
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units);
 
-/* Where node i of the tree is kept.  The levels of an implicit tree
- * start at powers of two, so in a large heap they would all fall into the
- * same set of the CPU's cache and push each other out on every descent:
- * each level is stored one cache line (16 entries) further on. */
-static inline uint32_t *index_node(const struct heap *h, uint32_t i)
+/* Leaf c of the tree: at least the largest hole that starts in chunk c. */
+static inline uint32_t index_leaf(const struct heap *h, uint32_t c)
 {
-	return &h->tree[i + 16 * (31 - __builtin_clz(i))];
+	return h->level[0][c];
 }
 
-/* Leaf c, and the nodes above it, learn a hole of size granules. */
-void index_raise(struct heap *h, uint32_t c, uint32_t size);
+/* Leaf c, and the entries above it, learn a hole of size granules, up
+ * to the first entry that is already as big.  Here, inline: nearly
+ * every free calls it. */
+static inline void index_raise(struct heap *h, uint32_t c, uint32_t size)
+{
+	h->level[0][c] = size;
+	for (unsigned k = 1; k < h->levels; k++) {
+		c /= FAN;
+		if (h->level[k][c] >= size)
+			return;
+		h->level[k][c] = size;
+	}
+}
 
 /* Leaf c is recounted from its chunk and the nodes above it follow: for
  * a chunk whose largest hole just shrank, while it is still in cache. */
@@ -205,7 +255,7 @@ static inline bool index_skips(const struct heap *h, uint32_t g, uint32_t size)
  * what it finds overstated.) */
 static inline void index_grew(struct heap *h, uint32_t g, uint32_t size)
 {
-	if (size > *index_node(h, h->leaves + g / CHUNK) && !index_skips(h, g, size))
+	if (size > index_leaf(h, g / CHUNK) && !index_skips(h, g, size))
 		index_raise(h, g / CHUNK, size);
 }
 
