@@ -105,10 +105,21 @@ static void insert_row(struct memblock_range *rows, size_t *m, struct memblock_r
 	(*m)++;
 }
 
+/* Does a win where it overlaps b?  The stronger kind, then the larger
+ * EFI type, then the larger attribute word; a tie means equal rows. */
+static bool stronger(const struct memblock_range *a, const struct memblock_range *b)
+{
+	if (a->kind != b->kind)
+		return a->kind > b->kind;
+	if (a->type != b->type)
+		return a->type > b->type;
+	return a->attribute > b->attribute;
+}
+
 /*
  * Rows i (a) and i + 1 (b) overlap: a.start <= b.start < a.end.  Give
- * the overlap to the stronger (a on a tie: it starts lower, or first).
- * The loser keeps what lies outside the winner: b its part past a's end
+ * the overlap to the stronger (a on a tie: the rows are equal).  The
+ * loser keeps what lies outside the winner: b its part past a's end
  * (put back in order), a its parts before and after b.  Only the last
  * can add a row.  VM_ENOMEM when cap rows are in use already.
  */
@@ -116,7 +127,7 @@ static int settle_pair(struct memblock_range *rows, size_t *m, size_t cap, size_
 {
 	struct memblock_range *a = &rows[i], b = rows[i + 1];
 
-	if (a->kind >= b.kind) {
+	if (!stronger(&b, a)) {
 		uint64_t a_end = a->end;
 		remove_row(rows, m, i + 1);
 		b.start = a_end;

@@ -13,13 +13,15 @@
  * The summary, the frame allocator, the layout, reclaim and the loader's
  * pre-exit planner read this list; nothing else walks the raw map.
  *
- * Overlaps (the rule): where two ranges overlap, the stronger kind wins
- * that part, and the loser keeps only what lies outside the winner.
- * Kinds are listed below weakest first; the order says "a claim that
- * means `do not touch` beats a claim that means `free`": free memory
- * loses to everything, so the frame allocator never hands out a page
- * that any other descriptor claims.  Two ranges of the same kind: the
- * one that starts lower wins (on equal starts, the first in the map).
+ * Overlaps (the rule): where two descriptors overlap, the stronger
+ * claim wins that part, and the loser keeps only what lies outside the
+ * winner.  Stronger means a stronger kind; kinds are listed below
+ * weakest first, and the order says "a claim that means `do not touch`
+ * beats a claim that means `free`": free memory loses to everything, so
+ * the frame allocator never hands out a page that any other descriptor
+ * claims.  Two claims of one kind: the larger EFI type, then the larger
+ * attribute word (RUNTIME is its top bit) wins.  So the list never
+ * depends on the order of the map.
  *
  * Where the list lives: in the map's own buffer, built in place.  A row
  * (32 bytes) is smaller than a descriptor (40 bytes, 48 on edk2), so the

@@ -188,8 +188,9 @@ static void memblock_merges_same_type_and_attrs(void **state)
  *   a:  0x1000 [==========================) 0x5000
  *   b:            0x2000 [=====) 0x3000
  *
- * and the middle goes to the stronger kind (a on a tie: it starts
- * lower); a keeps what lies outside b.  Every page stays claimed once.
+ * and the middle goes to the stronger kind (on a tie of kinds, the
+ * larger type); a keeps what lies outside b.  Every page stays claimed
+ * once.
  */
 static void memblock_overlap_stronger_wins(void **state)
 {
@@ -202,7 +203,8 @@ static void memblock_overlap_stronger_wins(void **state)
 			};
 			assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
 			expect_well_formed();
-			bool b_wins = memblock_kind_of(tb) > memblock_kind_of(ta);
+			uint32_t ka = memblock_kind_of(ta), kb = memblock_kind_of(tb);
+			bool b_wins = kb > ka || (kb == ka && tb > ta);
 			assert_true(list_covers(0x1000, 0x2000, ta));
 			assert_true(list_covers(0x2000, 0x3000, b_wins ? tb : ta));
 			assert_true(list_covers(0x3000, 0x5000, ta));
@@ -239,23 +241,36 @@ static void memblock_overlap_partial(void **state)
 	expect_row(3, 0x7000, 0x8000, EFI_MEM_LOADER_DATA);
 }
 
-/* Expect two descriptors of one kind that overlap: the lower start
- * wins the overlap; on equal starts, the first in the map. */
+/* Expect two descriptors of one kind that overlap settled by their
+ * contents, never by the order of the map: the larger type wins, then
+ * the larger attribute word (a RUNTIME claim beats a plain one). */
 static void memblock_overlap_same_kind(void **state)
 {
 	(void)state;
-	const struct fix_row rows[] = {
+	struct fix_row rows[] = {
 		{ EFI_MEM_BOOT_DATA, 0x2000, 2, 0xF },
 		{ EFI_MEM_BOOT_CODE, 0x1000, 2, 0xF },
-		{ EFI_MEM_RUNTIME_DATA, 0x10000, 1, 0xF | RT },
 		{ EFI_MEM_RUNTIME_CODE, 0x10000, 2, 0xF | RT },
+		{ EFI_MEM_RUNTIME_DATA, 0x10000, 1, 0xF | RT },
+		{ EFI_MEM_CONVENTIONAL, 0x20000, 2, 0xF },
+		{ EFI_MEM_CONVENTIONAL, 0x21000, 2, 0xF | RT },
 	};
-	assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
-	assert_int_equal(mb.n, 4);
-	expect_row(0, 0x1000, 0x3000, EFI_MEM_BOOT_CODE);
-	expect_row(1, 0x3000, 0x4000, EFI_MEM_BOOT_DATA);
-	expect_row(2, 0x10000, 0x11000, EFI_MEM_RUNTIME_DATA);
-	expect_row(3, 0x11000, 0x12000, EFI_MEM_RUNTIME_CODE);
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
+		assert_int_equal(mb.n, 6);
+		expect_row(0, 0x1000, 0x2000, EFI_MEM_BOOT_CODE);
+		expect_row(1, 0x2000, 0x4000, EFI_MEM_BOOT_DATA);
+		expect_row(2, 0x10000, 0x11000, EFI_MEM_RUNTIME_DATA);
+		expect_row(3, 0x11000, 0x12000, EFI_MEM_RUNTIME_CODE);
+		expect_row(4, 0x20000, 0x21000, EFI_MEM_CONVENTIONAL);
+		expect_row(5, 0x21000, 0x23000, EFI_MEM_CONVENTIONAL);
+		assert_int_equal(mb.r[5].attribute, 0xF | RT);
+		for (size_t i = 0; i < ROWS(rows) / 2; i++) { /* the map reversed */
+			struct fix_row t = rows[i];
+			rows[i] = rows[ROWS(rows) - 1 - i];
+			rows[ROWS(rows) - 1 - i] = t;
+		}
+	}
 }
 
 /* Expect exactly the ten RAM types to give RAM kinds, and OEM types
