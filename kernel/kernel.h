@@ -83,7 +83,8 @@ NORETURN void crash(enum crash_kind kind);
 void memsummary_print(const struct boot_info *bi, const struct memblock *mb);
 /* Every descriptor as FIX(type, start, pages, attribute): the row format
  * of the host tests' fixtures (test/host/fixtures/capture.py); then each
- * entry of the memory attributes table, if any, as MAT(...). */
+ * entry of the memory attributes table, if any, as MAT(...).  Only while
+ * the map is still raw: before memblock_build turns it into the list. */
 void memsummary_print_rows(const struct boot_info *bi);
 /* What the frame allocator took of the list's free memory: every page
  * is managed, bookkeeping, or counted as left out (page 0). */

@@ -166,7 +166,8 @@ static void plan_mat_pieces_counted(void **state)
 }
 
 /* Expect 194 MiB free in 60 KiB runs (3104 of them) refused too: the
- * range table for 6000-odd descriptors needs a longer run than any. */
+ * range table for 3104 free ranges (104 KiB with the bitmap) needs a
+ * longer run than any. */
 static void plan_no_run_for_the_bookkeeping(void **state)
 {
 	(void)state;
