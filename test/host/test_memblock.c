@@ -107,28 +107,16 @@ static void check_small(void)
 	expect_well_formed();
 }
 
-/* Expect a 40-byte-descriptor map (the bare UEFI struct) read right. */
-static void memblock_desc40(void **state)
+/* Expect the same list from 40-byte descriptors (the bare UEFI struct),
+ * edk2's 48 (padding ignored) and a larger future size (64). */
+static void memblock_desc_sizes(void **state)
 {
 	(void)state;
-	assert_int_equal(list_of(small, ROWS(small), 40), 0);
-	check_small();
-}
-
-/* Expect edk2's 48-byte descriptors stepped over, padding ignored. */
-static void memblock_desc48(void **state)
-{
-	(void)state;
-	assert_int_equal(list_of(small, ROWS(small), 48), 0);
-	check_small();
-}
-
-/* Expect a larger future descriptor (64 bytes) to work the same. */
-static void memblock_desc64(void **state)
-{
-	(void)state;
-	assert_int_equal(list_of(small, ROWS(small), 64), 0);
-	check_small();
+	const size_t sizes[] = { 40, 48, 64 };
+	for (size_t i = 0; i < ROWS(sizes); i++) {
+		assert_int_equal(list_of(small, ROWS(small), sizes[i]), 0);
+		check_small();
+	}
 }
 
 /* Expect the same list when the map comes in reverse order. */
@@ -471,9 +459,7 @@ static void memblock_bad_map_and_used_map(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(memblock_desc40, teardown),
-		cmocka_unit_test_teardown(memblock_desc48, teardown),
-		cmocka_unit_test_teardown(memblock_desc64, teardown),
+		cmocka_unit_test_teardown(memblock_desc_sizes, teardown),
 		cmocka_unit_test_teardown(memblock_sorts_unsorted, teardown),
 		cmocka_unit_test_teardown(memblock_drops_zero_length, teardown),
 		cmocka_unit_test_teardown(memblock_merges_same_type_and_attrs, teardown),

@@ -15,18 +15,9 @@
 #include "memmap.h"
 #include "vmerr.h"
 
-#define RT EFI_MEM_ATTR_RUNTIME
-
-/* A small q35-like map: low RAM, a hole, RAM above 4 GiB, MMIO high up. */
-static const struct fix_row small[] = {
-	{ EFI_MEM_BOOT_CODE, 0x0, 1, 0xF },
-	{ EFI_MEM_CONVENTIONAL, 0x1000, 0x9F, 0xF },
-	{ EFI_MEM_CONVENTIONAL, 0x100000, 0x700, 0xF },
-	{ EFI_MEM_RUNTIME_CODE, 0x800000, 0x10, 0xF | RT },
-	{ EFI_MEM_MMIO, 0xFFC00000, 0x400, 0x1 | RT },
-	{ EFI_MEM_CONVENTIONAL, 0x100000000, 0x40000, 0xF }, /* 1 GiB above 4G */
-	{ EFI_MEM_MMIO, 0x8000000000, 0x100, 0x1 },          /* a 64-bit BAR */
-};
+/* The map the checks below cut up: a captured OVMF one (q35, 128 MiB). */
+#define MAP fixtures[0].rows
+#define MAP_ROWS fixtures[0].n
 
 /* Expect every type named, OEM-defined types as such. */
 static void memmap_type_names(void **state)
@@ -41,7 +32,7 @@ static void memmap_type_names(void **state)
 static int check_rows_with(size_t desc_size, uint64_t mmap_size)
 {
 	struct boot_info bi;
-	map_build(&bi, small, ROWS(small), desc_size);
+	map_build(&bi, MAP, MAP_ROWS, desc_size);
 	bi.mmap_size = mmap_size;
 	int err = memmap_check(&bi);
 	map_free(&bi);
@@ -52,7 +43,7 @@ static int check_rows_with(size_t desc_size, uint64_t mmap_size)
 static void memmap_check_desc_size_too_small(void **state)
 {
 	(void)state;
-	assert_int_equal(check_rows_with(32, 32 * ROWS(small)), VM_EINVAL);
+	assert_int_equal(check_rows_with(32, 32 * MAP_ROWS), VM_EINVAL);
 	assert_int_equal(check_rows_with(0, 0), VM_EINVAL);
 }
 
@@ -60,16 +51,16 @@ static void memmap_check_desc_size_too_small(void **state)
 static void memmap_check_desc_size_unaligned(void **state)
 {
 	(void)state;
-	assert_int_equal(check_rows_with(44, 44 * ROWS(small)), VM_EINVAL);
+	assert_int_equal(check_rows_with(44, 44 * MAP_ROWS), VM_EINVAL);
 }
 
 /* Expect a map size that is not a whole number of descriptors rejected. */
 static void memmap_check_size_not_multiple(void **state)
 {
 	(void)state;
-	assert_int_equal(check_rows_with(48, 48 * ROWS(small) - 8), VM_EINVAL);
+	assert_int_equal(check_rows_with(48, 48 * MAP_ROWS - 8), VM_EINVAL);
 	assert_int_equal(check_rows_with(48, 0), VM_EINVAL);
-	assert_int_equal(check_rows_with(48, 48 * ROWS(small)), 0);
+	assert_int_equal(check_rows_with(48, 48 * MAP_ROWS), 0);
 }
 
 /* Expect NULL info, NULL buffer, misaligned or wrapping entries rejected. */
