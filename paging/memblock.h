@@ -13,6 +13,14 @@
  * The summary, the frame allocator, the layout, reclaim and the loader's
  * pre-exit planner read this list; nothing else walks the raw map.
  *
+ * At a glance:
+ *   memblock_build(bi, &mb)          the map -> the list, once, in place
+ *   mb.r[0 .. mb.n)                  rows: start, end, attribute, type, kind
+ *   memblock_kind_of(type)           an EFI type -> what it is to us
+ *   memblock_is_ram, _is_wb_ram      RAM; RAM the direct map covers
+ *   memblock_next_ram(mb, &i, &s)    write-back RAM, piece by piece
+ *   memblock_summarize(mb, &sum)     pages per type, highest RAM end
+ *
  * Overlaps (the rule): where two descriptors overlap, the stronger
  * claim wins that part, and the loser keeps only what lies outside the
  * winner.  Stronger means a stronger kind; kinds are listed below
@@ -142,6 +150,7 @@ struct memblock_summary {
 	uint64_t ram_end;               /* highest end of a RAM range, bytes; 0: none */
 };
 
+/* Fill *out from the list (what the boot summary prints). */
 void memblock_summarize(const struct memblock *mb, struct memblock_summary *out);
 
 #endif

@@ -64,8 +64,11 @@ int memmap_check(const struct boot_info *bi)
 {
 	if (!bi || !bi->mmap || bi->desc_size < MEMMAP_DESC_MIN)
 		return VM_EINVAL;
-	/* 64-bit fields: a size that is not a multiple of 8 misaligns them. */
-	if (bi->desc_size % 8 || bi->mmap_size == 0 || bi->mmap_size % bi->desc_size)
+	/* 64-bit fields: a buffer or a size that is not a multiple of 8
+	 * misaligns them. */
+	if ((uintptr_t)bi->mmap % 8 || bi->desc_size % 8)
+		return VM_EINVAL;
+	if (bi->mmap_size == 0 || bi->mmap_size % bi->desc_size)
 		return VM_EINVAL;
 	for (size_t i = 0; i < memmap_count(bi); i++)
 		if (!desc_ok(memmap_desc(bi, i)))

@@ -24,8 +24,8 @@
 #define MEMMAP_DESC_MIN 40 /* sizeof the fields we read */
 
 /*
- * Check that bi describes a sane map: non-NULL, desc_size >= 40 and a
- * multiple of 8 (the fields are 64-bit), mmap_size a non-zero multiple of
+ * Check that bi describes a sane map: non-NULL, 8-byte aligned, desc_size
+ * >= 40 and a multiple of 8 (the fields are 64-bit), mmap_size a non-zero multiple of
  * desc_size, every descriptor 4 KiB aligned and not wrapping past 2^64.
  * Returns 0 or VM_EINVAL.  memblock_build checks this first.
  */

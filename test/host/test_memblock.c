@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -437,8 +438,9 @@ static void memblock_capacity_limit(void **state)
 	assert_int_equal(list_of(rows, 7, 48), VM_ENOMEM);
 }
 
-/* Expect a malformed map refused and left as it was; a good one used up:
- * its buffer holds rows, and memmap_check says it is no map any more. */
+/* Expect a malformed map (or a misaligned buffer) refused and left as it
+ * was; a good one used up: its buffer holds rows, and memmap_check says
+ * it is no map any more. */
 static void memblock_bad_map_and_used_map(void **state)
 {
 	(void)state;
@@ -454,6 +456,17 @@ static void memblock_bad_map_and_used_map(void **state)
 	assert_int_equal(bi.mmap_size, 0);
 	assert_int_equal(memmap_check(&bi), VM_EINVAL);
 	assert_int_equal(memblock_build(NULL, &mb), VM_EINVAL);
+
+	/* A buffer that is not 8-byte aligned (memmap_check) cannot hold rows. */
+	char *odd = malloc(48 + 4);
+	map_free(&bi);
+	map_build(&bi, rows, 1, 48);
+	memcpy(odd + 4, bi.mmap, 48);
+	void *mine = bi.mmap;
+	bi.mmap = odd + 4;
+	assert_int_equal(memblock_build(&bi, &mb), VM_EINVAL);
+	bi.mmap = mine;
+	free(odd);
 }
 
 int main(void)
