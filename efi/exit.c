@@ -34,7 +34,7 @@ static EFI_STATUS report(const struct plan *p)
 	case PLAN_OK:
 		return EFI_SUCCESS;
 	case PLAN_BAD_MAP:
-		Print(L"BOOTX64.EFI: the firmware's memory map is malformed\n");
+		Print(L"BOOTX64.EFI: the firmware's memory map is malformed: %a\n", p->what);
 		return EFI_UNSUPPORTED;
 	case PLAN_NO_RUN:
 		Print(L"BOOTX64.EFI: no %ld KiB run of free memory for %a (largest run: %ld KiB)\n",
@@ -54,6 +54,7 @@ static EFI_STATUS plan_now(const struct boot_info *bi, struct plan *p)
 	UINTN entries, key, dsize;
 	UINT32 dver;
 	struct boot_info probe = *bi;
+	struct memblock mb; /* built in map's buffer, a copy of the firmware's map */
 	EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&entries, &key, &dsize, &dver);
 
 	if (!map)
@@ -61,13 +62,17 @@ static EFI_STATUS plan_now(const struct boot_info *bi, struct plan *p)
 	probe.mmap = map;
 	probe.mmap_size = entries * dsize;
 	probe.desc_size = dsize;
-	uint64_t bytes = plan_store_bytes(&probe);
-	void *store = bytes ? AllocatePool(bytes) : NULL;
-	if (bytes && !store) {
+	if (plan_read_map(&probe, &mb, p) != PLAN_OK) {
+		FreePool(map);
+		return EFI_SUCCESS; /* the verdict says why */
+	}
+	uint64_t bytes = plan_store_bytes(&mb);
+	void *store = AllocatePool(bytes);
+	if (!store) {
 		FreePool(map);
 		return EFI_OUT_OF_RESOURCES;
 	}
-	plan_check(&probe, bi->opts.heap_size, store, p);
+	plan_check(&mb, &probe, bi->opts.heap_size, store, p);
 	if (store)
 		FreePool(store);
 	FreePool(map);

@@ -22,9 +22,13 @@ struct trap_frame;  /* cpu_tables.h */
 struct kheap_usage; /* kheap.h */
 struct heap_stats;  /* heap/heap.h */
 struct vm_info;     /* vm.h */
+struct memblock;    /* paging/memblock.h */
 
 /* main.c (kernel_main and kernel_handoff_failed: see boot_info.h) */
 const struct boot_info *kernel_boot_info(void);
+/* The memory map as the list of typed ranges kernel_main read it into
+ * (paging/memblock.h): what every later user of the map reads. */
+const struct memblock *kernel_memblock(void);
 
 /* handoff.c: 0 when the kernel can read *bi (this kernel's
  * BOOT_INFO_VERSION and size), else -1 with a one-line reason in
@@ -75,21 +79,23 @@ void demo(void);
 NORETURN void crash(enum crash_kind kind);
 
 /* memsummary.c */
-void memsummary_print(const struct boot_info *bi);
+/* The framebuffer, ACPI, runtime services, and the map as mb lists it. */
+void memsummary_print(const struct boot_info *bi, const struct memblock *mb);
 /* Every descriptor as FIX(type, start, pages, attribute): the row format
  * of the host tests' fixtures (test/host/fixtures/capture.py); then each
- * entry of the memory attributes table, if any, as MAT(...). */
+ * entry of the memory attributes table, if any, as MAT(...).  Only while
+ * the map is still raw: before memblock_build turns it into the list. */
 void memsummary_print_rows(const struct boot_info *bi);
-/* What the frame allocator took of the map's conventional memory: every
- * page is managed, bookkeeping, or counted as left out (page 0, pages
- * another descriptor also claims). */
-void memsummary_print_frames(const struct boot_info *bi);
+/* What the frame allocator took of the list's free memory: every page
+ * is managed, bookkeeping, or counted as left out (page 0). */
+void memsummary_print_frames(const struct memblock *mb);
 
 /* vm.c: our page tables (paging/), and the switch to them */
 /* Build our page tables and switch to them: CR3, a fresh stack with a
  * guard page, then call next() on it.  Never returns.  Panics on
  * failure: without our tables the kernel cannot go on. */
-NORETURN void vm_init_and_switch(const struct boot_info *bi, void (*next)(void));
+NORETURN void vm_init_and_switch(const struct boot_info *bi, const struct memblock *mb,
+				 void (*next)(void));
 const struct vm_info *vm_info(void);
 /* Give boot-services memory to the frame allocator (paging/reclaim.h)
  * and print what it gained.  Call once, on our own tables and stack:

@@ -8,10 +8,13 @@
 #include "kernel.h"
 #include "cpu_tables.h"
 #include "kheap.h"
+#include "memblock.h"
 #include "selftest.h"
 #include "vm.h"
+#include "vmerr.h"
 
 static struct boot_info info; /* our copy: lives in the image, always mapped */
+static struct memblock map;   /* info's map as a list, in the map's buffer */
 static bool booted;
 
 /* Until our own IST stack is mapped, #DF runs on this one. */
@@ -20,6 +23,27 @@ static uint8_t early_df_stack[8192] __attribute__((aligned(16)));
 const struct boot_info *kernel_boot_info(void)
 {
 	return booted ? &info : NULL;
+}
+
+const struct memblock *kernel_memblock(void)
+{
+	return booted ? &map : NULL;
+}
+
+/* The one read of the firmware's map: into the list everything else
+ * uses, built in the map's own buffer (paging/memblock.h).  The loader's
+ * planner built the list of a map fetched a moment earlier, so neither
+ * panic is expected. */
+static void read_map(void)
+{
+	uint64_t size = info.mmap_size;
+	int err = memblock_build(&info, &map);
+
+	if (err == VM_ENOMEM)
+		panic("memblock: the memory map's overlaps split more ranges than its buffer holds");
+	if (err)
+		panic("memmap: the firmware's map is malformed (desc_size %lu, size %lu)",
+		      info.desc_size, size);
 }
 
 static void run_command(void)
@@ -38,8 +62,7 @@ static void run_command(void)
 		passed = selftest_run(info.opts.test_name);
 		break;
 	case CMD_MEMMAP:
-		memsummary_print_rows(&info);
-		break;
+		break; /* kernel_main printed the rows, before the list replaced them */
 	}
 	finish(passed);
 }
@@ -48,7 +71,7 @@ static void run_command(void)
 static void kernel_main_paged(void)
 {
 	vm_print_layout();                   /* what we mapped, and where */
-	memsummary_print_frames(&info);      /* all free memory is ours */
+	memsummary_print_frames(&map);       /* all free memory is ours */
 	vm_reclaim_boot_services();          /* the firmware's boot-time memory too */
 	if (kheap_init(info.opts.heap_size) != 0)   /* map the heap window */
 		panic("kheap: cannot map a %lu KiB heap at 0x%lX", info.opts.heap_size >> 10,
@@ -78,6 +101,9 @@ void kernel_main(const struct boot_info *bi)
 	kputs("kernel: boot services exited; the machine is ours\n");
 	gdt_init((uint64_t)(uintptr_t)(early_df_stack + sizeof(early_df_stack)));
 	idt_init();                 /* from here a fault is reported, not a reboot */
-	memsummary_print(&info);   /* what the firmware handed over */
-	vm_init_and_switch(&info, kernel_main_paged); /* our PML4, our stack */
+	if (info.opts.command == CMD_MEMMAP)
+		memsummary_print_rows(&info); /* the raw descriptors, while they exist */
+	read_map();                 /* the memory map, sorted and merged, once */
+	memsummary_print(&info, &map); /* what the firmware handed over */
+	vm_init_and_switch(&info, &map, kernel_main_paged); /* our PML4, our stack */
 }

@@ -1,10 +1,14 @@
 /*
  * memsummary.c - print what the firmware handed over: the framebuffer,
- * ACPI and runtime services, and the memory map (entries, MiB per type,
- * total conventional memory), and what the frame allocator made of it.
+ * ACPI and runtime services, and the memory map as the memory list has
+ * it (descriptors, ranges, MiB per type, total conventional memory), and
+ * what the frame allocator made of it.  The `memmap` command's raw rows
+ * are the one place the kernel prints descriptors as the firmware gave
+ * them.
  */
 #include "kernel.h"
 #include "frames.h"
+#include "memblock.h"
 #include "memmap.h"
 
 static void print_firmware(const struct boot_info *bi)
@@ -23,23 +27,21 @@ static void print_firmware(const struct boot_info *bi)
 		(uint64_t)(uintptr_t)bi->runtime_services, bi->image_base, bi->image_size >> 10);
 }
 
-void memsummary_print(const struct boot_info *bi)
+void memsummary_print(const struct boot_info *bi, const struct memblock *mb)
 {
-	struct memmap_summary s;
+	struct memblock_summary s;
 
 	print_firmware(bi);
-	if (memmap_summarize(bi, &s) != 0)
-		panic("memmap: the firmware's map is malformed (desc_size %lu, size %lu)",
-		      bi->desc_size, bi->mmap_size);
-	kprintf("memmap: %lu entries (descriptor size %lu, %lu runtime)\n",
-		(uint64_t)s.entries, bi->desc_size, (uint64_t)s.runtime_entries);
+	memblock_summarize(mb, &s);
+	kprintf("memmap: %lu entries (descriptor size %lu): %lu ranges, %lu runtime\n",
+		(uint64_t)mb->descs, bi->desc_size, (uint64_t)mb->n, (uint64_t)s.runtime_ranges);
 	for (uint32_t t = 0; t < EFI_MEM_NTYPES; t++) {
 		uint64_t tenths = s.pages[t] * 4096 * 10 >> 20; /* MiB, one decimal */
 		if (s.pages[t])
 			kprintf("memmap:   %s: %lu.%lu MiB\n", memmap_type_name(t), tenths / 10, tenths % 10);
 	}
 	kprintf("memmap: conventional memory %lu MiB, highest RAM address 0x%lX\n",
-		s.conventional_bytes >> 20, s.highest_end);
+		s.pages[EFI_MEM_CONVENTIONAL] >> 8, s.ram_end);
 }
 
 /* Each descriptor of a map-shaped table as "<tag>(type, start, pages, attribute)". */
@@ -63,12 +65,12 @@ void memsummary_print_rows(const struct boot_info *bi)
 		print_rows("MAT", &mat);
 }
 
-void memsummary_print_frames(const struct boot_info *bi)
+void memsummary_print_frames(const struct memblock *mb)
 {
-	struct memmap_summary s;
+	struct memblock_summary s;
 	struct frames_stats st;
 
-	memmap_summarize(bi, &s);
+	memblock_summarize(mb, &s);
 	frames_get_stats(&st);
 	kprintf("frames: %lu managed in %lu ranges, %lu of bookkeeping, "
 		"%lu conventional pages left out\n", st.total, st.ranges, st.meta_frames,

@@ -7,7 +7,7 @@
 #include "cpu_tables.h"
 #include "kheap.h"
 #include "frames.h"
-#include "memmap.h"
+#include "memblock.h"
 #include "pagetable.h"
 #include "vm.h"
 
@@ -22,10 +22,10 @@
  * before any test ran. */
 static void boot_frames_only_conventional(void)
 {
-	struct memmap_summary s;
+	struct memblock_summary s;
 	struct frames_stats st;
 
-	memmap_summarize(kernel_boot_info(), &s);
+	memblock_summarize(kernel_memblock(), &s);
 	frames_get_stats(&st);
 	uint64_t conventional = st.total - vm_info()->reclaim.frames_added;
 	EXPECT(conventional + st.meta_frames <= s.pages[EFI_MEM_CONVENTIONAL]);

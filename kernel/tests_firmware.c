@@ -7,7 +7,7 @@
 #include "selftest.h"
 #include "cpu.h"
 #include "frames.h"
-#include "memmap.h"
+#include "memblock.h"
 #include "mmu.h"
 #include "pagetable.h"
 #include "vm.h"
@@ -74,16 +74,16 @@ static void firmware_runtime_code_wx(void)
 		EXPECT(!r[i].wx_exempt);
 }
 
-/* Write-back boot-services pages of the map, page 0 left out (it is
+/* Write-back boot-services pages of the list, page 0 left out (it is
  * never a frame); reclaim keeps the rest (paging/reclaim.h). */
-static uint64_t boot_services_pages(const struct boot_info *bi)
+static uint64_t boot_services_pages(const struct memblock *mb)
 {
 	uint64_t pages = 0;
 
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (memmap_is_boot_services(d->type) && memmap_is_wb_ram(d))
-			pages += d->num_pages - (d->phys_start == 0 && d->num_pages);
+	for (size_t i = 0; i < mb->n; i++) {
+		const struct memblock_range *r = &mb->r[i];
+		if (r->kind == MEMBLOCK_BOOT_SERVICES && memblock_is_wb_ram(r))
+			pages += memblock_pages(r) - (r->start == 0);
 	}
 	return pages;
 }
@@ -94,7 +94,7 @@ static uint64_t boot_services_pages(const struct boot_info *bi)
 static void firmware_boot_services_reclaimed(void)
 {
 	const struct vm_info *vm = vm_info();
-	uint64_t want = boot_services_pages(kernel_boot_info());
+	uint64_t want = boot_services_pages(kernel_memblock());
 	uint64_t old = vm->firmware_pml4;
 
 	kprintf("# boot services: %lu pages, %lu frames added, free count +%lu\n", want,

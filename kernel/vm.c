@@ -65,9 +65,11 @@ static void detect_cpu(void)
 	vm.gb_pages = r[3] & CPUID_EDX_1G_PAGES;
 }
 
-static void fill_input(const struct boot_info *bi, struct layout_input *in)
+static void fill_input(const struct boot_info *bi, const struct memblock *mb,
+		       struct layout_input *in)
 {
 	*in = (struct layout_input){ 0 };
+	in->map = mb;
 	in->boot = bi;
 	/* The linker's end can pass what the firmware loaded (objcopy drops
 	 * .dynstr): map only the pages the image really occupies. */
@@ -79,9 +81,10 @@ static void fill_input(const struct boot_info *bi, struct layout_input *in)
 	in->data = span(__data_start, __data_end);
 	in->kstack_size = LAYOUT_KSTACK_SIZE;
 	in->ist_stack_size = LAYOUT_IST_STACK_SIZE;
-	/* The memory map buffer (EfiLoaderData) stays where boot_info says. */
-	in->keep[in->nkeep++] = (struct layout_keep){ "memory map", (uint64_t)(uintptr_t)bi->mmap,
-						      bi->mmap_size };
+	/* The memory list, in the map's buffer (EfiLoaderData), stays
+	 * where boot_info says. */
+	in->keep[in->nkeep++] = (struct layout_keep){ "memory list", (uint64_t)(uintptr_t)mb->r,
+						      mb->n * sizeof(*mb->r) };
 	if (bi->mat) /* the copied memory attributes table, also EfiLoaderData */
 		in->keep[in->nkeep++] = (struct layout_keep){ "memory attributes",
 							      (uint64_t)(uintptr_t)bi->mat,
@@ -122,7 +125,8 @@ static NORETURN void on_new_stack(void)
 	panic("vm: the kernel's main path returned");
 }
 
-void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
+void vm_init_and_switch(const struct boot_info *bi, const struct memblock *mb,
+			void (*next)(void))
 {
 	struct layout_input in;
 	int err;
@@ -130,9 +134,9 @@ void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
 	detect_cpu();
 	pt_set_nx_supported(vm.nx);
 	pt_set_1g_supported(vm.gb_pages);
-	if ((err = frames_init(bi)) != 0)
+	if ((err = frames_init(mb)) != 0)
 		panic("frames: cannot use the memory map: %s", vm_strerror(err));
-	fill_input(bi, &in);
+	fill_input(bi, mb, &in);
 	if ((err = layout_build(&in, &vm.out)) != 0)
 		panic("vm: building the kernel address space failed: %s", vm_strerror(err));
 	if (vm.nx)
@@ -152,9 +156,8 @@ void vm_init_and_switch(const struct boot_info *bi, void (*next)(void))
 
 void vm_reclaim_boot_services(void)
 {
-	const struct boot_info *bi = kernel_boot_info();
 	uint64_t before = frames_free_count();
-	int err = reclaim_boot_services(bi, &vm.reclaim);
+	int err = reclaim_boot_services(kernel_memblock(), &vm.reclaim);
 
 	vm.reclaim_gain = frames_free_count() - before;
 	kprintf("vm: boot-services memory reclaimed: %lu of %lu pages (%lu MiB), free frames "

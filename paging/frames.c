@@ -5,7 +5,7 @@
  */
 #include "frames.h"
 #include "frames_internal.h"
-#include "memmap.h"
+#include "memblock.h"
 #include "phys.h"
 #include "vmerr.h"
 
@@ -176,125 +176,98 @@ static void set_bit(uint64_t bit, bool on)
 		*bitmap_word(bit) &= ~(1ull << (bit % 64));
 }
 
-/*
- * Pages of the map's descriptors that pass want, and (if descs is not
- * NULL) how many such descriptors there are.  UINT64_MAX if the sum
- * passes 2^52 pages, more than a 64-bit space holds.
- */
-static uint64_t pages_of(const struct boot_info *bi, bool (*want)(uint32_t), size_t *descs)
+/* Free memory the allocator takes: free RAM the direct map reaches. */
+static bool is_free_wb(const struct memblock_range *r)
+{
+	return r->kind == MEMBLOCK_FREE && memblock_is_wb_ram(r);
+}
+
+static bool is_boot_services(const struct memblock_range *r)
+{
+	return r->kind == MEMBLOCK_BOOT_SERVICES;
+}
+
+/* Pages of the list's ranges that pass want, and (if rows is not NULL)
+ * how many such ranges there are.  The list's ranges are disjoint, so
+ * the sum is below 2^52 pages. */
+static uint64_t pages_of(const struct memblock *mb, bool (*want)(const struct memblock_range *),
+			 size_t *rows)
 {
 	uint64_t pages = 0;
 
-	if (descs)
-		*descs = 0;
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (!want(d->type))
+	if (rows)
+		*rows = 0;
+	for (size_t i = 0; i < mb->n; i++) {
+		if (!want(&mb->r[i]))
 			continue;
-		if (d->num_pages > (UINT64_MAX >> 12) - pages)
-			return UINT64_MAX;
-		pages += d->num_pages;
-		if (descs)
-			(*descs)++;
+		pages += memblock_pages(&mb->r[i]);
+		if (rows)
+			(*rows)++;
 	}
 	return pages;
 }
 
-static bool is_conventional(uint32_t type)
-{
-	return type == EFI_MEM_CONVENTIONAL;
-}
-
 /*
- * Rows the range table needs: adding the conventional descriptors makes
- * at most one range each, and every cut (each other descriptor, page 0,
- * the bookkeeping itself) splits at most one range in two: D + 2 for D
- * descriptors.  Then one row for each boot-services descriptor that
- * frames_add may be given later, plus room for frames_cut splits after init.
+ * Rows the range table needs: one per free range, and every cut (page
+ * 0, the bookkeeping itself) splits at most one range in two: F + 2 for
+ * F free ranges.  Then one row for each boot-services range that
+ * frames_add may be given later, plus room for frames_cut splits after
+ * init.
  */
-static size_t table_cap(const struct boot_info *bi)
+static size_t table_cap(const struct memblock *mb)
 {
-	size_t late;
+	size_t now, late;
 
-	pages_of(bi, memmap_is_boot_services, &late);
-	return memmap_count(bi) + 2 + late + FRAMES_SPARE_RANGES;
+	pages_of(mb, is_free_wb, &now);
+	pages_of(mb, is_boot_services, &late);
+	return now + 2 + late + FRAMES_SPARE_RANGES;
 }
 
-/* Bitmap bytes: one bit per conventional page (overlaps counted twice,
- * which only wastes a little), then one per boot-services page for
- * frames_add.  0 if the sum makes no sense. */
-static uint64_t bitmap_bytes(const struct boot_info *bi)
+/* Bitmap bytes: one bit per free page, then one per boot-services page
+ * for frames_add. */
+static uint64_t bitmap_bytes(const struct memblock *mb)
 {
-	uint64_t now = pages_of(bi, is_conventional, NULL);
-	uint64_t late = pages_of(bi, memmap_is_boot_services, NULL);
+	uint64_t now = pages_of(mb, is_free_wb, NULL);
+	uint64_t late = pages_of(mb, is_boot_services, NULL);
 
-	if (now == UINT64_MAX || late == UINT64_MAX || late > (UINT64_MAX >> 12) - now)
-		return 0;
 	return (now + late + 63) / 64 * 8;
 }
 
-uint64_t frames_meta_bytes(const struct boot_info *bi)
+uint64_t frames_meta_bytes(const struct memblock *mb)
 {
-	if (memmap_check(bi))
-		return 0;
-	return table_cap(bi) * sizeof(struct frame_range) + bitmap_bytes(bi);
-}
-
-/* Does a descriptor other than d claim any of [lo, hi)?  Conventional
- * ones do not count: they describe free memory too. */
-static bool claimed(const struct boot_info *bi, uint64_t lo, uint64_t hi)
-{
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type != EFI_MEM_CONVENTIONAL && d->phys_start < hi && lo < memmap_end(d))
-			return true;
-	}
-	return false;
+	return table_cap(mb) * sizeof(struct frame_range) + bitmap_bytes(mb);
 }
 
 /*
- * Where the bookkeeping goes: the top n frames of the largest
- * conventional write-back descriptor (the direct map reaches it) whose
- * top nobody else claims (and that is not page 0).  The largest, so
- * that small runs stay whole for callers of frames_alloc_contig.  0 when
- * no descriptor holds n frames.
+ * Where the bookkeeping goes: the top n frames of the largest free
+ * range (the direct map reaches it; not page 0).  The largest, so that
+ * small runs stay whole for callers of frames_alloc_contig.  0 when no
+ * range holds n frames.
  */
-static uint64_t place_meta(const struct boot_info *bi, uint64_t n)
+static uint64_t place_meta(const struct memblock *mb, uint64_t n)
 {
 	uint64_t best = 0, best_pages = 0;
 
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		uint64_t at = memmap_end(d) - n * PAGE_SIZE;
-		if (d->type != EFI_MEM_CONVENTIONAL || !memmap_is_wb_ram(d) || d->num_pages < n ||
-		    d->num_pages <= best_pages)
+	for (size_t i = 0; i < mb->n; i++) {
+		const struct memblock_range *r = &mb->r[i];
+		uint64_t pages = memblock_pages(r);
+		if (!is_free_wb(r) || pages < n || pages <= best_pages || r->end - n * PAGE_SIZE < PAGE_SIZE)
 			continue;
-		if (at >= PAGE_SIZE && !claimed(bi, at, memmap_end(d))) {
-			best = at;
-			best_pages = d->num_pages;
-		}
+		best = r->end - n * PAGE_SIZE;
+		best_pages = pages;
 	}
 	return best;
 }
 
-/* Collect conventional memory, then cut out what anything else claims,
- * page 0 and the bookkeeping. */
-static int collect(const struct boot_info *bi)
+/* Collect the free ranges (the list already left out everything another
+ * descriptor claims), then cut out page 0 and the bookkeeping. */
+static int collect(const struct memblock *mb)
 {
-	size_t n = memmap_count(bi);
 	int err = 0;
 
-	for (size_t i = 0; !err && i < n; i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		/* Frames are reached through the direct map: write-back RAM only. */
-		if (d->type == EFI_MEM_CONVENTIONAL && d->num_pages && memmap_is_wb_ram(d))
-			err = add_free(d->phys_start, memmap_end(d));
-	}
-	for (size_t i = 0; !err && i < n; i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type != EFI_MEM_CONVENTIONAL && d->num_pages)
-			err = frames_cut(d->phys_start, memmap_end(d));
-	}
+	for (size_t i = 0; !err && i < mb->n; i++)
+		if (is_free_wb(&mb->r[i]))
+			err = add_free(mb->r[i].start, mb->r[i].end);
 	if (!err)
 		err = frames_cut(0, PAGE_SIZE); /* frame 0 is "no frame" */
 	if (!err)
@@ -322,11 +295,11 @@ static uint64_t number_frames(void)
 
 /* Size the bookkeeping, choose its place in the map, and say where it
  * is kept: in that place, or in a dry run's store. */
-static int place_bookkeeping(const struct boot_info *bi, const void *store)
+static int place_bookkeeping(const struct memblock *mb, const void *store)
 {
-	fa.cap = table_cap(bi);
-	fa.meta_frames = (frames_meta_bytes(bi) + PAGE_SIZE - 1) / PAGE_SIZE;
-	fa.meta_pa = bitmap_bytes(bi) ? place_meta(bi, fa.meta_frames) : 0;
+	fa.cap = table_cap(mb);
+	fa.meta_frames = (frames_meta_bytes(mb) + PAGE_SIZE - 1) / PAGE_SIZE;
+	fa.meta_pa = place_meta(mb, fa.meta_frames);
 	if (!fa.meta_pa)
 		return VM_ENOMEM; /* no conventional memory, or no run long enough */
 	fa.table_pa = store ? (uint64_t)(uintptr_t)store - paging_phys_offset : fa.meta_pa;
@@ -335,20 +308,18 @@ static int place_bookkeeping(const struct boot_info *bi, const void *store)
 }
 
 /* frames_init (store NULL) and frames_init_dry. */
-static int init(const struct boot_info *bi, const void *store)
+static int init(const struct memblock *mb, const void *store)
 {
 	__builtin_memset(&fa, 0, sizeof(fa));
-	int err = memmap_check(bi);
+	int err = place_bookkeeping(mb, store);
 	if (!err)
-		err = place_bookkeeping(bi, store);
-	if (!err)
-		err = collect(bi);
+		err = collect(mb);
 	if (err) {
 		__builtin_memset(&fa, 0, sizeof(fa));
 		return err;
 	}
 	fa.late_bit = number_frames(); /* frames_add numbers on from here */
-	fa.late_end = fa.late_bit + pages_of(bi, memmap_is_boot_services, NULL);
+	fa.late_end = fa.late_bit + pages_of(mb, is_boot_services, NULL);
 	__builtin_memset(phys_to_virt(fa.bitmap_pa), 0, (fa.late_end + 63) / 64 * 8);
 	fa.total = 0; /* the cuts above counted down from 0: start afresh */
 	for (size_t i = 0; i < fa.nr; i++)
@@ -357,14 +328,14 @@ static int init(const struct boot_info *bi, const void *store)
 	return 0;
 }
 
-int frames_init(const struct boot_info *bi)
+int frames_init(const struct memblock *mb)
 {
-	return init(bi, NULL);
+	return init(mb, NULL);
 }
 
-int frames_init_dry(const struct boot_info *bi, void *store)
+int frames_init_dry(const struct memblock *mb, void *store)
 {
-	return init(bi, store);
+	return init(mb, store);
 }
 
 /* Pop the most recently freed frame, or 0. */

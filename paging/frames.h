@@ -1,8 +1,9 @@
 /*
  * frames.h - the physical frame allocator: hands out whole 4 KiB frames,
- * drawn from write-back EFI_MEM_CONVENTIONAL memory (the only memory that
- * is free after ExitBootServices) and, once reclaimed (frames_add),
- * boot-services memory.  Frame 0 is never handed out, so physical
+ * drawn from the write-back MEMBLOCK_FREE ranges of the memory list
+ * (memblock.h: EFI_MEM_CONVENTIONAL, the only memory that is free after
+ * ExitBootServices) and, once reclaimed (frames_add), boot-services
+ * memory.  Frame 0 is never handed out, so physical
  * address 0 means "no frame".  One allocator per kernel (global state).
  *
  * How it stays O(1) without touching every frame at init:
@@ -12,18 +13,18 @@
  *     each freed frame (reached with phys_to_virt);
  *   - a bitmap, one bit per frame (set = allocated), so a double free is
  *     caught exactly.
- * Nothing is of fixed size: the range table (one row per descriptor,
- * one more per boot-services descriptor for frames_add, plus
+ * Nothing is of fixed size: the range table (one row per free range,
+ * one more per boot-services range for frames_add, plus
  * FRAMES_SPARE_RANGES for later cuts, see frames_internal.h) and the
- * bitmap (one bit per conventional and per boot-services page) are sized
- * from the map and live together in "the bookkeeping", frames cut from
- * the top of the largest conventional write-back descriptor.  So no map
- * is too fragmented: every conventional write-back page is either managed
- * or init fails and says so.
- * Costs: init O(D * R) for D descriptors, R ranges, plus zeroing the
- * bitmap (RAM / 32768 bytes: 192 KiB for 6 GiB) and 32 bytes a
- * descriptor; alloc and free O(log R) (a binary search to find the
- * bitmap bit), independent of the amount of memory.  Units: bytes for
+ * bitmap (one bit per free and per boot-services page) are sized from
+ * the list and live together in "the bookkeeping", frames cut from the
+ * top of the largest free write-back range.  So no map is too
+ * fragmented: every free write-back page is either managed or init
+ * fails and says so.
+ * Costs: init O(R) for R ranges of the list (already sorted and
+ * disjoint), plus zeroing the bitmap (RAM / 32768 bytes: 192 KiB for
+ * 6 GiB) and 32 bytes a range; alloc and free O(log R) (a binary search
+ * to find the bitmap bit), independent of the amount of memory.  Units: bytes for
  * addresses and sizes, frames for counts.
  */
 #ifndef PAGING_FRAMES_H
@@ -33,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "boot_info.h"
+#include "memblock.h"
 #include "mmu.h" /* a frame is one PAGE_SIZE page */
 
 
@@ -47,33 +48,32 @@ struct frames_stats {
 };
 
 /*
- * Forget all previous state and take every EFI_MEM_CONVENTIONAL page of
- * the map that may be cached write-back (memmap_is_wb_ram), minus page
- * 0, minus anything another descriptor also claims (a firmware bug we
- * refuse to trust), minus frames_meta_bytes(bi) for the bookkeeping, cut
- * from the top of the largest such descriptor whose top no other
- * descriptor claims.  The bookkeeping keeps room (bits and table rows)
- * for the map's boot-services memory, for frames_add.  Touches only the
- * bookkeeping, not the frames.  Returns 0, VM_EINVAL for a bad map
- * (memmap_check), or VM_ENOMEM if no conventional descriptor can hold
- * the bookkeeping (then nothing is managed).
+ * Forget all previous state and take every page of the list's
+ * MEMBLOCK_FREE ranges that may be cached write-back
+ * (memblock_is_wb_ram), minus page 0, minus frames_meta_bytes(mb) for
+ * the bookkeeping, cut from the top of the largest such range.  What
+ * another descriptor also claims is not free in the list (memblock.h's
+ * overlap rule), so it is never taken.  The bookkeeping keeps room (bits
+ * and table rows) for the list's boot-services memory, for frames_add.
+ * Touches only the bookkeeping, not the frames.  Returns 0, or VM_ENOMEM
+ * if no free range can hold the bookkeeping (then nothing is managed).
  */
-int frames_init(const struct boot_info *bi);
+int frames_init(const struct memblock *mb);
 
-/* Bytes of bookkeeping frames_init takes for this map (the range table,
- * then the bitmap); 0 for a bad map. */
-uint64_t frames_meta_bytes(const struct boot_info *bi);
+/* Bytes of bookkeeping frames_init takes for this list (the range
+ * table, then the bitmap). */
+uint64_t frames_meta_bytes(const struct memblock *mb);
 
 /*
  * A dry run of frames_init, for checks made before ExitBootServices,
  * while free memory still belongs to the firmware: the same frames are
  * managed and the same place is cut for the bookkeeping, but the
- * bookkeeping is kept in store (frames_meta_bytes(bi) bytes the caller
+ * bookkeeping is kept in store (frames_meta_bytes(mb) bytes the caller
  * owns, reachable as phys_to_virt(store - offset)).  Afterwards only
  * frames_alloc, frames_alloc_contig and the queries may be used: they
  * touch the bookkeeping alone, never a frame.  Returns as frames_init.
  */
-int frames_init_dry(const struct boot_info *bi, void *store);
+int frames_init_dry(const struct memblock *mb, void *store);
 
 /*
  * One frame: its physical address (4 KiB aligned, never 0), or 0 when
@@ -111,8 +111,8 @@ int frames_free_contig(uint64_t pa, size_t n);
  * memory that was in use when frames_init ran and is free now
  * (boot-services code and data, once nothing points into it: see
  * paging/reclaim.h).  frames_init keeps one bitmap bit for every
- * boot-services page of the map, and one table row for every
- * boot-services descriptor, for this.  The frames become free and
+ * boot-services page of the list, and one table row for every
+ * boot-services range, for this.  The frames become free and
  * never-used; nothing in them is touched.  Returns 0, or: VM_EINVAL
  * (frame 0, size 0, not 4 KiB aligned, wrapping), VM_EEXIST (a frame of
  * the range is already managed, or is part of the bookkeeping),

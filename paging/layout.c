@@ -4,6 +4,7 @@
  */
 #include "layout.h"
 #include "frames.h"
+#include "memblock.h"
 #include "memmap.h"
 #include "mmu.h"
 #include "pagetable.h"
@@ -113,12 +114,10 @@ static int check_identity(uint64_t base, uint64_t end)
  */
 static int map_direct(struct build *b, struct layout_out *out)
 {
-	struct memmap_ram_walk w;
-	struct memmap_range r;
+	struct memblock_span r;
 	int err = 0;
 
-	memmap_ram_walk_start(b->in->boot, &w);
-	while (!err && memmap_ram_walk_next(b->in->boot, &w, &r)) {
+	for (size_t i = 0; !err && memblock_next_ram(b->in->map, &i, &r);) {
 		if (r.end > DIRECT_MAP_MAX)
 			return VM_EINVAL; /* more than the slots hold */
 		err = map_best(b, "direct map", DIRECT_MAP_BASE + r.start, r.start, r.end - r.start,
@@ -244,9 +243,9 @@ static const char *runtime_name(unsigned flags)
  * code pages from data pages: RX would fault on ResetSystem's first
  * write.  Hence RWX, unless the caller asks for RX.
  */
-static unsigned runtime_default(const struct efi_mem_desc *d, bool code_rx)
+static unsigned runtime_default(const struct memblock_range *r, bool code_rx)
 {
-	if (d->type != EFI_MEM_RUNTIME_CODE)
+	if (r->type != EFI_MEM_RUNTIME_CODE)
 		return VM_WRITE;
 	return code_rx ? VM_EXEC : VM_WRITE | VM_EXEC;
 }
@@ -280,21 +279,21 @@ static const struct efi_mem_desc *mat_lookup(const struct boot_info *mat, uint64
 }
 
 /*
- * Map one runtime code or data descriptor piece by piece: where a MAT
- * entry covers it, with the entry's rights (code RX, data RW NX, rodata
- * R NX); elsewhere with runtime_default, which is W^X-exempt only when
- * there is no table (with a table, an RWX piece is a W^X failure that
- * layout_verify counts).  The memory type is the descriptor's.
+ * Map one runtime code or data range piece by piece: where a MAT entry
+ * covers it, with the entry's rights (code RX, data RW NX, rodata R NX);
+ * elsewhere with runtime_default, which is W^X-exempt only when there is
+ * no table (with a table, an RWX piece is a W^X failure that
+ * layout_verify counts).  The memory type is the range's.
  */
-static int map_runtime_ram(struct build *b, const struct efi_mem_desc *d, unsigned cache)
+static int map_runtime_ram(struct build *b, const struct memblock_range *r, unsigned cache)
 {
-	uint64_t pa = d->phys_start, end = memmap_end(d);
+	uint64_t pa = r->start, end = r->end;
 	bool no_table = b->mat.mmap == NULL;
 
 	while (pa < end) {
 		uint64_t stop;
 		const struct efi_mem_desc *e = mat_lookup(&b->mat, pa, &stop);
-		unsigned f = e ? mat_flags(e) : runtime_default(d, b->in->rt_code_rx);
+		unsigned f = e ? mat_flags(e) : runtime_default(r, b->in->rt_code_rx);
 		if (e)
 			stop = memmap_end(e);
 		if (stop > end)
@@ -310,19 +309,19 @@ static int map_runtime_ram(struct build *b, const struct efi_mem_desc *d, unsign
 
 static int map_runtime(struct build *b)
 {
-	const struct boot_info *bi = b->in->boot;
+	const struct memblock *mb = b->in->map;
 
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (!(d->attribute & EFI_MEM_ATTR_RUNTIME) || d->num_pages == 0)
+	for (size_t i = 0; i < mb->n; i++) {
+		const struct memblock_range *r = &mb->r[i];
+		if (!(r->attribute & EFI_MEM_ATTR_RUNTIME))
 			continue;
-		unsigned cache = layout_memory_type(d->attribute, b->in->pat);
-		int err = check_identity(d->phys_start, memmap_end(d));
-		if (!err && memmap_is_mmio(d->type))
-			err = map_best(b, "runtime mmio", d->phys_start, d->phys_start,
-				       d->num_pages * PAGE_SIZE, VM_WRITE | cache, false);
+		unsigned cache = layout_memory_type(r->attribute, b->in->pat);
+		int err = check_identity(r->start, r->end);
+		if (!err && r->kind == MEMBLOCK_MMIO)
+			err = map_best(b, "runtime mmio", r->start, r->start, r->end - r->start,
+				       VM_WRITE | cache, false);
 		else if (!err)
-			err = map_runtime_ram(b, d, cache);
+			err = map_runtime_ram(b, r, cache);
 		if (err)
 			return err;
 	}
@@ -378,7 +377,7 @@ static int map_keep(struct build *b, const struct layout_keep *k)
 
 static int check_input(const struct layout_input *in)
 {
-	if (!in || memmap_check(in->boot) || span_empty(in->text) || in->nkeep > LAYOUT_MAX_KEEP)
+	if (!in || !in->boot || !in->map || span_empty(in->text) || in->nkeep > LAYOUT_MAX_KEEP)
 		return VM_EINVAL;
 	if (in->kstack_size == 0 || in->kstack_size % PAGE_SIZE || in->kstack_size > KSTACK_MAX)
 		return VM_EINVAL;
@@ -419,7 +418,7 @@ static int take_runs(const struct layout_input *in, struct layout_out *out)
 	struct layout_run runs[LAYOUT_NRUNS];
 	uint64_t pa[LAYOUT_NRUNS] = { 0 };
 
-	layout_runs(in->boot, in->kstack_size, in->ist_stack_size, runs);
+	layout_runs(in->map, in->boot, in->kstack_size, in->ist_stack_size, runs);
 	for (int i = 0; i < LAYOUT_NRUNS; i++)
 		if (runs[i].frames && !(pa[i] = frames_alloc_contig(runs[i].frames)))
 			break;
@@ -517,7 +516,7 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 	pt_set_1g_supported(in->gb_pages);
 	err = take_runs(in, out);
 	regions_pa = out->table_pa;
-	max_regions = regions_pa ? layout_table_rows(in->boot) : LAYOUT_STATIC_REGIONS;
+	max_regions = regions_pa ? layout_table_rows(in->map, in->boot) : LAYOUT_STATIC_REGIONS;
 	struct build b = { 0, in, { 0 } };
 	mat_view(in->boot, &b.mat, out);
 	if (!err && !(b.pml4 = out->pml4 = pt_new_space()))
@@ -534,45 +533,44 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 }
 
 /*
- * The map_best calls map_runtime makes for descriptor d: none unless it
- * is runtime memory; one, or with a usable MAT up to 2E + 1 for the E
- * entries that overlap d (map_runtime_ram stops at each entry's start
- * and end inside d, and at d's end).
+ * The map_best calls map_runtime makes for range r: none unless it is
+ * runtime memory; one, or with a usable MAT up to 2E + 1 for the E
+ * entries that overlap r (map_runtime_ram stops at each entry's start
+ * and end inside r, and at r's end).
  */
-static size_t runtime_pieces(const struct boot_info *bi, const struct efi_mem_desc *d)
+static size_t runtime_pieces(const struct boot_info *bi, const struct memblock_range *r)
 {
 	struct boot_info mat;
 	size_t entries = 0;
 
-	if (!(d->attribute & EFI_MEM_ATTR_RUNTIME))
+	if (!(r->attribute & EFI_MEM_ATTR_RUNTIME))
 		return 0;
-	if (memmap_is_mmio(d->type) || !mat_usable(bi, &mat))
+	if (r->kind == MEMBLOCK_MMIO || !mat_usable(bi, &mat))
 		return 1;
 	for (size_t i = 0; i < memmap_count(&mat); i++) {
 		const struct efi_mem_desc *e = memmap_desc(&mat, i);
-		entries += e->phys_start < memmap_end(d) && d->phys_start < memmap_end(e);
+		entries += e->phys_start < r->end && r->start < memmap_end(e);
 	}
 	return 2 * entries + 1;
 }
 
-size_t layout_table_rows(const struct boot_info *bi)
+size_t layout_table_rows(const struct memblock *mb, const struct boot_info *bi)
 {
-	struct memmap_ram_walk w;
-	struct memmap_range r;
+	struct memblock_span r;
 	size_t calls = 3; /* two stacks, the framebuffer */
 
-	for (memmap_ram_walk_start(bi, &w); memmap_ram_walk_next(bi, &w, &r);)
+	for (size_t i = 0; memblock_next_ram(mb, &i, &r);)
 		calls++;
-	for (size_t i = 0; i < memmap_count(bi); i++)
-		calls += runtime_pieces(bi, memmap_desc(bi, i));
+	for (size_t i = 0; i < mb->n; i++)
+		calls += runtime_pieces(bi, &mb->r[i]);
 	/* image: headers, text, rodata, data and "other" between them */
 	return 5 * calls + 7 + LAYOUT_MAX_KEEP;
 }
 
-void layout_runs(const struct boot_info *bi, uint64_t kstack_size, uint64_t ist_stack_size,
-		 struct layout_run runs[LAYOUT_NRUNS])
+void layout_runs(const struct memblock *mb, const struct boot_info *bi, uint64_t kstack_size,
+		 uint64_t ist_stack_size, struct layout_run runs[LAYOUT_NRUNS])
 {
-	size_t rows = layout_table_rows(bi);
+	size_t rows = layout_table_rows(mb, bi);
 	uint64_t table = rows > LAYOUT_STATIC_REGIONS ? rows * sizeof(struct layout_region) : 0;
 
 	runs[RUN_TABLE] = (struct layout_run){ "the region table", page_up(table) / PAGE_SIZE };
@@ -588,19 +586,16 @@ static uint64_t tables_for(uint64_t size)
 	return 2 + (size / PAGE_SIZE_1G + 2) + (size / (512 * PAGE_SIZE_1G) + 2);
 }
 
-uint64_t layout_tables_bound(const struct boot_info *bi)
+uint64_t layout_tables_bound(const struct memblock *mb, const struct boot_info *bi)
 {
-	struct memmap_ram_walk w;
-	struct memmap_range r;
+	struct memblock_span r;
 	uint64_t n = 1; /* the PML4 */
 
-	for (memmap_ram_walk_start(bi, &w); memmap_ram_walk_next(bi, &w, &r);)
+	for (size_t i = 0; memblock_next_ram(mb, &i, &r);)
 		n += tables_for(r.end - r.start);
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->attribute & EFI_MEM_ATTR_RUNTIME)
-			n += tables_for(d->num_pages * PAGE_SIZE);
-	}
+	for (size_t i = 0; i < mb->n; i++)
+		if (mb->r[i].attribute & EFI_MEM_ATTR_RUNTIME)
+			n += tables_for(mb->r[i].end - mb->r[i].start);
 	/* the image is mapped page by page: a page table per 2 MiB */
 	n += tables_for(bi->image_size) + bi->image_size / PAGE_SIZE_2M;
 	n += 2 * tables_for(KSTACK_MAX) + tables_for(FB_WINDOW_MAX);

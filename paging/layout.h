@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "boot_info.h"
+#include "memblock.h"
 
 /* Direct map: physical address p is at DIRECT_MAP_BASE + p. */
 #define DIRECT_MAP_BASE 0xFFFF800000000000ull
@@ -92,7 +93,8 @@ struct layout_keep {
 };
 
 struct layout_input {
-	const struct boot_info *boot;   /* memory map and framebuffer */
+	const struct memblock *map;     /* the memory list (memblock.h) */
+	const struct boot_info *boot;   /* framebuffer, MAT, image base and size */
 	struct layout_span image;       /* whole loaded image; {0,0}: boot's */
 	struct layout_span text;        /* mapped R+X */
 	struct layout_span rodata;      /* mapped R, NX (may be empty) */
@@ -121,7 +123,7 @@ struct layout_out {
 	uint64_t direct_map_size;       /* bytes of RAM mapped at DIRECT_MAP_BASE:
 					 * the sum of the merged RAM ranges, holes
 					 * not counted (the highest RAM address is
-					 * memmap_summary.highest_end) */
+					 * memblock_summary.ram_end) */
 	size_t page_tables;             /* page-table frames, PML4 included */
 	uint64_t table_pa;              /* region table in frames, or 0: static */
 	uint64_t table_frames;          /* frames it took (0: static) */
@@ -149,8 +151,8 @@ struct layout_region {
 /*
  * Build the kernel address space (sets pt_set_nx_supported(in->nx) and
  * pt_set_1g_supported(in->gb_pages) first).  Maps, recording each piece:
- *   - the direct map: every write-back RAM range of the map
- *     (memmap_ram_walk: memmap_is_wb_ram descriptors, merged) at
+ *   - the direct map: every piece of write-back RAM of the list
+ *     (memblock_next_ram: memblock_is_wb_ram ranges, joined) at
  *     DIRECT_MAP_BASE + pa, RW NX global, write-back, with the largest
  *     pages its alignment allows and never a page past the range's end.  Holes (legacy VGA, the PCI hole, Reserved, MMIO,
  *     the framebuffer) stay unmapped.  Each merged range gives 1 to 5
@@ -159,7 +161,7 @@ struct layout_region {
  *     text R+X, else data RW NX, else R NX (rodata, headers, relocations);
  *   - the kernel stack (and the double-fault stack) in fresh contiguous
  *     frames below KSTACK_TOP (IST_STACK_TOP), RW NX, guard below;
- *   - every EFI_MEM_ATTR_RUNTIME region identity-mapped with the memory
+ *   - every EFI_MEM_ATTR_RUNTIME range identity-mapped with the memory
  *     type its attributes allow (layout_memory_type).  MMIO: RW NX.
  *     Runtime code and data: as the EFI memory attributes table in
  *     boot->mat says, entry by entry (RO: no write, XP: no execute);
@@ -197,11 +199,10 @@ unsigned layout_memory_type(uint64_t attribute, bool pat);
 const struct layout_region *layout_regions(size_t *n);
 
 /* Rows layout_build will size its region table for: 5 per piece of RAM,
- * per stack or framebuffer and per piece of a runtime region (one, or
- * with a usable memory attributes table up to 2E + 1 for the E entries
- * that overlap it), 7 for the image, one per keep range.  bi must pass
- * memmap_check. */
-size_t layout_table_rows(const struct boot_info *bi);
+ * per stack or framebuffer and per piece of a runtime range (one, or
+ * with a usable memory attributes table, in bi, up to 2E + 1 for the E
+ * entries that overlap it), 7 for the image, one per keep range. */
+size_t layout_table_rows(const struct memblock *mb, const struct boot_info *bi);
 
 /* One physically contiguous run layout_build takes; frames 0: none. */
 struct layout_run {
@@ -217,15 +218,16 @@ struct layout_run {
  * stack, the double-fault stack.  A check made before ExitBootServices
  * takes the same runs from a dry-run frame allocator.
  */
-void layout_runs(const struct boot_info *bi, uint64_t kstack_size, uint64_t ist_stack_size,
-		 struct layout_run runs[LAYOUT_NRUNS]);
+void layout_runs(const struct memblock *mb, const struct boot_info *bi, uint64_t kstack_size,
+		 uint64_t ist_stack_size, struct layout_run runs[LAYOUT_NRUNS]);
 
 /*
  * An upper bound on the page-table frames layout_build needs for this
- * map (generous: 6 a piece of RAM or runtime region, plus the image,
- * stacks, framebuffer and keep ranges).  For pre-exit checks.
+ * list (generous: 6 a piece of RAM or runtime range, plus the image of
+ * bi->image_size bytes, stacks, framebuffer and keep ranges).  For
+ * pre-exit checks.
  */
-uint64_t layout_tables_bound(const struct boot_info *bi);
+uint64_t layout_tables_bound(const struct memblock *mb, const struct boot_info *bi);
 
 /*
  * Check W^X over the whole space, not just the table: walk every present

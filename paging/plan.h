@@ -3,10 +3,15 @@
  * makes before ExitBootServices, so that a map the kernel cannot use is
  * refused at the shell with a reason, not met by a panic after the exit.
  *
- * Plain C over the kernel's own code: a dry run of the frame allocator
- * (frames_init_dry) over the map, taking the contiguous runs layout_build
- * will take (layout_runs), in the same order, then counting the single
- * frames left against a bound on what the kernel needs.  Units: bytes.
+ * Plain C over the kernel's own code, in three steps the loader calls:
+ * plan_read_map reads the map into the memory list (memblock_build, as
+ * the kernel will after the exit) and refuses a map it cannot read or
+ * whose list would not fit its buffer; plan_store_bytes says how much scratch the
+ * check needs; plan_check makes a dry run of the frame allocator
+ * (frames_init_dry) over the list, taking the contiguous runs
+ * layout_build will take (layout_runs), in the same order, then counts
+ * the single frames left against a bound on what the kernel needs.
+ * Units: bytes.
  */
 #ifndef PAGING_PLAN_H
 #define PAGING_PLAN_H
@@ -14,6 +19,7 @@
 #include <stdint.h>
 
 #include "boot_info.h"
+#include "memblock.h"
 
 /* Frames kept back for what the kernel takes after the layout: the
  * self-tests' scratch frames, a heap that grows, stray page tables. */
@@ -21,7 +27,7 @@
 
 enum plan_verdict {
 	PLAN_OK,
-	PLAN_BAD_MAP,     /* memmap_check refuses the map */
+	PLAN_BAD_MAP,     /* memblock_build refuses the map; `what` says why */
 	PLAN_NO_RUN,      /* no free run of `need` bytes for `what`; `have`: the longest */
 	PLAN_TOO_LITTLE,  /* `need` bytes of free memory needed, `have` free */
 };
@@ -33,20 +39,29 @@ struct plan {
 	uint64_t have;
 };
 
-/* Bytes of scratch plan_check needs for this map (frames_meta_bytes);
- * 0 for a bad map. */
-uint64_t plan_store_bytes(const struct boot_info *bi);
+/*
+ * Build the memory list *mb of bi's map, in place (memblock_build: the
+ * map's buffer then holds the list).  Fills *p and returns p->verdict:
+ * PLAN_OK (need: the list's rows), or PLAN_BAD_MAP with `what` "bad
+ * descriptors" (memmap_check) or "too many overlapping descriptors"
+ * (the list does not fit the buffer).
+ */
+enum plan_verdict plan_read_map(struct boot_info *bi, struct memblock *mb, struct plan *p);
+
+/* Bytes of scratch plan_check needs for this list (frames_meta_bytes). */
+uint64_t plan_store_bytes(const struct memblock *mb);
 
 /*
- * Check that the kernel can run on bi's map (as read just before the
- * exit; bi->image_size is used for the page-table bound) with a heap of
- * heap_bytes.  store: plan_store_bytes(bi) bytes the caller owns;
- * nothing else is written.  Fills *p and returns p->verdict: PLAN_OK
- * when every run was found and enough single frames are left (then
- * need and have are the free memory needed and found).  Leaves the
- * frame allocator in its dry state: frames_init starts afresh.
+ * Check that the kernel can run on the list mb of bi's map (as read just
+ * before the exit; bi->image_size and bi's MAT are used for the
+ * page-table bound and the region table) with a heap of heap_bytes.
+ * store: plan_store_bytes(mb) bytes the caller owns; nothing else is
+ * written.  Fills *p and returns p->verdict: PLAN_OK when every run was
+ * found and enough single frames are left (then need and have are the
+ * free memory needed and found).  Leaves the frame allocator in its dry
+ * state: frames_init starts afresh.
  */
-enum plan_verdict plan_check(const struct boot_info *bi, uint64_t heap_bytes, void *store,
-			     struct plan *p);
+enum plan_verdict plan_check(const struct memblock *mb, const struct boot_info *bi,
+			     uint64_t heap_bytes, void *store, struct plan *p);
 
 #endif

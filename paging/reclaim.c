@@ -4,21 +4,8 @@
  */
 #include "reclaim.h"
 #include "frames.h"
-#include "memmap.h"
+#include "memblock.h"
 #include "phys.h"
-#include "vmerr.h"
-
-/* Does some descriptor that is not boot-services memory overlap d? */
-static bool claimed_by_other(const struct boot_info *bi, const struct efi_mem_desc *d)
-{
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *o = memmap_desc(bi, i);
-		if (!memmap_is_boot_services(o->type) && o->num_pages &&
-		    o->phys_start < memmap_end(d) && d->phys_start < memmap_end(o))
-			return true;
-	}
-	return false;
-}
 
 /* Fill [base, end) with RECLAIM_POISON, 8 bytes a store.  Not memset:
  * gnu-efi's stores one byte at a time, slow for 40 MiB under QEMU's TCG;
@@ -47,26 +34,24 @@ static int add_range(uint64_t base, uint64_t end, struct reclaim_stats *st)
 	return 0;
 }
 
-int reclaim_boot_services(const struct boot_info *bi, struct reclaim_stats *st)
+int reclaim_boot_services(const struct memblock *mb, struct reclaim_stats *st)
 {
 	int first_err = 0;
 
 	__builtin_memset(st, 0, sizeof(*st));
-	if (memmap_check(bi))
-		return VM_EINVAL;
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (!memmap_is_boot_services(d->type) || d->num_pages == 0)
+	for (size_t i = 0; i < mb->n; i++) {
+		const struct memblock_range *r = &mb->r[i];
+		if (r->kind != MEMBLOCK_BOOT_SERVICES)
 			continue;
-		uint64_t base = d->phys_start, end = memmap_end(d);
-		st->boot_pages += d->num_pages;
+		uint64_t base = r->start, end = r->end;
+		st->boot_pages += memblock_pages(r);
 		if (base == 0) { /* frame 0 means "no frame" */
 			base = PAGE_SIZE;
 			st->frames_kept++;
 		}
 		/* Not write-back: the direct map does not reach it, so it
 		 * could be neither poisoned nor used. */
-		if (claimed_by_other(bi, d) || !memmap_is_wb_ram(d)) {
+		if (!memblock_is_wb_ram(r)) {
 			st->frames_kept += (end - base) / PAGE_SIZE;
 			continue;
 		}

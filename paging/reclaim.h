@@ -15,29 +15,31 @@
 
 #include <stdint.h>
 
-#include "boot_info.h"
+#include "memblock.h"
 
 #define RECLAIM_POISON 0xBD /* fill byte of every reclaimed frame */
 
 struct reclaim_stats {
-	uint64_t boot_pages;     /* boot-services pages in the map */
+	uint64_t boot_pages;     /* boot-services pages in the list */
 	uint64_t frames_added;   /* frames given to the allocator */
 	uint64_t frames_kept;    /* boot-services frames not given (below) */
-	uint64_t ranges_refused; /* descriptors frames_add refused */
+	uint64_t ranges_refused; /* ranges frames_add refused */
 };
 
 /*
- * Give every EfiBootServicesCode/Data frame of the map to the frame
- * allocator (frames_add), filled with RECLAIM_POISON first so that
- * anything that still reads it shows at once.  Kept back: frame 0 (it
- * means "no frame"), every descriptor that another, non-boot-services
- * descriptor overlaps (a firmware bug; we trust the other claim), and
- * every descriptor that may not be cached write-back (memmap_is_wb_ram:
- * the direct map, through which frames are used, leaves it out).  Call
- * once, after frames_init on the same map, and only when nothing uses
- * boot-services memory any more.  Fills *st; returns 0, or the first
- * frames_add error (VM_ENOMEM, VM_EEXIST) after doing the rest.
+ * Give every frame of the list's MEMBLOCK_BOOT_SERVICES ranges to the
+ * frame allocator (frames_add), filled with RECLAIM_POISON first so
+ * that anything that still reads it shows at once.  Where another
+ * descriptor overlaps boot-services memory, the list already gave the
+ * overlap to the stronger claim (memblock.h): only free memory is
+ * weaker, so what the list calls boot services nobody else claims.
+ * Kept back: frame 0 (it means "no frame"), and every range that may
+ * not be cached write-back (memblock_is_wb_ram: the direct map, through
+ * which frames are used, leaves it out).  Call once, after frames_init
+ * on the same list, and only when nothing uses boot-services memory any
+ * more.  Fills *st; returns 0, or the first frames_add error
+ * (VM_ENOMEM, VM_EEXIST) after doing the rest.
  */
-int reclaim_boot_services(const struct boot_info *bi, struct reclaim_stats *st);
+int reclaim_boot_services(const struct memblock *mb, struct reclaim_stats *st);
 
 #endif

@@ -60,7 +60,7 @@ static double run_pairs(void)
 /* Frames per second to allocate all (bump path) then free all. */
 static double run_all(uint64_t *buf, struct boot_info *bi, double *free_rate)
 {
-	frames_init(bi);
+	frames_init(sim_list(bi));
 	uint64_t n = 0, pa;
 	double t0 = now();
 	while ((pa = frames_alloc()) != 0)
@@ -80,7 +80,7 @@ int main(void)
 
 	sim_phys_init(257 * MiB);
 	map_build(&bi, ram, 2, 48);
-	frames_init(&bi);
+	frames_init(sim_list(&bi));
 	uint64_t *buf = malloc(frames_total() * sizeof(*buf));
 	for (int r = 0; r < RUNS; r++)
 		pairs[r] = run_pairs();

@@ -1,6 +1,6 @@
 /*
- * fuzz_memmap.c - libFuzzer target for the memory-map path: the walker
- * (paging/memmap.c), the frame allocator's seeding and hand-out
+ * fuzz_memmap.c - libFuzzer target for the memory-map path: the memory
+ * list (paging/memblock.c), the frame allocator's seeding and hand-out
  * (paging/frames.c) and the layout builder (paging/layout.c), over
  * simulated physical memory (test/host/fixtures/sim.h).
  *
@@ -8,15 +8,20 @@
  * what to ask of the layout) followed by the raw map bytes, so any
  * descriptor size, order, overlap, length, type and attribute can occur.
  * The map's size is rounded down to whole descriptors unless the header
- * asks for the raw size (OPT_RAW_SIZE), which the walker must refuse.
+ * asks for the raw size (OPT_RAW_SIZE), which memblock_build must refuse.
  * Each run, in order:
- *   1. memmap_summarize and memmap_ram_ranges agree with a simple model
- *      (a sorted copy of the map, merged), and refuse exactly the maps the
- *      model calls bad, with VM_EINVAL;
- *   2. if the map's conventional memory lies inside the simulated 8 GiB:
- *      frames_init; its bitmap sits in conventional memory; the frames it
- *      manages are exactly the model's (conventional, claimed by no other
- *      descriptor, not frame 0, not the bitmap);
+ *   1. memblock_build (in a copy of the map) refuses exactly the maps
+ *      the model calls bad, with VM_EINVAL; otherwise its list is sorted,
+ *      disjoint, non-empty, 4 KiB aligned and merged, and equal, row for
+ *      row, to a model written from memblock.h's rule in another way (a
+ *      sweep from edge to edge, the owner of each stretch chosen among
+ *      all descriptors), unless the map's overlaps split more ranges than
+ *      its buffer holds (VM_ENOMEM: never for a map without overlaps);
+ *      memblock_summarize adds up the list;
+ *   2. if the list's free memory lies inside the simulated 8 GiB:
+ *      frames_init; its bitmap sits in free memory; the frames it manages
+ *      are exactly the model's (free write-back rows, not frame 0, not
+ *      the bitmap);
  *   3. if the RAM and runtime regions lie below 64 GiB (so the tables stay
  *      small): layout_build; W^X holds, the direct map holds all RAM and
  *      nothing else; page 0 and the heap window stay unmapped; tearing it
@@ -38,6 +43,7 @@
 #include "frames.h"
 #include "fixtures/frames_reserve.h"
 #include "layout.h"
+#include "memblock.h"
 #include "memmap.h"
 #include "mmu.h"
 #include "pagetable.h"
@@ -60,7 +66,7 @@ struct hdr {
 	uint16_t desc_size;     /* any value: the walker must refuse bad ones */
 	uint8_t opts;           /* OPT_* */
 	uint8_t kstack_pages;   /* kstack_size = (this % 17) pages: 0 is refused */
-	uint8_t ranges_max;     /* out[] size for memmap_ram_ranges */
+	uint8_t unused;         /* was: a buffer size for a raw-map walker */
 	uint8_t reserve_desc;   /* frames_reserve starts at this descriptor */
 	uint16_t reserve_pages; /* ... for (this % 1024) pages; bit 15: after layout */
 	uint8_t fb_desc;        /* framebuffer at this descriptor's start ... */
@@ -99,91 +105,195 @@ static bool model_map_ok(const struct boot_info *bi)
 	return true;
 }
 
-/* Stage 1a: the summary, recounted descriptor by descriptor. */
-static void check_summary(const struct boot_info *bi, bool ok)
-{
-	struct memmap_summary s, m;
-	size_t n = ok ? memmap_count(bi) : 0;
+/* The model's list and the real one, for this run. */
+static struct memblock_range *model;
+static size_t model_n;
+static struct memblock list;
+static void *list_buf;
 
-	CHECK(memmap_summarize(bi, &s) == (ok ? 0 : VM_EINVAL));
-	memset(&m, 0, sizeof(m));
-	for (size_t i = 0; i < n; i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		uint64_t end = d->phys_start + d->num_pages * PAGE_SIZE;
-		m.entries++;
-		m.empty_entries += d->num_pages == 0;
-		m.runtime_entries += (d->attribute & EFI_MEM_ATTR_RUNTIME) != 0;
-		if (d->type < EFI_MEM_NTYPES)
-			m.pages[d->type] += d->num_pages;
-		else
-			m.other_pages += d->num_pages;
-		if (d->num_pages && memmap_is_ram(d->type) && end > m.highest_end)
-			m.highest_end = end;
-	}
-	m.conventional_bytes = m.pages[EFI_MEM_CONVENTIONAL] * PAGE_SIZE;
-	CHECK(memcmp(&s, &m, sizeof(s)) == 0);
+static int by_value(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
 }
 
-static int by_start(const void *a, const void *b)
-{
-	const struct memmap_range *x = a, *y = b;
-
-	return (x->start > y->start) - (x->start < y->start);
-}
-
-/* The merged RAM ranges the model expects, into r (room for every
- * descriptor); returns how many. */
-static size_t model_ram(const struct boot_info *bi, struct memmap_range *r)
+/* Every start and end of a non-empty descriptor, sorted, duplicates
+ * removed, into e (room for 2 per descriptor); returns how many. */
+static size_t model_edges(const struct boot_info *bi, uint64_t *e)
 {
 	size_t n = 0, k = 0;
 
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (memmap_is_wb_ram(d) && d->num_pages) /* the direct map's kind of RAM */
-			r[n++] = (struct memmap_range){ d->phys_start, memmap_end(d) };
-	}
-	qsort(r, n, sizeof(*r), by_start);
-	for (size_t i = 0; i < n; i++) {
-		if (k && r[i].start <= r[k - 1].end) {
-			if (r[i].end > r[k - 1].end)
-				r[k - 1].end = r[i].end;
-			continue;
+		if (d->num_pages) {
+			e[n++] = d->phys_start;
+			e[n++] = memmap_end(d);
 		}
-		r[k++] = r[i];
+	}
+	qsort(e, n, sizeof(*e), by_value);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || e[i] != e[k - 1])
+			e[k++] = e[i];
+	return k;
+}
+
+/* Descriptor i beats j (both cover the same byte) by memblock.h's rule:
+ * the stronger kind, the larger type, the larger attribute word (of the
+ * bits a row keeps). */
+static bool model_beats(const struct boot_info *bi, size_t i, size_t j)
+{
+	const struct efi_mem_desc *a = memmap_desc(bi, i), *b = memmap_desc(bi, j);
+	uint32_t ka = memblock_kind_of(a->type), kb = memblock_kind_of(b->type);
+
+	if (ka != kb)
+		return ka > kb;
+	if (a->type != b->type)
+		return a->type > b->type;
+	return (a->attribute & MEMBLOCK_ATTRS) > (b->attribute & MEMBLOCK_ATTRS);
+}
+
+/* The descriptor that owns byte pa, or SIZE_MAX if none covers it. */
+static size_t model_owner(const struct boot_info *bi, uint64_t pa)
+{
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (d->phys_start <= pa && pa < memmap_end(d) &&
+		    (best == SIZE_MAX || model_beats(bi, i, best)))
+			best = i;
+	}
+	return best;
+}
+
+/* Append [start, end) owned by d to the model, merged as memblock does. */
+static void model_emit(uint64_t start, uint64_t end, const struct efi_mem_desc *d)
+{
+	uint64_t attr = d->attribute & MEMBLOCK_ATTRS;
+	struct memblock_range *last = model_n ? &model[model_n - 1] : NULL;
+
+	if (last && last->end == start && last->type == d->type && last->attribute == attr) {
+		last->end = end;
+		return;
+	}
+	model[model_n++] = (struct memblock_range){ start, end, attr, d->type,
+						    memblock_kind_of(d->type) };
+}
+
+/* The model list: between two neighbouring edges one owner holds all. */
+static void model_build(const struct boot_info *bi)
+{
+	uint64_t *e = calloc(2 * memmap_count(bi) + 1, sizeof(*e));
+	size_t n = model_edges(bi, e);
+
+	model = calloc(n + 1, sizeof(*model));
+	model_n = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		size_t o = model_owner(bi, e[i]);
+		if (o != SIZE_MAX)
+			model_emit(e[i], e[i + 1], memmap_desc(bi, o));
+	}
+	free(e);
+}
+
+/* Do two non-empty descriptors overlap? */
+static bool any_overlap(const struct boot_info *bi)
+{
+	for (size_t i = 0; i < memmap_count(bi); i++)
+		for (size_t j = i + 1; j < memmap_count(bi); j++) {
+			const struct efi_mem_desc *a = memmap_desc(bi, i), *b = memmap_desc(bi, j);
+			if (a->num_pages && b->num_pages && a->phys_start < memmap_end(b) &&
+			    b->phys_start < memmap_end(a))
+				return true;
+		}
+	return false;
+}
+
+/* The invariants every list keeps, whatever the map. */
+static void check_well_formed(const struct memblock *mb)
+{
+	for (size_t i = 0; i < mb->n; i++) {
+		const struct memblock_range *r = &mb->r[i], *p = i ? r - 1 : NULL;
+		CHECK(r->start < r->end && (r->start | r->end) % PAGE_SIZE == 0);
+		CHECK(r->kind == memblock_kind_of(r->type) && !(r->attribute & ~MEMBLOCK_ATTRS));
+		CHECK(!p || p->end <= r->start); /* sorted and disjoint */
+		CHECK(!p || p->end != r->start || p->type != r->type || p->attribute != r->attribute);
+	}
+}
+
+/* memblock_summarize against the list, row by row. */
+static void check_summary(const struct memblock *mb)
+{
+	struct memblock_summary s, m;
+
+	memset(&m, 0, sizeof(m));
+	for (size_t i = 0; i < mb->n; i++) {
+		const struct memblock_range *r = &mb->r[i];
+		uint64_t pages = (r->end - r->start) / PAGE_SIZE;
+		if (r->type < EFI_MEM_NTYPES)
+			m.pages[r->type] += pages;
+		else
+			m.other_pages += pages;
+		m.runtime_ranges += (r->attribute & EFI_MEM_ATTR_RUNTIME) != 0;
+		if (r->kind < MEMBLOCK_MMIO && r->end > m.ram_end)
+			m.ram_end = r->end;
+	}
+	memblock_summarize(mb, &s);
+	CHECK(memcmp(&s, &m, sizeof(s)) == 0);
+}
+
+/* Stage 1: the list of a copy of bi's map.  True when there is one. */
+static bool check_list(const struct boot_info *bi, bool ok)
+{
+	struct boot_info copy = *bi;
+
+	list_buf = copy.mmap = malloc(bi->mmap_size ? bi->mmap_size : 1);
+	memcpy(copy.mmap, bi->mmap, bi->mmap_size);
+	int err = memblock_build(&copy, &list);
+	if (!ok) {
+		CHECK(err == VM_EINVAL && list.n == 0 && copy.mmap_size == bi->mmap_size);
+		return false;
+	}
+	CHECK(copy.mmap_size == 0 && list.descs == memmap_count(bi));
+	if (err) {
+		CHECK(err == VM_ENOMEM && any_overlap(bi));
+		return false;
+	}
+	check_well_formed(&list);
+	model_build(bi);
+	CHECK(list.n == model_n && memcmp(list.r, model, model_n * sizeof(*model)) == 0);
+	check_summary(&list);
+	return true;
+}
+
+/* The pieces of write-back RAM (memblock_next_ram), from the model,
+ * into r (room for model_n); returns how many. */
+static size_t model_ram(struct memblock_span *r)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < model_n; i++) {
+		const struct memblock_range *m = &model[i];
+		if (m->kind >= MEMBLOCK_MMIO || !(m->attribute & EFI_MEM_ATTR_WB))
+			continue;
+		if (k && r[k - 1].end == m->start)
+			r[k - 1].end = m->end;
+		else
+			r[k++] = (struct memblock_span){ m->start, m->end };
 	}
 	return k;
 }
 
-/* Stage 1b: memmap_ram_ranges with room for max ranges. */
-static void check_ram_ranges(const struct boot_info *bi, bool ok, size_t max)
+/* Does every free row (or, !free_only, every RAM or runtime row: what
+ * layout_build maps) end at or below limit? */
+static bool all_below(uint64_t limit, bool free_only)
 {
-	size_t count = ok ? memmap_count(bi) : 0;
-	struct memmap_range *got = calloc(max + 1, sizeof(*got));
-	struct memmap_range *want = calloc(count + 1, sizeof(*want));
-	size_t n = 99, k = ok ? model_ram(bi, want) : 0;
-	int err = memmap_ram_ranges(bi, got, max, &n);
-
-	if (!ok)
-		CHECK(err == VM_EINVAL && n == 0);
-	else if (k > max)
-		CHECK(err == VM_ENOMEM && n == max);
-	else
-		CHECK(err == 0 && n == k);
-	if (ok)
-		CHECK(memcmp(got, want, n * sizeof(*got)) == 0);
-	free(got);
-	free(want);
-}
-
-/* Does every non-empty conventional descriptor (or, !conventional_only,
- * every RAM or runtime one: what layout_build maps) end at or below limit? */
-static bool all_below(const struct boot_info *bi, uint64_t limit, bool conventional_only)
-{
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		bool mapped = memmap_is_ram(d->type) || (d->attribute & EFI_MEM_ATTR_RUNTIME);
-		bool counts = conventional_only ? d->type == EFI_MEM_CONVENTIONAL : mapped;
-		if (counts && d->num_pages && memmap_end(d) > limit)
+	for (size_t i = 0; i < model_n; i++) {
+		const struct memblock_range *m = &model[i];
+		bool mapped = m->kind < MEMBLOCK_MMIO || (m->attribute & EFI_MEM_ATTR_RUNTIME);
+		bool counts = free_only ? m->kind == MEMBLOCK_FREE : mapped;
+		if (counts && m->end > limit)
 			return false;
 	}
 	return true;
@@ -199,29 +309,22 @@ static void paint(uint64_t start, uint64_t end, bool on)
 	memset(allowed + start / PAGE_SIZE, on, (end - start) / PAGE_SIZE);
 }
 
-/* The frames frames.h promises: conventional and write-back (frames are
- * reached through the direct map), claimed by nothing else, never frame 0. */
-static void model_frames_build(const struct boot_info *bi)
+/* The frames frames.h promises: the model's free write-back rows (frames
+ * are reached through the direct map), never frame 0. */
+static void model_frames_build(void)
 {
-	size_t n = memmap_count(bi);
-
-	/* Only the frames below the last run's highest conventional end can
-	 * be dirty: clearing just those keeps small maps fast. */
+	/* Only the frames below the last run's highest free end can be
+	 * dirty: clearing just those keeps small maps fast. */
 	memset(allowed, 0, dirty);
 	memset(seen, 0, dirty);
 	dirty = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type != EFI_MEM_CONVENTIONAL || d->num_pages == 0 || !memmap_is_wb_ram(d))
-			continue; /* an empty row may sit anywhere, even past the window */
-		paint(d->phys_start, memmap_end(d), true);
-		if (memmap_end(d) / PAGE_SIZE > dirty)
-			dirty = memmap_end(d) / PAGE_SIZE;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type != EFI_MEM_CONVENTIONAL)
-			paint(d->phys_start, memmap_end(d), false);
+	for (size_t i = 0; i < model_n; i++) {
+		const struct memblock_range *m = &model[i];
+		if (m->kind != MEMBLOCK_FREE || !(m->attribute & EFI_MEM_ATTR_WB))
+			continue;
+		paint(m->start, m->end, true);
+		if (m->end / PAGE_SIZE > dirty)
+			dirty = m->end / PAGE_SIZE;
 	}
 	allowed[0] = 0;
 	model_frames = 0;
@@ -230,12 +333,12 @@ static void model_frames_build(const struct boot_info *bi)
 }
 
 /* Stage 2: seed the allocator; its frames must be the model's. */
-static bool check_init(const struct boot_info *bi)
+static bool check_init(void)
 {
 	struct frames_stats st;
-	int err = frames_init(bi);
+	int err = frames_init(&list);
 
-	model_frames_build(bi);
+	model_frames_build();
 	if (err) {
 		CHECK(err == VM_ENOMEM && frames_free_count() == 0 && frames_alloc() == 0);
 		return false;
@@ -339,6 +442,7 @@ static void make_input(const struct boot_info *bi, const struct hdr *h, struct l
 	const struct efi_mem_desc *ld = small_desc(bi, EFI_MEM_LOADER_DATA);
 
 	memset(in, 0, sizeof(*in));
+	in->map = &list;
 	in->boot = bi;
 	in->kstack_size = (h->kstack_pages % 17) * PAGE_SIZE;
 	in->ist_stack_size = (h->opts & OPT_IST) ? 4 * PAGE_SIZE : 0;
@@ -382,10 +486,10 @@ static void count_direct(const struct pt_leaf *leaf, void *ctx)
 
 /* Stage 3 checks on a built space: RAM, all of it and only it, in the
  * direct map; W^X; nothing at page 0 or in the heap window. */
-static void check_space(const struct boot_info *bi, const struct layout_out *out)
+static void check_space(const struct layout_out *out)
 {
-	struct memmap_range *r = calloc(memmap_count(bi) + 1, sizeof(*r));
-	size_t n = model_ram(bi, r), bad;
+	struct memblock_span *r = calloc(model_n + 1, sizeof(*r));
+	size_t n = model_ram(r), bad;
 	struct dm_count c = { 0, false };
 	uint64_t ram = 0, pa;
 
@@ -419,7 +523,7 @@ static void check_layout(const struct boot_info *bi, const struct hdr *h)
 		CHECK(frames_free_count() == before && out.pml4 == 0);
 		return;
 	}
-	check_space(bi, &out);
+	check_space(&out);
 	CHECK(before - frames_free_count() ==
 	      out.page_tables + (in.kstack_size + in.ist_stack_size) / PAGE_SIZE);
 	pt_free_space(out.pml4);
@@ -458,22 +562,25 @@ static void run(const struct hdr *h, const uint8_t *p, size_t len)
 	struct boot_info bi;
 
 	make_map(&bi, h, p, len);
-	bool ok = model_map_ok(&bi);
-	check_summary(&bi, ok);
-	check_ram_ranges(&bi, ok, h->ranges_max);
+	bool ok = check_list(&bi, model_map_ok(&bi));
 	if (ok && (h->opts & OPT_FB))
 		make_fb(&bi, h);
-	if (ok && all_below(&bi, SIM_BYTES, true) && check_init(&bi)) {
+	if (ok && all_below(SIM_BYTES, true) && check_init()) {
 		bool late = h->reserve_pages & 0x8000;
 		if (!late)
 			check_reserve(&bi, h, true);
-		if (all_below(&bi, LAYOUT_LIMIT, false))
+		if (all_below(LAYOUT_LIMIT, false))
 			check_layout(&bi, h);
 		if (late)
 			check_reserve(&bi, h, false);
 		check_exhaust(h);
 	}
 	free(bi.mmap);
+	free(list_buf);
+	free(model);
+	list_buf = NULL;
+	model = NULL;
+	model_n = 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

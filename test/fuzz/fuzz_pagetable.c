@@ -445,8 +445,10 @@ static void init_frames(uint64_t n)
 {
 	struct efi_mem_desc d = { EFI_MEM_CONVENTIONAL, 0, PAGE_SIZE, 0, n, 0xF };
 	struct boot_info bi = { .mmap = &d, .mmap_size = sizeof(d), .desc_size = sizeof(d) };
+	struct memblock mb;
 
-	CHECK(frames_init(&bi) == 0);
+	CHECK(memblock_build(&bi, &mb) == 0); /* in d: the list of one range */
+	CHECK(frames_init(&mb) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "host", "fixtures")
 ROW = re.compile(r"^FIX\((\d+), (0x[0-9A-F]+), (0x[0-9A-F]+), (0x[0-9A-F]+)\)$", re.M)
 
-RAM_TYPES = {1, 2, 3, 4, 5, 6, 7, 9, 10, 14}  # memmap_is_ram()
+RAM_TYPES = {1, 2, 3, 4, 5, 6, 7, 9, 10, 14}  # memblock_is_ram(): kinds below MMIO
 PAGE_SIZE, MB2, GB1 = 4096, 1 << 21, 1 << 30  # mmu.h: PAGE_SIZE, PAGE_SIZE_2M, PAGE_SIZE_1G
 DIRECT_MAP_BASE = 0xFFFF800000000000
 
@@ -60,7 +60,8 @@ def memmap_seed(rows, desc_size, opts):
 
 
 def ram_ranges(rows):
-    """The merged RAM ranges, as memmap_ram_ranges() gives them."""
+    """The pieces of RAM, as memblock_next_ram() gives them (the captured
+    maps do not overlap, so merging descriptors gives the same)."""
     out = []
     for t, s, n, _ in sorted(r for r in rows if r[0] in RAM_TYPES and r[2]):
         if out and s <= out[-1][1]:

@@ -87,10 +87,10 @@ static void fbcon_and_layout_agree(void **state)
 	for (size_t g = 0; g < ROWS(geometries); g++) {
 		sim_phys_init(128 * MiB);
 		map_build(&bi, machine, ROWS(machine), 48);
-		assert_int_equal(frames_init(&bi), 0);
+		assert_int_equal(frames_init(sim_list(&bi)), 0);
 		bi.fb = geometries[g];
 		bi.fb.base = FB_PA + 0x800 * (g % 2); /* page-aligned or not */
-		struct layout_input in = { .boot = &bi, .text = { 64 * MiB, 64 * MiB + 0x1000 },
+		struct layout_input in = { .map = sim_list(&bi), .boot = &bi, .text = { 64 * MiB, 64 * MiB + 0x1000 },
 					   .kstack_size = 0x4000, .nx = true, .pat = true };
 		struct layout_out out;
 		assert_int_equal(layout_build(&in, &out), 0);

@@ -42,7 +42,7 @@ static void frames_reserve_straddling_fresh_range(void **state)
 	(void)state;
 	sim_phys_init(0x100000);
 	map_build(&bi, rows, ROWS(rows), 48);
-	assert_int_equal(frames_init(&bi), 0);
+	assert_int_equal(frames_init(sim_list(&bi)), 0);
 	uint64_t total = frames_total();
 	assert_int_equal(frames_reserve(0, 0x8000), 0);
 	assert_int_equal(frames_total(), total - 7);

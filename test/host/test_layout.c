@@ -65,7 +65,7 @@ static uint64_t free0;
 static void make_input(bool gb, bool nx)
 {
 	in = (struct layout_input){
-		.boot = &bi,
+		.map = sim_list(&bi), .boot = &bi,
 		.image = { 0x7C000000, 0x7C040000 },
 		.text = { 0x7C001000, 0x7C010000 },
 		.rodata = { 0x7C010000, 0x7C018000 },
@@ -85,7 +85,7 @@ static void setup_map(const struct fix_row *rows, size_t n, uint64_t sim)
 {
 	sim_phys_init(sim);
 	map_build(&bi, rows, n, 48);
-	assert_int_equal(frames_init(&bi), 0);
+	assert_int_equal(frames_init(sim_list(&bi)), 0);
 	free0 = frames_free_count();
 	make_input(true, true);
 }
@@ -206,10 +206,16 @@ static void build_ok(void)
 	assert_int_equal(out.page_tables, pt_count_tables(out.pml4));
 }
 
+/* Is a row of this type RAM (memblock.h: a kind below MMIO)? */
+static bool type_is_ram(uint32_t type)
+{
+	return memblock_kind_of(type) < MEMBLOCK_MMIO;
+}
+
 /* Does the direct map cover this row: RAM that allows write-back? */
 static bool row_wb_ram(const struct fix_row *r)
 {
-	return memmap_is_ram(r->type) && (r->attr & EFI_MEM_ATTR_WB);
+	return type_is_ram(r->type) && (r->attr & EFI_MEM_ATTR_WB);
 }
 
 /* Is every byte of [lo, hi) inside some write-back RAM row?  Walks from row to row,
@@ -374,7 +380,7 @@ static void layout_build_fixtures(void **state)
 		const struct fixture *fx = &fixtures[f];
 		uint64_t ram_end = 0;
 		for (size_t i = 0; i < fx->n; i++)
-			if (memmap_is_ram(fx->rows[i].type) &&
+			if (type_is_ram(fx->rows[i].type) &&
 			    fx->rows[i].start + fx->rows[i].pages * PAGE_SIZE > ram_end)
 				ram_end = fx->rows[i].start + fx->rows[i].pages * PAGE_SIZE;
 		for (int gb = 0; gb < 2; gb++) {
@@ -800,7 +806,7 @@ static void layout_build_oom_frees_everything(void **state)
 	rows[ROWS(rows) - 1].type = EFI_MEM_BOOT_DATA; /* ... high RAM in use */
 	map_free(&bi);
 	map_build(&bi, rows, ROWS(rows), 48);
-	assert_int_equal(frames_init(&bi), 0);
+	assert_int_equal(frames_init(sim_list(&bi)), 0);
 	free0 = frames_free_count();
 	for (uint64_t k = 0; k < 40; k++) {
 		uint64_t *hog = malloc(free0 * sizeof(*hog));
@@ -882,13 +888,13 @@ static void layout_build_500_ram_pieces(void **state)
 	teardown(NULL);
 	size_t n = small_map(rows, 500, always_conventional, 2 * PAGE_SIZE);
 	setup_map(rows, n, 256 * MiB);
-	assert_true(layout_table_rows(&bi) > LAYOUT_STATIC_REGIONS);
+	assert_true(layout_table_rows(sim_list(&bi), &bi) > LAYOUT_STATIC_REGIONS);
 	build_ok();
 	expect_direct_map_is_ram(rows, n);
 	check_leaves(out.pml4, 4, 0, PTE_NX);
 	assert_true(out.table_frames > 0);
 	assert_true(layout_regions(&nreg) && nreg > 500);
-	assert_true(out.page_tables <= layout_tables_bound(&bi));
+	assert_true(out.page_tables <= layout_tables_bound(sim_list(&bi), &bi));
 }
 
 /* Expect 600 runtime regions that cannot share rows (adjacent pages
@@ -903,7 +909,7 @@ static void layout_build_many_runtime_regions(void **state)
 	setup_map(rows, n, 256 * MiB);
 	build_ok();
 	assert_true(layout_regions(&nreg) && nreg > 600);
-	assert_true(nreg <= layout_table_rows(&bi));
+	assert_true(nreg <= layout_table_rows(sim_list(&bi), &bi));
 	expect_maps(128 * MiB + PAGE_SIZE, 128 * MiB + PAGE_SIZE, VM_WRITE | VM_EXEC);
 	expect_maps(128 * MiB + 599 * PAGE_SIZE, 128 * MiB + 599 * PAGE_SIZE, VM_WRITE | VM_EXEC);
 }
@@ -935,7 +941,7 @@ static void layout_build_mat_many_pieces(void **state)
 	assert_int_equal(layout_build(&in, &out), 0); /* not build_ok: W^X fails here */
 	assert_int_equal(out.rwx_pages, 300);
 	assert_true(layout_regions(&nreg) && nreg > LAYOUT_STATIC_REGIONS);
-	assert_true(nreg <= layout_table_rows(&bi));
+	assert_true(nreg <= layout_table_rows(sim_list(&bi), &bi));
 	expect_maps(128 * MiB, 128 * MiB, VM_EXEC);
 	expect_maps(128 * MiB + 599 * PAGE_SIZE, 128 * MiB + 599 * PAGE_SIZE, VM_WRITE | VM_EXEC);
 }
@@ -943,27 +949,32 @@ static void layout_build_mat_many_pieces(void **state)
 /*
  * Expect the stacks' runs taken before any page-table frame: the only
  * 64 KiB run is the lowest range, where single frames are taken first,
- * and the rest is 4 KiB runs and one run the bookkeeping leaves 60 KiB
- * of.  Then, with that run in use, VM_ENOMEM and nothing kept.
+ * and the rest is 4 KiB runs and one run the bookkeeping (two frames:
+ * table rows for 52 free ranges and, for frames_add, 101 boot-services
+ * ranges) leaves 60 KiB of.  Then, with that run in use, VM_ENOMEM and
+ * nothing kept.
  *
- *   1M        1M+64K   2M ... 2M+400K           16M
- *   [conv 16p]         [c][r][c][r]... 50 each  [conv 15p + bookkeeping]
+ *   1M        1M+64K   2M ... 2M+400K           16M                       32M
+ *   [conv 16p]         [c][r][c][r]... 50 each  [conv 15p + bookkeeping] [bc][bd]... 100
  */
 static void layout_build_stack_runs_first(void **state)
 {
 	(void)state;
-	static struct fix_row rows[3 + 100];
+	static struct fix_row rows[3 + 100 + 100];
 	size_t n = 0;
 	teardown(NULL);
 	rows[n++] = (struct fix_row){ EFI_MEM_BOOT_CODE, 0, 0x100, 0xF };
 	rows[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, MiB, 16, 0xF };
+	for (size_t i = 0; i < 100; i++)
+		rows[n++] = (struct fix_row){ i % 2 ? EFI_MEM_BOOT_DATA : EFI_MEM_BOOT_CODE,
+					      32 * MiB + i * PAGE_SIZE, 1, 0xF };
 	for (size_t i = 0; i < 50; i++) {
 		rows[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, 2 * MiB + 2 * i * PAGE_SIZE, 1, 0xF };
 		rows[n++] = (struct fix_row){ EFI_MEM_RESERVED, 2 * MiB + (2 * i + 1) * PAGE_SIZE, 1, 0 };
 	}
 	rows[n++] = (struct fix_row){ EFI_MEM_CONVENTIONAL, 16 * MiB, 15 + 2, 0xF };
 	setup_map(rows, n, 64 * MiB);
-	assert_int_equal((frames_meta_bytes(&bi) + PAGE_SIZE - 1) / PAGE_SIZE, 2);
+	assert_int_equal((frames_meta_bytes(sim_list(&bi)) + PAGE_SIZE - 1) / PAGE_SIZE, 2);
 	build_ok();
 	assert_int_equal(out.kstack_phys, MiB);
 	teardown(NULL);

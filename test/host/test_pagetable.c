@@ -40,7 +40,7 @@ static int setup(void **state)
 	(void)state;
 	sim_phys_init(64 * MiB);
 	map_build(&bi, ram64, ROWS(ram64), 48);
-	assert_int_equal(frames_init(&bi), 0);
+	assert_int_equal(frames_init(sim_list(&bi)), 0);
 	pt_set_nx_supported(true);
 	pt_set_1g_supported(true);
 	free0 = frames_free_count();

@@ -26,7 +26,8 @@
  *   0     4K        1M        2M      2M+64K   3M       3M+256K  4M
  *   [bc  ][conv    ][conv    ][bd    ][conv   ][ld     ][bd      ]
  *   page 0 is boot code; the boot data at 3M+256K has a loader-data row
- *   overlapping its first page (a firmware bug: it must stay in use).
+ *   overlapping its first page (a firmware bug: that page must stay in
+ *   use; the list gives it to the loader data, memblock.h).
  */
 static const struct fix_row small[] = {
 	{ EFI_MEM_BOOT_CODE, 0x0, 1, 0xF },
@@ -54,7 +55,7 @@ static void start(const struct fix_row *rows, size_t n)
 {
 	sim_phys_init(rows_end(rows, n) + MiB);
 	map_build(&bi, rows, n, 48);
-	assert_int_equal(frames_init(&bi), 0);
+	assert_int_equal(frames_init(sim_list(&bi)), 0);
 }
 
 static void stop(void)
@@ -85,9 +86,10 @@ static bool in_type(const struct fix_row *rows, size_t n, uint64_t pa, uint32_t 
 
 /*
  * Take every frame there is.  Expect each to be new (not in used[], not
- * seen before: one host byte per frame marks it), never page 0, and in
- * conventional or boot-services memory; a boot-services frame to still
- * hold the poison.  Returns how many there were.
+ * seen before: one host byte per frame marks it), never page 0, in
+ * conventional or boot-services memory and never in loader data; a
+ * boot-services frame to still hold the poison.  Returns how many there
+ * were.
  */
 static uint64_t take_all(const struct fix_row *rows, size_t n, const uint64_t *used,
 			 size_t nused)
@@ -103,6 +105,7 @@ static uint64_t take_all(const struct fix_row *rows, size_t n, const uint64_t *u
 		bool boot = in_type(rows, n, pa, EFI_MEM_BOOT_CODE) ||
 			    in_type(rows, n, pa, EFI_MEM_BOOT_DATA);
 		assert_true(boot || in_conventional(rows, n, pa));
+		assert_false(in_type(rows, n, pa, EFI_MEM_LOADER_DATA));
 		if (boot)
 			assert_int_equal(*(unsigned char *)phys_to_virt(pa + 123), RECLAIM_POISON);
 	}
@@ -129,7 +132,7 @@ static void reclaim_fixtures_every_frame_once(void **state)
 		for (int i = 0; i < 64; i++)
 			used[i] = frames_alloc();
 		uint64_t free_before = frames_free_count(), total_before = frames_total();
-		assert_int_equal(reclaim_boot_services(&bi, &st), 0);
+		assert_int_equal(reclaim_boot_services(sim_list(&bi), &st), 0);
 		uint64_t want = boot_pages(fx->rows, fx->n);
 		assert_true(want > 8000); /* OVMF: ~37 MiB of boot-services memory */
 		assert_int_equal(st.frames_added, want);
@@ -143,10 +146,12 @@ static void reclaim_fixtures_every_frame_once(void **state)
 
 /*
  * Expect on the small map, with every conventional frame taken first:
- * page 0 kept, the boot data that a loader-data row overlaps kept whole
- * (0xC0 pages), the rest (0x10 pages) added, poisoned and handed out
- * next; before that, freeing one is refused as a double free (it is
- * managed and free), freeing a kept one as not managed.
+ * page 0 kept; of the boot data that a loader-data row overlaps, the
+ * overlapped page not boot-services memory at all (the list gave it to
+ * the loader) and the other 0xBF pages added; with the 0x10 pages at
+ * 2M, poisoned and handed out next.  Before that, freeing one is
+ * refused as a double free (it is managed and free), freeing the
+ * loader's page as not managed.
  */
 static void reclaim_keeps_page0_and_overlapped(void **state)
 {
@@ -157,15 +162,16 @@ static void reclaim_keeps_page0_and_overlapped(void **state)
 	for (uint64_t i = 0; i < n; i++)
 		used[i] = frames_alloc();
 	assert_int_equal(frames_alloc(), 0); /* the allocator has seen it is empty */
-	assert_int_equal(reclaim_boot_services(&bi, &st), 0);
-	assert_int_equal(st.boot_pages, 1 + 0x10 + 0xC0);
-	assert_int_equal(st.frames_added, 0x10);
-	assert_int_equal(st.frames_kept, 1 + 0xC0);
-	assert_int_equal(frames_free_count(), 0x10);
+	assert_int_equal(reclaim_boot_services(sim_list(&bi), &st), 0);
+	assert_int_equal(st.boot_pages, 1 + 0x10 + 0xBF);
+	assert_int_equal(st.frames_added, 0x10 + 0xBF);
+	assert_int_equal(st.frames_kept, 1);
+	assert_int_equal(frames_free_count(), 0x10 + 0xBF);
 	assert_int_equal(frames_free(2 * MiB), VM_EEXIST);        /* managed, free */
-	assert_int_equal(frames_free(3 * MiB + 0x40000), VM_EINVAL); /* kept */
+	assert_int_equal(frames_free(3 * MiB + 0x41000), VM_EEXIST); /* reclaimed, free */
+	assert_int_equal(frames_free(3 * MiB + 0x40000), VM_EINVAL); /* the loader's */
 	assert_int_equal(frames_free(0), VM_EINVAL);
-	assert_int_equal(take_all(small, ROWS(small), used, n), 0x10);
+	assert_int_equal(take_all(small, ROWS(small), used, n), 0x10 + 0xBF);
 	free(used);
 	stop();
 }
@@ -186,7 +192,7 @@ static void reclaim_keeps_uncached(void **state)
 	};
 	start(rows, ROWS(rows));
 	uint64_t before = frames_free_count();
-	assert_int_equal(reclaim_boot_services(&bi, &st), 0);
+	assert_int_equal(reclaim_boot_services(sim_list(&bi), &st), 0);
 	assert_int_equal(st.frames_added, 0x10);
 	assert_int_equal(st.frames_kept, 0x10);
 	assert_int_equal(frames_free_count(), before + 0x10);
