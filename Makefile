@@ -225,6 +225,13 @@ $(B)/host/test_handoff: test/host/test_handoff.c kernel/handoff.c kernel/format.
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/handoff.c kernel/format.c -o $@ -lcmocka
 
+# The heap picture (kernel/heapbar.c, pure) drawn into host buffers.
+$(B)/host/test_heapbar: test/host/test_heapbar.c kernel/heapbar.c $(HOST_SRCS) \
+                        $(wildcard */*.h) | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/heapbar.c $(HOST_SRCS) -o $@ -lcmocka
+
 # `make test` runs both halves and ends with one summary line.
 # Debian's python3 (not whatever python3 is first on PATH): python3-tap is
 # installed for it.

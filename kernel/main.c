@@ -40,6 +40,9 @@ static void run_command(void)
 	case CMD_MEMMAP:
 		memsummary_print_rows(&info);
 		break;
+	case CMD_HEAPMAP:
+		passed = heapmap_run();
+		break;
 	}
 	finish(passed);
 }
@@ -74,6 +77,7 @@ void kernel_main(const struct boot_info *bi)
 		panic("kernel: refusing the handoff: %s", why); /* before reading more of *bi */
 	info = *bi;
 	booted = true;
+	console_serial_color(info.opts.screen & BOOT_SCREEN_SERIAL_COLOR); /* color=on */
 	fbcon_init(&info.fb);       /* the screen, when the firmware gave one */
 	kputs("kernel: boot services exited; the machine is ours\n");
 	gdt_init((uint64_t)(uintptr_t)(early_df_stack + sizeof(early_df_stack)));

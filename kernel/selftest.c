@@ -91,17 +91,23 @@ static void run_one(const struct selftest *s, int number)
 	current_failed = false;
 	current_skip = NULL;
 	s->run();
+	heapview_update();
 	check_leaks(&before);
 	if (current_failed) {
-		kprintf("not ok %d %s\n", number, s->name);
+		console_color(CON_BAD);
+		kprintf("not ok %d %s", number, s->name);
 		failed++;
 	} else if (current_skip) {
-		kprintf("ok %d %s # SKIP %s\n", number, s->name, current_skip);
+		console_color(CON_SKIP);
+		kprintf("ok %d %s # SKIP %s", number, s->name, current_skip);
 		skipped++;
 	} else {
-		kprintf("ok %d %s\n", number, s->name);
+		console_color(CON_OK);
+		kprintf("ok %d %s", number, s->name);
 		passed++;
 	}
+	console_color(CON_NORMAL); /* before the newline: a terminal's colour ends with the line */
+	kputs("\n");
 }
 
 bool selftest_run(const char *prefix)
@@ -109,6 +115,7 @@ bool selftest_run(const char *prefix)
 	int total = for_each_selected(prefix, NULL);
 
 	passed = failed = skipped = 0;
+	heapview_start(); /* the heap picture, redrawn after every test */
 	kputs("KTAP version 1\n");
 	kprintf("1..%d\n", total);
 	if (total == 0)

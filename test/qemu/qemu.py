@@ -88,6 +88,7 @@ class Boot:
         self.seconds = seconds
         self.last_line_at = last_line_at
         self.ending = ending
+        self.pause_errors = []  # what went wrong answering pause=key stops
 
 
 def ending_of(timed_out, status, recorder, error):
@@ -109,9 +110,50 @@ def ending_of(timed_out, status, recorder, error):
     return "exit status %s without a SHUTDOWN event" % status
 
 
-def boot(image, name, timeout=120, **kw):
+PAUSED = re.compile(rb"^# screen: paused (\S+)\r?\n", re.M)
+
+
+class Pauses:
+    """The kernel's pause=key stops ("# screen: paused NAME" on serial,
+    then it waits for a key): call on_pause(name, recorder) at each, for
+    instance to take a QMP screendump, then send the key that lets the
+    kernel go on.  Runs in the serial reader's thread."""
+
+    def __init__(self, on_pause):
+        self.on_pause = on_pause
+        self.seen = 0
+        self.ready = threading.Event()
+        self.recorder = None
+        self.errors = []
+
+    def start(self, recorder):
+        self.recorder = recorder
+        self.ready.set()
+
+    def check(self, proc, text):
+        names = PAUSED.findall(text)
+        for name in names[self.seen:]:
+            self.seen += 1
+            if self.ready.wait(30) and self.recorder:
+                try:
+                    self.on_pause(name.decode(), self.recorder)
+                except (RuntimeError, OSError, ValueError) as e:
+                    self.errors.append("%s: %s" % (name.decode(), e))
+            _send_key(proc, b"\n")
+
+
+def _send_key(proc, key):
+    try:
+        proc.stdin.write(key)
+        proc.stdin.flush()
+    except OSError:
+        pass
+
+
+def boot(image, name, timeout=120, on_pause=None, **kw):
     """Boot once, headless; skip the shell's 5 s wait by sending a key.
-    QEMU starts paused; qmp.Recorder starts it and records its events."""
+    QEMU starts paused; qmp.Recorder starts it and records its events.
+    on_pause(name, recorder): see Pauses (the kernel's pause=key)."""
     sock = qmp.socket_path(name)
     cmd = qemu_command(image, name, extra=qmp.qemu_args(sock), **kw)
     if os.environ.get("V") == "1":
@@ -120,13 +162,16 @@ def boot(image, name, timeout=120, **kw):
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     chunks, last = [], [start]
-    t = threading.Thread(target=_read_serial, args=(proc, chunks, last), daemon=True)
+    pauses = Pauses(on_pause) if on_pause else None
+    t = threading.Thread(target=_read_serial, args=(proc, chunks, last, pauses), daemon=True)
     t.start()
     recorder, error = None, None
     try:
         recorder = qmp.Recorder(sock, proc)
     except (RuntimeError, OSError, ValueError) as e:
         error = str(e)
+    if pauses:
+        pauses.start(recorder)
     timed_out = False
     try:
         proc.wait(timeout=timeout)
@@ -143,25 +188,27 @@ def boot(image, name, timeout=120, **kw):
     with open(os.path.join(LOGS, name + ".serial.log"), "wb") as f:
         f.write(raw)
     text = ANSI.sub("", raw.decode("latin-1")).replace("\r", "")
-    return Boot(name, proc.returncode, text, timed_out, time.monotonic() - start, last[0] - start,
-                ending_of(timed_out, proc.returncode, recorder, error))
+    b = Boot(name, proc.returncode, text, timed_out, time.monotonic() - start, last[0] - start,
+             ending_of(timed_out, proc.returncode, recorder, error))
+    b.pause_errors = pauses.errors if pauses else []
+    return b
 
 
-def _read_serial(proc, chunks, last):
+def _read_serial(proc, chunks, last, pauses=None):
     """Collect QEMU's serial output.  The shell only sees a key typed
-    during its countdown: send one each time a new countdown line shows."""
+    during its countdown: send one each time a new countdown line shows.
+    Hand the text to pauses, if any, to answer the kernel's pauses."""
     seen = 0
     for raw in iter(lambda: proc.stdout.read1(4096), b""):
         chunks.append(raw)
         last[0] = time.monotonic()
-        count = b"".join(chunks).count(SHELL_PROMPT.encode())
+        text = b"".join(chunks)
+        count = text.count(SHELL_PROMPT.encode())
         if count > seen:
-            try:
-                proc.stdin.write(b"x")
-                proc.stdin.flush()
-            except OSError:
-                pass
+            _send_key(proc, b"x")
         seen = count
+        if pauses:
+            pauses.check(proc, text)
 
 
 GDB_SCRIPT = """# build/gdbinit - written by `make debug`; use: gdb -x build/gdbinit
