@@ -30,6 +30,8 @@ class Case:
     machine: str = "q35"
     cpu: str = "qemu64"
     timeout: int = 180
+    stops: list = None  # pause=key stops, in order: screendumps checked by screen.py
+    expect_raw: list = field(default_factory=list)  # regexes on serial with its ANSI codes
 
     def image(self):
         if self.shell is None:
@@ -152,6 +154,17 @@ CASES = [
     crash("double-free", [r"PANIC: kfree\(0x4444444[0-9A-F]{5}\): not a live block"],
           allow_panic=True),
 ]
+
+# The screen, read back from QEMU screendumps (test/qemu/screen.py): the
+# heap session stops after each step and after the verdict; each heap
+# picture must agree with the heap_stats it was drawn from, the verdict
+# line must be green.  color=on puts ANSI colour on serial too: the
+# judge reads through it.
+CASES.append(Case("screen_heapmap", shell=["BOOTX64.EFI heapmap pause=key color=on exit=qemu"],
+                  stops=["heapmap-%d" % i for i in range(1, 7)] + ["verdict"],
+                  expect=[r"^ok 6 heapmap_free_all$", r"^# heapview: \d+ pictures"],
+                  expect_raw=[r"\x1b\[32mok 1 heapmap_fill\x1b\[0m\r\n",
+                              r"\x1b\[32mkernel: run PASSED\x1b\[0m\r\n"]))
 
 # The machine matrix: memory sizes (6 GiB puts RAM above 4 GiB), both
 # chipsets, and a CPU without (qemu64) and with (max) 1 GiB pages.

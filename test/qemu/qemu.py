@@ -89,6 +89,7 @@ class Boot:
         self.last_line_at = last_line_at
         self.ending = ending
         self.pause_errors = []  # what went wrong answering pause=key stops
+        self.raw_text = text    # serial as sent, ANSI codes and all
 
 
 def ending_of(timed_out, status, recorder, error):
@@ -191,6 +192,7 @@ def boot(image, name, timeout=120, on_pause=None, **kw):
     b = Boot(name, proc.returncode, text, timed_out, time.monotonic() - start, last[0] - start,
              ending_of(timed_out, proc.returncode, recorder, error))
     b.pause_errors = pauses.errors if pauses else []
+    b.raw_text = raw.decode("latin-1")
     return b
 
 
