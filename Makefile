@@ -10,6 +10,7 @@
 #   make preload-test    its checks on python3, sqlite3 and small cases (TAP)
 #   make bench-preload   python3 and sqlite3 wall time, glibc vs the preload
 #   make debug           QEMU waiting for gdb; see docs/debugging.md
+#   make screenshot      PNGs of the screen under build/screenshots/ (docs/screen.md)
 #   make clean           remove build/
 #   V=1                  show full command lines
 #
@@ -387,6 +388,14 @@ preload-test: $(PRELOAD_BUILT)
 
 bench-preload: $(B)/libheap-preload.so
 	$(Q)python3 test/preload/bench.py
+
+# --- Screenshots (docs/screen.md) ---------------------------------------------
+# QMP screendumps of pause=key stops, made PNG by netpbm.
+DEB_PKGS += netpbm
+
+.PHONY: screenshot
+screenshot: all
+	$(Q)/usr/bin/python3 test/qemu/screenshots.py
 
 .PHONY: clean
 clean:

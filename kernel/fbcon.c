@@ -21,14 +21,14 @@ extern const uint8_t _binary_font_psf_start[], _binary_font_psf_end[];
 #define PSF1_MODEHASTAB 0x02
 #define PSF1_SEPARATOR 0xFFFF
 #define PSF1_STARTSEQ 0xFFFE
-#define ALERT_FRAME 6   /* pixels of red around the screen in a report */
+#define ALERT_BAR 3     /* rows of red at the top and bottom in a report */
 #define MIN_TEXT_ROWS 8 /* fbcon_split leaves at least this many */
 
 static struct {
 	volatile uint32_t *pixels;
 	uint32_t width, height, stride, format;
 	uint32_t fg, bg;       /* pixel values of the text's colours */
-	bool alert;            /* a report: keep the red frame drawn */
+	bool alert;            /* a report: keep the red bars drawn */
 	unsigned glyph_h, cols, rows, col, row;
 	unsigned top;          /* the first text row; rows above belong to a picture */
 	const uint8_t *glyphs;
@@ -145,28 +145,30 @@ static void scroll(void)
 	con.row = con.rows - 1;
 }
 
-/* The red frame of a report, around the whole screen. */
-static void draw_alert_frame(void)
+/* The red bars of a report, across the top and the bottom of the
+ * screen, where no text goes: the panel's margin, the last row's
+ * blank lower pixels. */
+static void draw_alert_bars(void)
 {
 	struct pixbuf s = { (uint32_t *)(uintptr_t)con.pixels, con.width, con.height, con.stride,
 			    con.format };
 
-	pixbuf_fill(&s, 0, 0, con.width, ALERT_FRAME, RGB_ALERT_BG);
-	pixbuf_fill(&s, 0, con.height - ALERT_FRAME, con.width, ALERT_FRAME, RGB_ALERT_BG);
-	pixbuf_fill(&s, 0, 0, ALERT_FRAME, con.height, RGB_ALERT_BG);
-	pixbuf_fill(&s, con.width - ALERT_FRAME, 0, ALERT_FRAME, con.height, RGB_ALERT_BG);
+	pixbuf_fill(&s, 0, 0, con.width, ALERT_BAR, RGB_ALERT_BG);
+	pixbuf_fill(&s, 0, con.height - ALERT_BAR, con.width, ALERT_BAR, RGB_ALERT_BG);
 }
 
 void fbcon_putc(char c)
 {
 	if (!con.pixels)
 		return;
-	if (c == '\n' || con.col >= con.cols - con.alert) {
-		con.col = con.alert; /* a report keeps one column clear of the frame */
+	if (c == '\n' || con.col >= con.cols) {
+		con.col = 0;
 		if (++con.row >= con.rows)
 			scroll();
-		if (con.alert)
-			draw_alert_frame(); /* a scroll moved it */
+		if (con.alert) {
+			clear_rows(con.row, 1); /* a report's rows are red edge to edge */
+			draw_alert_bars();      /* a scroll moved the top one */
+		}
 		if (c == '\n')
 			return;
 	}
@@ -188,7 +190,9 @@ void fbcon_alert(void)
 		return;
 	con.alert = true;
 	fbcon_set_colors(RGB_WHITE, RGB_ALERT_BG);
-	draw_alert_frame();
+	if (con.col == 0)
+		clear_rows(con.row, 1);
+	draw_alert_bars();
 }
 
 /* The last lines of text move down (or up) to start at text row top,

@@ -48,8 +48,8 @@ void fbcon_relocate(uint64_t virt_base);
 #define FBCON_GLYPH_W 8 /* PSF1 glyphs are 8 pixels wide */
 /* Text colours from now on, 0xRRGGBB (pixels.h's palette). */
 void fbcon_set_colors(uint32_t fg_rgb, uint32_t bg_rgb);
-/* A panic or exception report follows: a red frame around the screen,
- * white on red text, for the rest of the run. */
+/* A panic or exception report follows: white on red text for the rest
+ * of the run, and red bars across the top and bottom of the screen. */
 void fbcon_alert(void);
 /* Give the screen's top top_px pixels (rounded up to whole text rows) to
  * a picture: *panel describes them, and the console keeps its last lines
@@ -86,8 +86,8 @@ void kputs(const char *s);
 enum con_color { CON_NORMAL, CON_OK, CON_BAD, CON_SKIP };
 void console_color(enum con_color c);
 void console_serial_color(bool on);
-/* A panic or exception report follows: white on red from now on (the
- * screen gets a red frame), whatever console_color says later. */
+/* A panic or exception report follows: white on red from now on (and
+ * red bars on the screen), whatever console_color says later. */
 void console_alert(void);
 /* With pause=key: print "# screen: paused NAME" once the screen shows
  * everything drawn so far, and wait for a key on serial, so a test can

@@ -88,6 +88,7 @@ static void run_one(const struct selftest *s, int number)
 	struct kheap_usage before;
 
 	kheap_usage(&before);
+	heapview_caption(s->name);
 	current_failed = false;
 	current_skip = NULL;
 	s->run();

@@ -64,8 +64,12 @@ def selftest(name, args="", **kw):
     return Case(name, shell=["BOOTX64.EFI selftest %s exit=qemu" % args], **kw)
 
 
-def crash(kind, expect, **kw):
-    return Case("crash_" + kind.replace("-", "_"), shell=["BOOTX64.EFI crash %s exit=qemu" % kind],
+def crash(kind, expect, pause=False, **kw):
+    """A crash case; pause: also read its report off the screen (screen.py)."""
+    if pause:
+        kw["stops"] = ["verdict"]
+    return Case("crash_" + kind.replace("-", "_"),
+                shell=["BOOTX64.EFI crash %s%s exit=qemu" % (kind, " pause=key" if pause else "")],
                 status=qemu.EXIT_FAIL, ktap=False, expect=expect, **kw)
 
 
@@ -152,7 +156,7 @@ CASES = [
     crash("stack-overflow", [r"EXCEPTION: vector 8, #DF double fault",
                              r"kernel stack overflow: the stack ran into its guard page"]),
     crash("double-free", [r"PANIC: kfree\(0x4444444[0-9A-F]{5}\): not a live block"],
-          allow_panic=True),
+          allow_panic=True, pause=True),
 ]
 
 # The screen, read back from QEMU screendumps (test/qemu/screen.py): the

@@ -24,6 +24,7 @@ TEXT = (0xC0, 0xC0, 0xC0)
 BLACK = (0, 0, 0)
 OK = (0x33, 0xDD, 0x33)
 BAD = (0xFF, 0x40, 0x40)
+REPORT = {(0xFF, 0xFF, 0xFF), (0xB0, 0, 0)}     # white on red: a panic or exception
 USED = {(0xE0, 0x80, 0x20), (0x80, 0x40, 0x10)}   # a used block, its header
 FREE = {(0x20, 0x50, 0x80), (0x40, 0x80, 0xC0)}   # a hole, its header
 GLYPH_H = 16  # Lat15-Fixed16 (the Makefile's FONT_PSF)
@@ -126,18 +127,23 @@ def text_rows(ppm):
     return rows
 
 
-def check_verdict(ppm, name, passed):
+def check_verdict(ppm, name, text):
     """The line above the pause marker (the last line) is the verdict:
-    drawn in green when the run passed, red when not, and nothing else."""
+    green when the run passed; after a panic or exception report, white
+    on red like the report; else red.  In nothing but those colours."""
     rows = text_rows(ppm)
-    want, other = (OK, BAD) if passed else (BAD, OK)
+    if "kernel: run PASSED" in text:
+        want = {OK}
+    elif "PANIC:" in text or "EXCEPTION:" in text:
+        want = REPORT
+    else:
+        want = {BAD}
     if len(rows) < 2:
         return ["%s: no verdict line on screen" % name]
-    verdict = rows[1]
-    colours = set(verdict) - {BLACK}
-    if colours != {want}:
-        return ["%s: the verdict line is drawn in %s, expected only %s"
-                % (name, sorted(colours), want)]
+    colours = set(rows[1]) - {BLACK}
+    if colours != want:
+        return ["%s: the verdict line is drawn in %s, expected %s"
+                % (name, sorted(colours), sorted(want))]
     return []
 
 
@@ -154,7 +160,7 @@ def check(case, text, stops):
         ppm = Ppm(path)
         problems += check_not_blank(ppm, name)
         if name == "verdict":
-            problems += check_verdict(ppm, name, "kernel: run PASSED" in text)
+            problems += check_verdict(ppm, name, text)
             continue
         stats = stats_before(text, name)
         if stats is None:
