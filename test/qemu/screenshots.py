@@ -33,13 +33,12 @@ BOOTS = [
 # The small copies docs/ uses: (boot-stop, name, pamcut's left top width
 # height, or None for the whole screen; the width to scale to).
 DOCS = [
-    ("default-demo", "demo", None, 640),
     ("default-stress", "stress", (0, 0, 1280, 176), 960),
     ("heapmap-heapmap-2", "heapmap-holes", (0, 0, 1280, 176), 960),
     ("heapmap-heapmap-3", "heapmap-coalesced", (0, 0, 1280, 176), 960),
-    ("default-verdict", "results", (0, 400, 1280, 400), 640),
-    ("exception-verdict", "exception", None, 640),
-    ("panic-verdict", "panic", (0, 480, 1280, 320), 640),
+    ("default-verdict", "results", (0, 480, 960, 320), 960),
+    ("exception-verdict", "exception", (0, 608, 800, 192), 800),
+    ("panic-verdict", "panic", (0, 688, 800, 112), 800),
 ]
 
 
