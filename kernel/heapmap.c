@@ -171,7 +171,7 @@ bool heapmap_run(void)
 		failed += !ok;
 		format(name, sizeof(name), "heapmap-%d", i + 1);
 		if (console_pausing())
-			heapview_pause(name);
+			heapview_pause(name); /* pause=key: until a key arrives */
 		else
 			delay_ms(STEP_MS);
 	}

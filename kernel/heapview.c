@@ -158,13 +158,14 @@ void heapview_pause(const char *name)
 {
 	const struct heap_stats *s = &view.last.stats;
 
-	if (!view.shown || !console_pausing())
+	if (!console_pausing())
 		return;
-	kprintf("# heapview: bar %u %u %u %u size %lu index %lu used %lu free %lu holes %lu "
-		"used_px %lu free_px %lu\n",
-		view.bar_x, view.bar_y, view.bar.width, view.bar.height, (uint64_t)s->size,
-		(uint64_t)s->index_bytes, (uint64_t)s->used, (uint64_t)s->free, (uint64_t)s->holes,
-		view.last.used_px, view.last.free_px);
+	if (view.shown)
+		kprintf("# heapview: bar %u %u %u %u size %lu index %lu used %lu free %lu "
+			"holes %lu used_px %lu free_px %lu\n",
+			view.bar_x, view.bar_y, view.bar.width, view.bar.height, (uint64_t)s->size,
+			(uint64_t)s->index_bytes, (uint64_t)s->used, (uint64_t)s->free,
+			(uint64_t)s->holes, view.last.used_px, view.last.free_px);
 	console_pause(name);
 }
 

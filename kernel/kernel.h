@@ -167,7 +167,8 @@ void heapview_update(void);
 /* The line under the picture (a heapmap step), then a redraw. */
 void heapview_caption(const char *text);
 /* With pause=key: print the statistics and geometry the picture was last
- * drawn from ("# heapview: ..."), then console_pause(name). */
+ * drawn from ("# heapview: ...", if there is a picture), then
+ * console_pause(name). */
 void heapview_pause(const char *name);
 /* Cycles spent drawing so far, and pictures drawn (for the figures). */
 uint64_t heapview_cycles(void);

@@ -342,7 +342,7 @@ static uint64_t rng(void)
 /* The heap picture is redrawn every STRESS_DRAW_EVERY operations: often
  * enough to watch, rarely enough that drawing stays under 10 % of the
  * test's time (it prints the share it measured). */
-#define STRESS_DRAW_EVERY 5000
+#define STRESS_DRAW_EVERY 10000
 
 struct slot {
 	uint8_t *p;
