@@ -130,6 +130,9 @@ def judge(case, b):
     for pattern in case.expect_raw:
         if not re.search(pattern, b.raw_text):
             problems.append("missing on raw serial: /%s/" % pattern)
+    for pattern in case.reject_raw:
+        if re.search(pattern, b.raw_text):
+            problems.append("unexpected on raw serial: /%s/" % pattern)
     problems += judge_screens(case, b)
     return problems, report
 
