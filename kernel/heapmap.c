@@ -19,6 +19,7 @@
 #include "cpu.h"
 #include "format.h"
 #include "kheap.h"
+#include "selftest.h" /* selftest_print_result */
 
 #define MAX_BLOCKS 128
 #define STEP_MS 1500
@@ -164,10 +165,7 @@ bool heapmap_run(void)
 
 		kprintf("# step %d/%d: %s\n", i + 1, NSTEPS, caption);
 		heapview_caption(caption);
-		console_color(ok ? CON_OK : CON_BAD);
-		kprintf("%s %d %s", ok ? "ok" : "not ok", i + 1, steps[i].name);
-		console_color(CON_NORMAL);
-		kputs("\n");
+		selftest_print_result(i + 1, steps[i].name, !ok, NULL);
 		failed += !ok;
 		format(name, sizeof(name), "heapmap-%d", i + 1);
 		if (console_pausing())

@@ -83,6 +83,22 @@ static void check_leaks(const struct kheap_usage *before)
 	}
 }
 
+void selftest_print_result(int number, const char *name, bool failed, const char *skip)
+{
+	if (failed) {
+		console_color(CON_BAD);
+		kprintf("not ok %d %s", number, name);
+	} else if (skip) {
+		console_color(CON_SKIP);
+		kprintf("ok %d %s # SKIP %s", number, name, skip);
+	} else {
+		console_color(CON_OK);
+		kprintf("ok %d %s", number, name);
+	}
+	console_color(CON_NORMAL); /* before the newline: a terminal's colour ends with the line */
+	kputs("\n");
+}
+
 static void run_one(const struct selftest *s, int number)
 {
 	struct kheap_usage before;
@@ -94,21 +110,13 @@ static void run_one(const struct selftest *s, int number)
 	s->run();
 	heapview_update();
 	check_leaks(&before);
-	if (current_failed) {
-		console_color(CON_BAD);
-		kprintf("not ok %d %s", number, s->name);
+	selftest_print_result(number, s->name, current_failed, current_skip);
+	if (current_failed)
 		failed++;
-	} else if (current_skip) {
-		console_color(CON_SKIP);
-		kprintf("ok %d %s # SKIP %s", number, s->name, current_skip);
+	else if (current_skip)
 		skipped++;
-	} else {
-		console_color(CON_OK);
-		kprintf("ok %d %s", number, s->name);
+	else
 		passed++;
-	}
-	console_color(CON_NORMAL); /* before the newline: a terminal's colour ends with the line */
-	kputs("\n");
 }
 
 bool selftest_run(const char *prefix)
