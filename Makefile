@@ -12,6 +12,7 @@
 #   make debug           QEMU waiting for gdb; see docs/debugging.md
 #   make sign [KEY=... CERT=...]  build/signed/BOOTX64.EFI, build/esp-signed.img
 #   make keys [KEYS_DIR=keys]     a fresh Secure Boot key pair of your own
+#   make screenshot      PNGs of the screen under build/screenshots/ (docs/screen.md)
 #   make clean           remove build/
 #   V=1                  show full command lines
 #
@@ -317,6 +318,12 @@ $(B)/host/test_secureboot: test/host/test_secureboot.c efi/secureboot.c efi/secu
 	$(call say,HOSTCC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/secureboot.c -o $@ -lcmocka
+# The heap picture (kernel/heapbar.c, pure) drawn into host buffers.
+$(B)/host/test_heapbar: test/host/test_heapbar.c kernel/heapbar.c $(HOST_SRCS) \
+                        $(wildcard */*.h) | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/heapbar.c $(HOST_SRCS) -o $@ -lcmocka
 
 # `make test` runs both halves and ends with one summary line.
 # Debian's python3 (not whatever python3 is first on PATH): python3-tap is
@@ -473,6 +480,14 @@ preload-test: $(PRELOAD_BUILT)
 
 bench-preload: $(B)/libheap-preload.so
 	$(Q)python3 test/preload/bench.py
+
+# --- Screenshots (docs/screen.md) ---------------------------------------------
+# QMP screendumps of pause=key stops, made PNG by netpbm.
+DEB_PKGS += netpbm
+
+.PHONY: screenshot
+screenshot: all
+	$(Q)/usr/bin/python3 test/qemu/screenshots.py
 
 .PHONY: clean
 clean:

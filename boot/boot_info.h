@@ -31,7 +31,7 @@
 
 /* Bump when a field changes meaning, moves or appears: a kernel reads
  * only the version it was built with. */
-#define BOOT_INFO_VERSION 1u
+#define BOOT_INFO_VERSION 2u
 
 /* UEFI memory types we care about (values fixed by the UEFI spec). */
 enum efi_mem_type {
@@ -85,6 +85,7 @@ enum boot_command {
 	CMD_SELFTEST, /* only the self-tests (optionally those matching a name) */
 	CMD_CRASH,    /* provoke a CPU exception to show its report */
 	CMD_MEMMAP,   /* print the firmware's memory map, one row a descriptor */
+	CMD_HEAPMAP,  /* a scripted heap session, drawn step by step */
 };
 
 enum crash_kind {
@@ -103,7 +104,13 @@ struct boot_options {
 	int exit_given;                       /* 1 when exit= was on the line */
 	uint64_t heap_size;                   /* initial kernel heap, bytes */
 	char test_name[BOOT_TEST_NAME_MAX];   /* "" runs every self-test */
+	uint32_t screen;                      /* BOOT_SCREEN_* flags */
 };
+
+/* boot_options.screen: how the run talks to a person watching. */
+#define BOOT_SCREEN_SERIAL_COLOR 0x1u /* color=on: ANSI colours on serial too */
+#define BOOT_SCREEN_PAUSE_KEY    0x2u /* pause=key: wait for a key on serial at each
+					 "screen: paused" line (screenshots) */
 
 /* Pixel formats of the GOP framebuffer we can draw to. */
 enum fb_format { FB_NONE = 0, FB_RGBX = 1, FB_BGRX = 2 };

@@ -8,8 +8,8 @@
 #include "options.h"
 
 const char options_usage[] =
-	"usage: BOOTX64.EFI [selftest [NAME] | crash KIND | memmap]"
-	" [heap=SIZE] [exit=qemu|shutdown|reboot|halt]";
+	"usage: BOOTX64.EFI [selftest [NAME] | crash KIND | memmap | heapmap]"
+	" [heap=SIZE] [exit=qemu|shutdown|reboot|halt] [color=on|off] [pause=key|off]";
 
 static int str_eq(const char *a, const char *b)
 {
@@ -28,6 +28,14 @@ static const char *skip_prefix(const char *s, const char *prefix)
 			return NULL;
 	}
 	return s;
+}
+
+/* A word with '=' is an option (heap=, exit=, ...), never a command's argument. */
+static int is_option(const char *w)
+{
+	while (*w && *w != '=')
+		w++;
+	return *w == '=';
 }
 
 /* Append src to the NUL-terminated dst of capacity cap, truncating. */
@@ -84,6 +92,7 @@ static void set_defaults(struct boot_options *o)
 	o->exit_given = 0;
 	o->heap_size = HEAP_SIZE_DEFAULT;
 	o->test_name[0] = '\0';
+	o->screen = 0;
 }
 
 /* The range in parse_heap's message is written out: keep it true. */
@@ -115,6 +124,20 @@ static int parse_exit(const char *value, struct boot_options *o, char *err, size
 		}
 	}
 	return fail(err, errlen, "exit=: unknown mode '", value, "' (qemu|shutdown|reboot|halt)");
+}
+
+/* color=on|off and pause=key|off: one flag of boot_options.screen each;
+ * what starts the message for any other value. */
+static int parse_screen_flag(const char *what, const char *value, const char *on, uint32_t flag,
+			     struct boot_options *o, char *err, size_t errlen)
+{
+	if (str_eq(value, on))
+		o->screen |= flag;
+	else if (str_eq(value, "off"))
+		o->screen &= ~flag;
+	else
+		return fail(err, errlen, what, value, "'");
+	return 0;
 }
 
 static int parse_crash(const char *kind, struct boot_options *o, char *err, size_t errlen)
@@ -157,7 +180,7 @@ static int parse_word(const char *const argv[], int *i, int argc, struct boot_op
 {
 	const char *w = argv[*i];
 	const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
-	int has_arg = next && !skip_prefix(next, "heap=") && !skip_prefix(next, "exit=");
+	int has_arg = next && !is_option(next);
 
 	if (*have_command)
 		return fail(err, errlen, "unexpected argument '", w, "'");
@@ -173,12 +196,16 @@ static int parse_word(const char *const argv[], int *i, int argc, struct boot_op
 		o->command = CMD_MEMMAP;
 		return 0;
 	}
+	if (str_eq(w, "heapmap")) {
+		o->command = CMD_HEAPMAP;
+		return 0;
+	}
 	if (str_eq(w, "crash")) {
 		if (has_arg)
 			(*i)++;
 		return parse_crash(has_arg ? next : NULL, o, err, errlen);
 	}
-	return fail(err, errlen, "unknown command '", w, "' (selftest|crash|memmap)");
+	return fail(err, errlen, "unknown command '", w, "' (selftest|crash|memmap|heapmap)");
 }
 
 static int parse_all(int argc, const char *const argv[], struct boot_options *o, char *err,
@@ -197,6 +224,10 @@ static int parse_all(int argc, const char *const argv[], struct boot_options *o,
 			rc = parse_heap(v, o, err, errlen);
 		else if ((v = skip_prefix(a, "exit=")))
 			rc = parse_exit(v, o, err, errlen);
+		else if ((v = skip_prefix(a, "color=")))
+			rc = parse_screen_flag("color=: not on or off: '", v, "on", BOOT_SCREEN_SERIAL_COLOR, o, err, errlen);
+		else if ((v = skip_prefix(a, "pause=")))
+			rc = parse_screen_flag("pause=: not key or off: '", v, "key", BOOT_SCREEN_PAUSE_KEY, o, err, errlen);
 		else if (a[0] == '-' || skip_prefix(a, "/"))
 			rc = fail(err, errlen, "unknown option '", a, "'");
 		else

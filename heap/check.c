@@ -1,7 +1,8 @@
 /*
  * check.c - looking at a heap without changing it: heap_stats, and
  * heap_check, which walks every block and holds the bitmap, the index and
- * the counters against that walk (the invariants are listed in heap.c).
+ * the counters against that walk (the invariants are listed in heap.c),
+ * and heap_walk, the same walk handed to a caller (a picture of the heap).
  */
 #include "heap_impl.h"
 
@@ -110,5 +111,29 @@ int heap_check(const struct heap *h)
 	if (t.used != h->used || t.free != h->free || t.nholes != h->nholes ||
 	    t.nallocs != h->nallocs || t.used + t.free != h->top - h->base)
 		return HEAP_ECORRUPT;
+	return 0;
+}
+
+int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx)
+{
+	uint32_t prev = 0;
+
+	if (!h->ready)
+		return HEAP_EINVAL;
+	if (h->broken)
+		return HEAP_ECORRUPT;
+	for (uint32_t g = 0; g < granules(h); g += prev) {
+		const struct block *b = block_at(h, g);
+		struct heap_block out;
+		int rc;
+
+		/* block_ok bounds b->size by the heap: the walk stays inside. */
+		if (!block_ok(h, g, prev))
+			return HEAP_ECORRUPT;
+		out = (struct heap_block){ addr_of(h, g), bytes(b), b->magic == MAGIC_USED };
+		if ((rc = fn(&out, ctx)) != 0)
+			return rc;
+		prev = b->size;
+	}
 	return 0;
 }

@@ -164,6 +164,26 @@ void heap_stats(const struct heap *h, struct heap_stats *out);
  * HEAP_POISON. */
 int heap_check(const struct heap *h);
 
+/* One block as heap_walk sees it: [addr, addr + size), header included. */
+struct heap_block {
+	uintptr_t addr;  /* the block's header; its payload starts 16 bytes on */
+	size_t size;     /* bytes, header included: a multiple of 16, >= 32 */
+	int used;        /* 1: allocated, 0: a hole */
+};
+
+/* Called once per block, in address order; a non-zero return stops the
+ * walk and becomes heap_walk's return value. */
+typedef int heap_walk_fn(const struct heap_block *b, void *ctx);
+
+/* Call fn(block, ctx) for every block of [base, top), lowest address
+ * first, without changing the heap: what a picture of the heap draws.
+ * fn must not call into h.  Returns 0 after the last block, fn's first
+ * non-zero return, HEAP_EINVAL for a heap that is not initialised, or
+ * HEAP_ECORRUPT (after the blocks before it) at the first header that
+ * fails its check, so a damaged heap never sends the walk astray.
+ * O(blocks). */
+int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx);
+
 /* Is ptr a live block of h?  The same check heap_free and heap_realloc
  * make before they touch anything, with nothing changed: 0, HEAP_EINVAL
  * (not a live block: foreign, interior or already free) or HEAP_ECORRUPT.

@@ -54,6 +54,15 @@ static inline uint64_t read_rflags(void)
 	return v;
 }
 
+/* The time-stamp counter: cycles since reset (under QEMU TCG, an emulated
+ * count that follows the host's clock). */
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 #define MSR_EFER  0xC0000080u
 #define EFER_NXE  (1u << 11)
 #define CR0_WP    (1u << 16)

@@ -86,7 +86,9 @@ void exception_handler(struct trap_frame *f)
 
 	if (depth++ > 0)
 		nested_fault();
-	kprintf("\nEXCEPTION: vector %lu, %s\n", f->vector, name);
+	kputs("\n");
+	console_alert();
+	kprintf("EXCEPTION: vector %lu, %s\n", f->vector, name);
 	kprintf("  RIP = 0x%lX  CS = 0x%lX  RFLAGS = 0x%lX\n", f->rip, f->cs, f->rflags);
 	kprintf("  RSP = 0x%lX  error code = 0x%lX\n", f->rsp, f->error_code);
 	if (f->vector == VEC_PAGE_FAULT)

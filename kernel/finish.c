@@ -46,7 +46,11 @@ void finish(bool passed)
 	const struct boot_info *bi = kernel_boot_info();
 	enum exit_mode mode = bi ? bi->opts.exit : EXIT_HALT;
 
-	kprintf("kernel: run %s\n", passed ? "PASSED" : "FAILED");
+	console_color(passed ? CON_OK : CON_BAD);
+	kprintf("kernel: run %s", passed ? "PASSED" : "FAILED");
+	console_color(CON_NORMAL);
+	kputs("\n");
+	console_pause("verdict");
 	switch (mode) {
 	case EXIT_QEMU:
 		outl(QEMU_EXIT_PORT, passed ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);

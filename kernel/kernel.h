@@ -21,8 +21,10 @@
 struct trap_frame;  /* cpu_tables.h */
 struct kheap_usage; /* kheap.h */
 struct heap_stats;  /* heap/heap.h */
+struct heap;        /* heap/heap.h */
 struct vm_info;     /* vm.h */
 struct memblock;    /* paging/memblock.h */
+struct pixbuf;      /* pixels.h */
 
 /* main.c (kernel_main and kernel_handoff_failed: see boot_info.h) */
 const struct boot_info *kernel_boot_info(void);
@@ -39,11 +41,30 @@ int handoff_check(const struct boot_info *bi, char *why, size_t len);
 void serial_init(void);
 void serial_putc(char c);
 void serial_puts_raw(const char *s);
+/* Wait for one byte to arrive on COM1 and drop it; returns at once when
+ * there is no UART. */
+void serial_wait_key(void);
 
 /* fbcon.c: text on the GOP framebuffer, if there is one */
 void fbcon_init(const struct framebuffer *fb);
 void fbcon_putc(char c);
 void fbcon_relocate(uint64_t virt_base);
+#define FBCON_GLYPH_W 8 /* PSF1 glyphs are 8 pixels wide */
+/* Text colours from now on, 0xRRGGBB (pixels.h's palette). */
+void fbcon_set_colors(uint32_t fg_rgb, uint32_t bg_rgb);
+/* A panic or exception report follows: white on red text for the rest
+ * of the run, and red bars across the top and bottom of the screen. */
+void fbcon_alert(void);
+/* Give the screen's top top_px pixels (rounded up to whole text rows) to
+ * a picture: *panel describes them, and the console keeps its last lines
+ * and scrolls only the rows below.  Returns 0, or -1 (nothing changes)
+ * with no framebuffer or too little screen left for text. */
+int fbcon_split(uint32_t top_px, struct pixbuf *panel);
+/* Draw s at pixel (x, y) of pb in the console's font; clipped to pb. */
+void fbcon_text(const struct pixbuf *pb, uint32_t x, uint32_t y, const char *s, uint32_t fg_rgb,
+		uint32_t bg_rgb);
+/* Pixels per text row, 0 without a font. */
+unsigned fbcon_glyph_height(void);
 
 /* gdt.c: our GDT and TSS (selectors: cpu_tables.h) */
 void gdt_init(uint64_t double_fault_stack_top);
@@ -64,6 +85,20 @@ void exceptions_set_guard(uint64_t guard_va);
 void kprintf(const char *fmt, ...) PRINTF(1, 2);
 void vkprintf(const char *fmt, __builtin_va_list args) PRINTF(1, 0);
 void kputs(const char *s);
+/* What a line means, shown in colour: on screen always, on serial only
+ * after console_serial_color(true) (the color=on option). */
+enum con_color { CON_NORMAL, CON_OK, CON_BAD, CON_SKIP };
+void console_color(enum con_color c);
+void console_serial_color(bool on);
+/* A panic or exception report follows: white on red from now on (and
+ * red bars on the screen), whatever console_color says later. */
+void console_alert(void);
+/* With pause=key: print "# screen: paused NAME" once the screen shows
+ * everything drawn so far, and wait for a key on serial, so a test can
+ * take a screendump of exactly this moment.  Otherwise does nothing. */
+void console_pause(const char *name);
+/* True when pause=key is on: console_pause will wait. */
+bool console_pausing(void);
 
 /* panic.c: a broken invariant.  Prints the reason and ends the run with
  * a failure status (exit=qemu: QEMU exits 35). */
@@ -121,5 +156,28 @@ void kheap_usage(struct kheap_usage *out);
 /* Full statistics and the invariant walk, under the lock. */
 void kheap_stats(struct heap_stats *out);
 int kheap_check(void);
+/* Call view(heap, ctx) with the lock held: a consistent look at the whole
+ * heap (heap_stats, heap_walk).  view must not allocate or free. */
+void kheap_view(void (*view)(const struct heap *h, void *ctx), void *ctx);
+
+/* heapmap.c: `heapmap`, a scripted heap session drawn step by step, as
+ * KTAP; true when every step passed. */
+bool heapmap_run(void);
+
+/* heapview.c: the heap picture at the top of the screen (heapbar.c) */
+/* Give the top of the screen to the picture and draw it; once per run.
+ * A screen too small for it gets one line saying so, and no picture. */
+void heapview_start(void);
+/* Redraw the picture and the statistics beside it, if it is shown. */
+void heapview_update(void);
+/* The line under the picture (a heapmap step), then a redraw. */
+void heapview_caption(const char *text);
+/* With pause=key: print the statistics and geometry the picture was last
+ * drawn from ("# heapview: ...", if there is a picture), then
+ * console_pause(name). */
+void heapview_pause(const char *name);
+/* Cycles spent drawing so far, and pictures drawn (for the figures). */
+uint64_t heapview_cycles(void);
+uint64_t heapview_draws(void);
 
 #endif

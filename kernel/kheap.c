@@ -196,3 +196,11 @@ int kheap_check(void)
 	unlock(flags);
 	return rc;
 }
+
+void kheap_view(void (*view)(const struct heap *h, void *ctx), void *ctx)
+{
+	uint64_t flags = lock();
+
+	view(&heap, ctx);
+	unlock(flags);
+}

@@ -63,6 +63,9 @@ static void run_command(void)
 		break;
 	case CMD_MEMMAP:
 		break; /* kernel_main printed the rows, before the list replaced them */
+	case CMD_HEAPMAP:
+		passed = heapmap_run();
+		break;
 	}
 	finish(passed);
 }
@@ -97,6 +100,7 @@ void kernel_main(const struct boot_info *bi)
 		panic("kernel: refusing the handoff: %s", why); /* before reading more of *bi */
 	info = *bi;
 	booted = true;
+	console_serial_color(info.opts.screen & BOOT_SCREEN_SERIAL_COLOR); /* color=on */
 	fbcon_init(&info.fb);       /* the screen, when the firmware gave one */
 	kputs("kernel: boot services exited; the machine is ours\n");
 	gdt_init((uint64_t)(uintptr_t)(early_df_stack + sizeof(early_df_stack)));

@@ -17,7 +17,9 @@ void panic(const char *fmt, ...)
 
 	cli();
 	if (panicking++ == 0) {
-		kputs("\nPANIC: ");
+		kputs("\n");
+		console_alert();
+		kputs("PANIC: ");
 		__builtin_va_start(args, fmt);
 		vkprintf(fmt, args);
 		__builtin_va_end(args);

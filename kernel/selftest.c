@@ -83,25 +83,40 @@ static void check_leaks(const struct kheap_usage *before)
 	}
 }
 
+void selftest_print_result(int number, const char *name, bool failed, const char *skip)
+{
+	if (failed) {
+		console_color(CON_BAD);
+		kprintf("not ok %d %s", number, name);
+	} else if (skip) {
+		console_color(CON_SKIP);
+		kprintf("ok %d %s # SKIP %s", number, name, skip);
+	} else {
+		console_color(CON_OK);
+		kprintf("ok %d %s", number, name);
+	}
+	console_color(CON_NORMAL); /* before the newline: a terminal's colour ends with the line */
+	kputs("\n");
+}
+
 static void run_one(const struct selftest *s, int number)
 {
 	struct kheap_usage before;
 
 	kheap_usage(&before);
+	heapview_caption(s->name);
 	current_failed = false;
 	current_skip = NULL;
 	s->run();
+	heapview_update();
 	check_leaks(&before);
-	if (current_failed) {
-		kprintf("not ok %d %s\n", number, s->name);
+	selftest_print_result(number, s->name, current_failed, current_skip);
+	if (current_failed)
 		failed++;
-	} else if (current_skip) {
-		kprintf("ok %d %s # SKIP %s\n", number, s->name, current_skip);
+	else if (current_skip)
 		skipped++;
-	} else {
-		kprintf("ok %d %s\n", number, s->name);
+	else
 		passed++;
-	}
 }
 
 bool selftest_run(const char *prefix)
@@ -109,6 +124,7 @@ bool selftest_run(const char *prefix)
 	int total = for_each_selected(prefix, NULL);
 
 	passed = failed = skipped = 0;
+	heapview_start(); /* the heap picture, redrawn after every test */
 	kputs("KTAP version 1\n");
 	kprintf("1..%d\n", total);
 	if (total == 0)

@@ -29,6 +29,11 @@ extern const struct selftest heap_tests[];
  * Returns true when all passed and at least one ran. */
 bool selftest_run(const char *prefix);
 
+/* Print one KTAP result line, "ok N name", "not ok N name" or
+ * "ok N name # SKIP reason" (skip non-NULL), in its colour: the runner's,
+ * and heapmap's for its steps. */
+void selftest_print_result(int number, const char *name, bool failed, const char *skip);
+
 /* Record a failed check; used through EXPECT(). */
 void selftest_fail(const char *file, int line, const char *what);
 

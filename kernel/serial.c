@@ -18,6 +18,7 @@
 #define REG_LSR  5
 #define REG_SCR  7
 #define LSR_THR_EMPTY 0x20
+#define LSR_DATA_READY 0x01
 #define SPIN_LIMIT 100000 /* a missing or stuck UART must not hang us */
 
 static bool present;
@@ -59,4 +60,12 @@ void serial_puts_raw(const char *s)
 {
 	while (*s)
 		serial_putc(*s++);
+}
+
+void serial_wait_key(void)
+{
+	while (present && !(inb(COM1 + REG_LSR) & LSR_DATA_READY))
+		__builtin_ia32_pause();
+	if (present)
+		(void)inb(COM1 + REG_DATA);
 }

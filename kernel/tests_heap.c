@@ -9,6 +9,7 @@
 #include "frames.h"
 #include "layout.h"
 #include "vec.h"
+#include "cpu.h" /* rdtsc */
 
 #define PRIVATE_SIZE (64u << 10)
 static uint8_t private_buf[PRIVATE_SIZE] __attribute__((aligned(16)));
@@ -338,6 +339,10 @@ static uint64_t rng(void)
 #define STRESS_SLOTS 256
 #define STRESS_OPS 1000000
 #define STRESS_CHECK_EVERY 10000
+/* The heap picture is redrawn every STRESS_DRAW_EVERY operations: often
+ * enough to watch, rarely enough that drawing stays under 10 % of the
+ * test's time (it prints the share it measured). */
+#define STRESS_DRAW_EVERY 10000
 
 struct slot {
 	uint8_t *p;
@@ -383,18 +388,40 @@ static void stress_step(struct slot *s)
 		stress_refusals++;
 }
 
+/* What the picture cost the stress test: the share of its cycles spent
+ * drawing, and the ratio of its time to the time it would take without. */
+static void report_drawing(uint64_t total, uint64_t drawing)
+{
+	if (drawing == 0 || drawing >= total) {
+		kputs("# stress: no heap picture on this screen\n");
+		return;
+	}
+	kprintf("# stress: heap picture every %d operations: %lu of %lu Mcycles drawing (%lu.%lu%%), "
+		"with/without %lu.%03lu (rdtsc, emulated under QEMU TCG)\n",
+		STRESS_DRAW_EVERY, drawing / 1000000, total / 1000000, drawing * 100 / total,
+		drawing * 1000 / total % 10, total / (total - drawing),
+		total * 1000 / (total - drawing) % 1000);
+}
+
 /* Expect a million random allocs, frees and reallocs (mixed sizes and
  * alignments) to keep every live block's bytes and every invariant. */
 static void heap_random_stress(void)
 {
 	static struct slot slots[STRESS_SLOTS];
 
+	uint64_t drawn = heapview_cycles(), t0 = rdtsc();
+
 	stress_refusals = 0;
 	for (uint64_t op = 1; op <= STRESS_OPS; op++) {
 		stress_step(&slots[rng() % STRESS_SLOTS]);
 		if (op % STRESS_CHECK_EVERY == 0)
 			EXPECT(kheap_check() == 0);
+		if (op % STRESS_DRAW_EVERY == 0)
+			heapview_update();
+		if (op == STRESS_OPS / 2)
+			heapview_pause("stress");
 	}
+	report_drawing(rdtsc() - t0, heapview_cycles() - drawn);
 	for (int i = 0; i < STRESS_SLOTS; i++) {
 		if (slots[i].p) {
 			EXPECT(same(slots[i].p, slots[i].n, slots[i].seed));

@@ -30,6 +30,7 @@ import cmocka_tap  # noqa: E402
 import ktap  # noqa: E402
 import tap_stream  # noqa: E402
 import qemu  # noqa: E402
+import screen  # noqa: E402
 from cases import CASES  # noqa: E402
 from tally import Tally  # noqa: E402
 
@@ -126,13 +127,32 @@ def judge(case, b):
     for pattern in case.reject:
         if re.search(pattern, b.text, re.M):
             problems.append("unexpected: /%s/" % pattern)
+    for pattern in case.expect_raw:
+        if not re.search(pattern, b.raw_text):
+            problems.append("missing on raw serial: /%s/" % pattern)
+    for pattern in case.reject_raw:
+        if re.search(pattern, b.raw_text):
+            problems.append("unexpected on raw serial: /%s/" % pattern)
+    problems += judge_screens(case, b)
     return problems, report
 
 
+def judge_screens(case, b):
+    """Problems with a pause=key case's stops and screendumps (screen.py)."""
+    if case.stops is None:
+        return []
+    stops = re.findall(r"^# screen: paused (\S+)$", b.text, re.M)
+    problems = ["screendump: " + e for e in b.pause_errors]
+    if stops != case.stops:
+        problems.append("stops %s, expected %s" % (stops, case.stops))
+    return problems + screen.check(case.name, b.text, stops)
+
+
 def run_case(case):
+    on_pause = screen.dumper(case.name) if case.stops is not None else None
     b = qemu.boot(case.image(), case.name, timeout=case.timeout, mem=case.mem,
                   machine=case.machine, cpu=case.cpu, firmware=case.firmware,
-                  stop_at=case.stop_at)
+                  stop_at=case.stop_at, on_pause=on_pause)
     return case, b, judge(case, b)
 
 

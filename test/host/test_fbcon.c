@@ -21,6 +21,7 @@
 #include "layout.h"
 #include "mmu.h"
 #include "pagetable.h"
+#include "pixels.h"
 
 #define FB_PA 0x80000000ull /* in the PCI hole of the map below */
 #define MiB (1ull << 20)
@@ -110,11 +111,94 @@ static void fbcon_and_layout_agree(void **state)
 	}
 }
 
+/* A 640x480 console over a host buffer (stride 648), cleared. */
+static uint32_t *small_console(uint32_t format)
+{
+	static const struct framebuffer geom = { 0, 0, 640, 480, 648, 0 };
+	struct framebuffer fb = geom;
+	uint32_t *buf = malloc(framebuffer_bytes(&fb));
+
+	assert_non_null(buf);
+	fb.base = (uint64_t)(uintptr_t)buf;
+	fb.format = format;
+	fbcon_init(&fb);
+	return buf;
+}
+
+static uint64_t count_px(const uint32_t *buf, uint64_t from, uint64_t to, uint32_t v)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = from; i < to; i++)
+		n += buf[i] == v;
+	return n;
+}
+
+/* Expect text after fbcon_set_colors in that colour, in both pixel
+ * formats (red and blue swapped in RGBX), and nothing in the old one. */
+static void fbcon_colours_in_both_formats(void **state)
+{
+	(void)state;
+	for (uint32_t format = FB_RGBX; format <= FB_BGRX; format++) {
+		uint32_t *buf = small_console(format);
+		fbcon_set_colors(RGB_OK, RGB_BLACK);
+		fbcon_putc('#');
+		assert_true(count_px(buf, 0, 16 * 648, pixel_of(format, RGB_OK)) > 10);
+		assert_int_equal(count_px(buf, 0, 16 * 648, pixel_of(format, RGB_TEXT)), 0);
+		assert_int_equal(pixel_of(format, 0x112233), format == FB_RGBX ? 0x332211u : 0x112233u);
+		fbcon_set_colors(RGB_TEXT, RGB_BLACK);
+		free(buf);
+	}
+}
+
+/* Expect fbcon_split to hand the top rows to a picture: the panel is
+ * whole text rows, the last line printed moves below it, and 100 lines
+ * of scrolling later not one panel pixel has changed. */
+static void fbcon_split_keeps_text_below_the_panel(void **state)
+{
+	uint32_t *buf = small_console(FB_BGRX);
+	struct pixbuf panel;
+	uint32_t mark = 0x00123456;
+
+	(void)state;
+	fbcon_putc('#');
+	assert_int_equal(fbcon_split(40, &panel), 0);
+	assert_int_equal(panel.height, 48); /* 40 rounded up to three 16-pixel rows */
+	assert_int_equal(panel.stride, 648);
+	assert_ptr_equal(panel.px, buf);
+	assert_true(count_px(buf, 48 * 648, 64 * 648, pixel_of(FB_BGRX, RGB_TEXT)) > 10);
+	pixbuf_fill(&panel, 0, 0, panel.width, panel.height, mark);
+	for (int line = 0; line < 100; line++)
+		fbcon_putc('#'), fbcon_putc('\n');
+	assert_int_equal(count_px(buf, 0, 48 * 648, mark), 640 * 48);
+	assert_int_equal(fbcon_split(470, &panel), -1); /* no room left for text */
+	free(buf);
+}
+
+/* Expect fbcon_text to draw inside its pixbuf only, clipped at its edge. */
+static void fbcon_text_stays_inside_its_pixbuf(void **state)
+{
+	uint32_t *buf = small_console(FB_BGRX);
+	struct pixbuf part = { buf + 648 * 100 + 100, 20, 16, 648, FB_BGRX };
+
+	(void)state;
+	fbcon_text(&part, 0, 0, "####", RGB_OK, RGB_PANEL);
+	assert_true(count_px(buf, 0, 648 * 480, pixel_of(FB_BGRX, RGB_OK)) > 10);
+	for (uint32_t y = 0; y < 480; y++)
+		for (uint32_t x = 0; x < 648; x++)
+			if (y < 100 || y >= 116 || x < 100 || x >= 116) /* two whole glyphs fit */
+				assert_int_equal(buf[y * 648 + x] == pixel_of(FB_BGRX, RGB_OK), 0);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fbcon_draws_inside_framebuffer_bytes),
 		cmocka_unit_test(fbcon_and_layout_agree),
+		cmocka_unit_test(fbcon_colours_in_both_formats),
+		cmocka_unit_test(fbcon_split_keeps_text_below_the_panel),
+		cmocka_unit_test(fbcon_text_stays_inside_its_pixbuf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,6 +88,28 @@ static void options_parse_memmap_command(void **state)
 	assert_int_equal(o.exit, EXIT_QEMU);
 }
 
+/* Expect heapmap to be a command, and color= and pause= to set their
+ * screen flags (in any order, after selftest too) or clear them. */
+static void options_parse_heapmap_and_screen_flags(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(NULL), 0);
+	assert_int_equal(o.screen, 0);
+	assert_int_equal(parse("heapmap", "heap=4M", "pause=key", NULL), 0);
+	assert_int_equal(o.command, CMD_HEAPMAP);
+	assert_int_equal(o.heap_size, 4 << 20);
+	assert_int_equal(o.screen, BOOT_SCREEN_PAUSE_KEY);
+	assert_int_equal(parse("selftest", "color=on", NULL), 0);
+	assert_string_equal(o.test_name, "");
+	assert_int_equal(o.screen, BOOT_SCREEN_SERIAL_COLOR);
+	assert_int_equal(parse("color=on", "pause=key", "color=off", NULL), 0);
+	assert_int_equal(o.screen, BOOT_SCREEN_PAUSE_KEY);
+	assert_int_equal(parse("color=blue", NULL), -1);
+	assert_string_equal(err, "color=: not on or off: 'blue'");
+	assert_int_equal(parse("pause=on", NULL), -1);
+	assert_int_equal(parse("heapmap", "extra", NULL), -1);
+}
+
 /* Expect every exit mode by name. */
 static void options_parse_exit_modes(void **state)
 {
@@ -205,6 +227,7 @@ int main(void)
 		cmocka_unit_test(options_parse_selftest_without_name),
 		cmocka_unit_test(options_parse_crash_kinds),
 		cmocka_unit_test(options_parse_memmap_command),
+		cmocka_unit_test(options_parse_heapmap_and_screen_flags),
 		cmocka_unit_test(options_parse_exit_modes),
 		cmocka_unit_test(options_parse_size_suffixes),
 		cmocka_unit_test(options_parse_size_rejects_garbage),

@@ -36,6 +36,9 @@ class Case:
     firmware: str = "ovmf"      # qemu.firmware_args(): ovmf, snakeoil, snakeoil-off
     esp: str = "esp.img"        # the removable-path image under build/
     stop_at: str = None         # a regex: stop QEMU there (ending "stop-line")
+    stops: list = None  # pause=key stops, in order: screendumps checked by screen.py
+    expect_raw: list = field(default_factory=list)  # regexes on serial with its ANSI codes
+    reject_raw: list = field(default_factory=list)  # ... that must not match
 
     def image(self):
         if self.shell is None:
@@ -81,8 +84,12 @@ def selftest(name, args="", **kw):
     return Case(name, shell=["BOOTX64.EFI selftest %s exit=qemu" % args], **kw)
 
 
-def crash(kind, expect, **kw):
-    return Case("crash_" + kind.replace("-", "_"), shell=["BOOTX64.EFI crash %s exit=qemu" % kind],
+def crash(kind, expect, pause=False, **kw):
+    """A crash case; pause: also read its report off the screen (screen.py)."""
+    if pause:
+        kw["stops"] = ["verdict"]
+    return Case("crash_" + kind.replace("-", "_"),
+                shell=["BOOTX64.EFI crash %s%s exit=qemu" % (kind, " pause=key" if pause else "")],
                 status=qemu.EXIT_FAIL, ktap=False, expect=expect, **kw)
 
 
@@ -107,7 +114,10 @@ CASES = [
         r"^demo: It did not crash!$", r"^kernel: run PASSED$"] + FIRMWARE_LINES + [
         # Debian's plain OVMF has Secure Boot built in and no key enrolled.
         r"^loader: Secure Boot setup mode$"],
-        reject=[r"EXCEPTION:", r"ResetSystem returned"]),
+        reject=[r"EXCEPTION:", r"ResetSystem returned"],
+        # Without color=on, the kernel's serial is plain text (the
+        # firmware's, before the exit, has its own ANSI codes).
+        reject_raw=[r"\x1b\[[0-9;]*m(ok |not ok |kernel: run )"]),
 
     # The shell path: bad command lines are refused before
     # ExitBootServices with a message, and the shell goes on to the next
@@ -171,8 +181,19 @@ CASES = [
     crash("stack-overflow", [r"EXCEPTION: vector 8, #DF double fault",
                              r"kernel stack overflow: the stack ran into its guard page"]),
     crash("double-free", [r"PANIC: kfree\(0x4444444[0-9A-F]{5}\): not a live block"],
-          allow_panic=True),
+          allow_panic=True, pause=True),
 ]
+
+# The screen, read back from QEMU screendumps (test/qemu/screen.py): the
+# heap session stops after each step and after the verdict; each heap
+# picture must agree with the heap_stats it was drawn from, the verdict
+# line must be green.  color=on puts ANSI colour on serial too: the
+# judge reads through it.
+CASES.append(Case("screen_heapmap", shell=["BOOTX64.EFI heapmap pause=key color=on exit=qemu"],
+                  stops=["heapmap-%d" % i for i in range(1, 7)] + ["verdict"],
+                  expect=[r"^ok 6 heapmap_free_all$", r"^# heapview: \d+ pictures"],
+                  expect_raw=[r"\x1b\[32mok 1 heapmap_fill\x1b\[0m\r\n",
+                              r"\x1b\[32mkernel: run PASSED\x1b\[0m\r\n"]))
 
 # The machine matrix: memory sizes (6 GiB puts RAM above 4 GiB), both
 # chipsets, and a CPU without (qemu64) and with (max) 1 GiB pages.

@@ -121,6 +121,8 @@ class Boot:
         self.seconds = seconds
         self.last_line_at = last_line_at
         self.ending = ending
+        self.pause_errors = []  # what went wrong answering pause=key stops
+        self.raw_text = text    # serial as sent, ANSI codes and all
 
 
 def ending_of(timed_out, status, recorder, error, stopped=False):
@@ -146,11 +148,52 @@ def ending_of(timed_out, status, recorder, error, stopped=False):
     return "exit status %s without a SHUTDOWN event" % status
 
 
-def boot(image, name, timeout=120, stop_at=None, **kw):
+PAUSED = re.compile(rb"^# screen: paused (\S+)\r?\n", re.M)
+
+
+class Pauses:
+    """The kernel's pause=key stops ("# screen: paused NAME" on serial,
+    then it waits for a key): call on_pause(name, recorder) at each, for
+    instance to take a QMP screendump, then send the key that lets the
+    kernel go on.  Runs in the serial reader's thread."""
+
+    def __init__(self, on_pause):
+        self.on_pause = on_pause
+        self.seen = 0
+        self.ready = threading.Event()
+        self.recorder = None
+        self.errors = []
+
+    def start(self, recorder):
+        self.recorder = recorder
+        self.ready.set()
+
+    def check(self, proc, text):
+        names = PAUSED.findall(text)
+        for name in names[self.seen:]:
+            self.seen += 1
+            if self.ready.wait(30) and self.recorder:
+                try:
+                    self.on_pause(name.decode(), self.recorder)
+                except (RuntimeError, OSError, ValueError) as e:
+                    self.errors.append("%s: %s" % (name.decode(), e))
+            _send_key(proc, b"\n")
+
+
+def _send_key(proc, key):
+    try:
+        proc.stdin.write(key)
+        proc.stdin.flush()
+    except OSError:
+        pass
+
+
+def boot(image, name, timeout=120, stop_at=None, on_pause=None, **kw):
     """Boot once, headless; skip the shell's 5 s wait by sending a key.
     QEMU starts paused; qmp.Recorder starts it and records its events.
     stop_at: a regex; when the serial text first matches it, QEMU is
-    stopped (for a firmware that waits for a key after refusing us)."""
+    stopped (for a firmware that waits for a key after refusing us).
+    on_pause(name, recorder): see Pauses (the kernel's pause=key)."""
     sock = qmp.socket_path(name)
     cmd = qemu_command(image, name, extra=qmp.qemu_args(sock), **kw)
     if os.environ.get("V") == "1":
@@ -159,7 +202,8 @@ def boot(image, name, timeout=120, stop_at=None, **kw):
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     chunks, last, stopped = [], [start], threading.Event()
-    t = threading.Thread(target=_read_serial, args=(proc, chunks, last, stop_at, stopped),
+    pauses = Pauses(on_pause) if on_pause else None
+    t = threading.Thread(target=_read_serial, args=(proc, chunks, last, stop_at, stopped, pauses),
                          daemon=True)
     t.start()
     recorder, error = None, None
@@ -167,6 +211,8 @@ def boot(image, name, timeout=120, stop_at=None, **kw):
         recorder = qmp.Recorder(sock, proc)
     except (RuntimeError, OSError, ValueError) as e:
         error = str(e)
+    if pauses:
+        pauses.start(recorder)
     timed_out = False
     try:
         proc.wait(timeout=timeout)
@@ -182,9 +228,12 @@ def boot(image, name, timeout=120, stop_at=None, **kw):
     raw = b"".join(chunks)
     with open(os.path.join(LOGS, name + ".serial.log"), "wb") as f:
         f.write(raw)
-    return Boot(name, proc.returncode, serial_text(raw), timed_out, time.monotonic() - start,
-                last[0] - start,
-                ending_of(timed_out, proc.returncode, recorder, error, stopped.is_set()))
+    b = Boot(name, proc.returncode, serial_text(raw), timed_out, time.monotonic() - start,
+             last[0] - start,
+             ending_of(timed_out, proc.returncode, recorder, error, stopped.is_set()))
+    b.pause_errors = pauses.errors if pauses else []
+    b.raw_text = raw.decode("latin-1")
+    return b
 
 
 def serial_text(raw):
@@ -192,25 +241,25 @@ def serial_text(raw):
     return ANSI.sub("", raw.decode("latin-1")).replace("\r", "")
 
 
-def _read_serial(proc, chunks, last, stop_at, stopped):
+def _read_serial(proc, chunks, last, stop_at, stopped, pauses=None):
     """Collect QEMU's serial output.  The shell only sees a key typed
     during its countdown: send one each time a new countdown line shows.
-    Stop QEMU (SIGTERM: QEMU shuts down cleanly) at the stop_at line."""
+    Stop QEMU (SIGTERM: QEMU shuts down cleanly) at the stop_at line.
+    Hand the text to pauses, if any, to answer the kernel's pauses."""
     seen = 0
     for raw in iter(lambda: proc.stdout.read1(4096), b""):
         chunks.append(raw)
         last[0] = time.monotonic()
-        if stop_at and not stopped.is_set() and re.search(stop_at, serial_text(b"".join(chunks)), re.M):
+        text = b"".join(chunks)
+        if stop_at and not stopped.is_set() and re.search(stop_at, serial_text(text), re.M):
             stopped.set()
             proc.terminate()
-        count = b"".join(chunks).count(SHELL_PROMPT.encode())
+        count = text.count(SHELL_PROMPT.encode())
         if count > seen:
-            try:
-                proc.stdin.write(b"x")
-                proc.stdin.flush()
-            except OSError:
-                pass
+            _send_key(proc, b"x")
         seen = count
+        if pauses:
+            pauses.check(proc, text)
 
 
 GDB_SCRIPT = """# build/gdbinit - written by `make debug`; use: gdb -x build/gdbinit

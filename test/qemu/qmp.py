@@ -11,9 +11,13 @@ anything (server=on,wait=on).  We connect, leave capabilities-negotiation
 mode (events are only sent after that), then let the machine run (`cont`).
 So no event can happen before we listen.  isa-debug-exit ends QEMU with
 exit() at once: that ending has no event at all.
+
+While the machine runs, command() sends more (a `screendump` for the
+screen tests); the reader thread hands each answer back to it.
 """
 import json
 import os
+import queue
 import shutil
 import socket
 import tempfile
@@ -45,6 +49,7 @@ class Recorder:
         self.error = None  # why QMP could not be used, or None
         self._sock = _connect(path, proc, connect_timeout)
         self._file = self._sock.makefile("rw")
+        self._answers = queue.Queue()
         self._command("qmp_capabilities")
         self._command("cont")
         self._thread = threading.Thread(target=self._read_events, daemon=True)
@@ -70,9 +75,26 @@ class Recorder:
     def _read_events(self):
         try:
             for line in self._file:
-                self._keep(json.loads(line))
+                msg = json.loads(line)
+                if "return" in msg or "error" in msg:
+                    self._answers.put(msg)
+                self._keep(msg)
         except (OSError, ValueError) as e:
             self.error = "QMP: %s" % e
+        self._answers.put({"error": "QEMU closed the socket"})
+
+    def command(self, name, timeout=60, **arguments):
+        """Send one command while the machine runs; return its answer's
+        "return" value, or raise RuntimeError with QEMU's error."""
+        self._file.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
+        self._file.flush()
+        try:
+            msg = self._answers.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError("QMP %s: no answer in %d s" % (name, timeout))
+        if "error" in msg:
+            raise RuntimeError("QMP %s: %s" % (name, msg["error"]))
+        return msg["return"]
 
     def wait(self, timeout=5):
         """Wait for QEMU to close the socket (it has exited)."""
