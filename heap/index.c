@@ -72,15 +72,17 @@ static uint32_t fits_mask(const uint32_t *g, uint32_t units)
 	 * both sides makes that the unsigned order. */
 	const __m128i flip = _mm_set1_epi32(INT32_MIN);
 	const __m128i below = _mm_xor_si128(_mm_set1_epi32((int)(units - 1)), flip);
-	uint32_t mask = 0;
+	__m128i big[FAN / 4];
 
-	for (int q = 0; q < FAN / 4; q++) {
-		__m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)g + q), flip);
-		__m128i big = _mm_cmpgt_epi32(v, below);
-
-		mask |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(big)) << (4 * q);
-	}
-	return mask;
+	for (int q = 0; q < FAN / 4; q++)
+		big[q] = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128((const __m128i *)g + q), flip),
+					 below);
+	_Static_assert(FAN == 16, "four vectors of four, packed to 16 bytes");
+	/* Each answer is all ones or all zeros, so packing them down to one
+	 * byte per entry (entries 0..15 in order) keeps them, and one
+	 * movemask reads all 16. */
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_packs_epi32(big[0], big[1]),
+							   _mm_packs_epi32(big[2], big[3])));
 }
 #else
 static uint32_t fits_mask(const uint32_t *g, uint32_t units)
