@@ -105,6 +105,30 @@ static unsigned first_fit_in(const uint32_t *g, unsigned from, uint32_t units)
 }
 
 /* The largest entry of the group at g. */
+#if defined(__SSE2__) && !defined(HEAP_SCALAR)
+/* The larger of each pair of lanes, as signed numbers (SSE2 has no max
+ * of 32-bit lanes). */
+static __m128i lanes_max(__m128i a, __m128i b)
+{
+	__m128i a_big = _mm_cmpgt_epi32(a, b);
+
+	return _mm_or_si128(_mm_and_si128(a_big, a), _mm_andnot_si128(a_big, b));
+}
+
+static uint32_t group_max(const uint32_t *g)
+{
+	/* With every top bit flipped, the signed order is the unsigned one. */
+	const __m128i flip = _mm_set1_epi32(INT32_MIN);
+	__m128i m = _mm_xor_si128(_mm_loadu_si128((const __m128i *)g), flip);
+
+	for (int q = 1; q < FAN / 4; q++)
+		m = lanes_max(m, _mm_xor_si128(_mm_loadu_si128((const __m128i *)g + q), flip));
+	/* Four lanes to two, two to one. */
+	m = lanes_max(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+	m = lanes_max(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+	return (uint32_t)_mm_cvtsi128_si32(m) ^ (uint32_t)INT32_MIN;
+}
+#else
 static uint32_t group_max(const uint32_t *g)
 {
 	uint32_t max = 0;
@@ -113,6 +137,7 @@ static uint32_t group_max(const uint32_t *g)
 		max = larger(max, g[j]);
 	return max;
 }
+#endif
 
 /* The group that entry i of level k belongs to. */
 static uint32_t *group_of(const struct heap *h, unsigned k, uint32_t i)
