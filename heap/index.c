@@ -47,10 +47,9 @@
  *     large region pays for the depth it uses.
  *
  * Memory: a 4-byte entry per chunk, rounded up to whole groups, plus a
- * sixteenth of that per level above: about 4.3 bytes per KiB of heap.
- * It lives in the space heap.c's plan() sets aside for the index (sized
- * for a binary tree, 8 to 16 bytes per KiB) beside the bitmap at the
- * region's end, where no payload reaches.
+ * sixteenth of that per level above: about 4.3 bytes per KiB of heap,
+ * and 48 bytes to start on a cache line (index_space).  It lives beside
+ * the bitmap at the region's end, where no payload reaches.
  */
 #include "heap_impl.h"
 
@@ -320,15 +319,18 @@ uint32_t index_largest(const struct heap *h)
 	return exact_max(h, h->levels - 1, 0, 0);
 }
 
-/* Entries level k has: one per group of the level below (per chunk at
- * level 0), rounded up to whole groups. */
+/* Entries level k of the tree over nbits chunks uses: one per group of
+ * the level below (per chunk at level 0). */
+static uint32_t entries_at(uint32_t nbits, unsigned k)
+{
+	for (; k > 0; k--)
+		nbits = (nbits + FAN - 1) / FAN;
+	return nbits;
+}
+
 static uint32_t used_at(const struct heap *h, unsigned k)
 {
-	uint32_t n = h->nbits;
-
-	for (; k > 0; k--)
-		n = (n + FAN - 1) / FAN;
-	return n;
+	return entries_at(h->nbits, k);
 }
 
 static uint32_t whole_groups(uint32_t n)
@@ -336,22 +338,40 @@ static uint32_t whole_groups(uint32_t n)
 	return (n + FAN - 1) / FAN * FAN;
 }
 
-/* Where the levels go in the space plan() set aside, [tree, bits): one
- * after the other, leaves first, up to the single entry at the top, each
- * a whole number of groups; on a
- * cache-line boundary when the space allows (it always does but in the
- * smallest heaps), so every group is one cache line. */
+/* Entries the tree over nbits chunks has, every level whole groups, and
+ * how many levels. */
+static uint32_t tree_entries(uint32_t nbits, unsigned *levels)
+{
+	uint32_t total = 0;
+
+	*levels = 0;
+	do
+		total += whole_groups(entries_at(nbits, (*levels)++));
+	while (entries_at(nbits, *levels - 1) > 1);
+	return total;
+}
+
+size_t index_space(uint32_t nbits)
+{
+	unsigned levels;
+	size_t entries = tree_entries(nbits, &levels);
+
+	/* A tree of one group is read whole anyway; a taller one gets the
+	 * 48 bytes that bring a 16-aligned start to a cache line. */
+	return entries * sizeof(uint32_t) + (levels > 1 ? 64 - G : 0);
+}
+
+/* Where the levels go in the index_space() bytes plan() set aside at
+ * tree: one after the other, leaves first, up to the single entry at the
+ * top, each a whole number of groups; a tree of more than one group
+ * starts on a cache-line boundary, so every group is one cache line. */
 static void lay_out(struct heap *h)
 {
-	uint32_t total = 0, *at;
+	uint32_t *at = h->tree;
 
-	h->levels = 0;
-	do
-		total += whole_groups(used_at(h, h->levels++));
-	while (used_at(h, h->levels - 1) > 1);
-	at = (uint32_t *)(((uintptr_t)h->tree + 63) & ~(uintptr_t)63);
-	if (at + total > (uint32_t *)h->bits)
-		at = h->tree;
+	tree_entries(h->nbits, &h->levels);
+	if (h->levels > 1)
+		at = (uint32_t *)(((uintptr_t)h->tree + 63) & ~(uintptr_t)63);
 	for (unsigned k = 0; k < h->levels; k++) {
 		h->level[k] = at;
 		at += whole_groups(used_at(h, k));

@@ -19,7 +19,7 @@
 #include "heap.h"
 
 #define REGION 65536 /* bytes of the standard test region */
-#define SIZE (REGION - INDEX(REGION)) /* what the blocks tile: 63488 */
+#define SIZE (REGION - INDEX(REGION)) /* what the blocks tile: 64080 */
 #define GUARD 64     /* guard bytes on each side in edge tests */
 #define GUARD_BYTE 0xab
 
@@ -38,16 +38,22 @@ struct fix {
 
 /* The bytes a region of span bytes (from a 16-aligned start) keeps for
  * the index at its end, as heap.h draws it: a 16-byte bitmap entry per
- * 1040 bytes, then 2 * leaves tree entries of 4 bytes (leaves the power of
- * two at or above the entry count) and 64 bytes per tree level, rounded
- * up to 16 bytes. */
+ * 1040 bytes, then the tree: one 4-byte entry per bitmap entry, and one
+ * per 16 entries of each level above, up to a level of one, every level
+ * rounded up to 16 entries; and 48 bytes to align it, if it has more than
+ * one level. */
 static size_t INDEX(size_t span)
 {
-	size_t entries = (span + 1039) / 1040, leaves = 1, levels = 1;
+	size_t entries = (span + 1039) / 1040, n = entries, tree = 0, levels = 0;
 
-	for (; leaves < entries; leaves *= 2)
+	for (;;) {
+		tree += (n + 15) / 16 * 16;
 		levels++;
-	return entries * 16 + (leaves * 8 + levels * 64 + 15) / 16 * 16;
+		if (n <= 1)
+			break;
+		n = (n + 15) / 16;
+	}
+	return entries * 16 + tree * 4 + (levels > 1 ? 48 : 0);
 }
 
 static int setup(void **state)
@@ -123,7 +129,7 @@ static uint32_t seal_of(const struct hdr *b)
 
 /* ---- heap_init ---- */
 
-/* Expect every region too small for a 32-byte block and the index (128
+/* Expect every region too small for a 32-byte block and the index (112
  * bytes in all) refused, every other accepted,
  * and not one byte outside [start, start + size) written, for sizes 0..96
  * at every misalignment 0..15. */
