@@ -82,8 +82,7 @@ static bool layout_ok(const struct heap *h)
 	       h->ngran == (h->top - h->base) / G &&
 	       h->base < h->top && h->top <= h->limit && h->limit - h->top < MIN_BLOCK &&
 	       tree >= h->limit &&
-	       tree + (size_t)h->leaves * 8 + 64 * (__builtin_ctz(h->leaves) + 1) <= bits &&
-	       h->leaves >= h->nbits && (h->leaves & (h->leaves - 1)) == 0 &&
+	       tree + index_space(h->nbits) <= bits &&
 	       bits % G == 0 && (size_t)h->nbits * sizeof(struct heap_bits) <= h->end - bits &&
 	       (size_t)h->nbits * CHUNK * G >= h->limit - h->base;
 }

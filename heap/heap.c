@@ -38,7 +38,6 @@
 struct layout {
 	uintptr_t limit;
 	uint32_t *tree;
-	uint32_t leaves;
 	struct heap_bits *bits;
 	uint32_t nbits;
 };
@@ -82,25 +81,17 @@ static bool units_for(size_t size, uint32_t *units)
 
 /* Split [base, end) between blocks, the tree and the bitmap.  One bitmap
  * entry (16 bytes) covers a chunk of 1 KiB, so every 1040 bytes of region
- * need one; the tree's space is 2 * leaves entries of 4 bytes, leaves the
- * power of two at or above the number of chunks, plus 64 bytes per level.
- * That is what the first index, a binary tree, needed; index.c's tree of
- * 16-entry groups needs about half of it, but the split stays the same,
- * so a region gives the same blocks, and every address the same, as it
- * always did.  The caller has checked that end - base is at most
+ * need one; the tree takes index_space() bytes (index.c: about 4.3 per
+ * KiB).  The caller has checked that end - base is at most
  * 2 * HEAP_MAX_SIZE, so the counts fit 32 bits. */
 static void plan(uintptr_t base, uintptr_t end, struct layout *l)
 {
 	uintptr_t e = end & ~(uintptr_t)(G - 1);
 	size_t span = e > base ? e - base : 0, per = CHUNK * G + sizeof(struct heap_bits);
 	size_t nbits = span / per + (span % per != 0), index;
-	unsigned levels = 1;
 
 	l->nbits = (uint32_t)nbits;
-	for (l->leaves = 1; l->leaves < l->nbits; l->leaves *= 2)
-		levels++;
-	/* 2 * leaves entries, and a cache line per level. */
-	index = nbits * sizeof(struct heap_bits) + ((size_t)l->leaves * 8 + levels * 64 + G - 1) / G * G;
+	index = nbits * sizeof(struct heap_bits) + index_space(l->nbits);
 	l->bits = (struct heap_bits *)(e - nbits * sizeof(struct heap_bits));
 	l->tree = (uint32_t *)(e - index);
 	l->limit = span >= index ? e - index : base;
@@ -132,7 +123,6 @@ static void adopt(struct heap *h, const struct layout *l)
 {
 	h->limit = l->limit;
 	h->tree = l->tree;
-	h->leaves = l->leaves;
 	h->bits = l->bits;
 	h->nbits = l->nbits;
 }
@@ -437,7 +427,7 @@ int heap_free(struct heap *h, void *ptr)
 	if (err)
 		return err;
 	release(h, &l);
-	return h->broken ? HEAP_ECORRUPT : 0;
+	return 0; /* release trusts what find_live checked: it cannot fail */
 }
 
 /* Give the tail of live block l beyond `units` back as a hole, if it is

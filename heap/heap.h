@@ -24,7 +24,8 @@
  *   |slack | block | hole | block ... | block |  tail  | index: tree, bitmap |
  *
  * Blocks tile [base, top).  The index at the end costs 16 bytes of bitmap
- * and 8 to 16 bytes of tree space per KiB of [base, limit): 2.3 to 3.1 %,
+ * and about 4.3 bytes of tree per KiB of [base, limit): 1.95 % of a large
+ * region, more of a small one (2.2 % of 64 KiB),
  * reported as heap_stats.index_bytes and not counted in heap_stats.size.
  * No payload reaches it, so bytes a caller writes cannot forge it.
  *
@@ -76,7 +77,6 @@ struct heap {
 	uint32_t *tree;          /* the index's space: largest holes, a tree over 1 KiB chunks */
 	uint32_t *level[HEAP_LEVELS]; /* the tree's levels in that space, leaves first (index.c) */
 	uint32_t nbits;          /* entries in bits[], one per chunk of 64 granules */
-	uint32_t leaves;         /* sizes the tree's space: a power of two >= nbits */
 	uint32_t levels;         /* levels of the tree: the last is one entry, the largest */
 	uint32_t ngran;          /* granules in [base, top): (top - base) / 16 */
 	uint32_t top_prev;       /* granules in the block just under top (top's boundary tag) */
@@ -100,9 +100,9 @@ struct heap_stats {
 
 /* Make [start, start + size) one free hole and its index.  Bytes outside
  * the region are never touched; up to 15 bytes at each end are lost to
- * alignment, and 2.3 to 3.1 % of the rest to the index.  Returns 0, or
+ * alignment, and about 2 % of the rest to the index.  Returns 0, or
  * < 0 (and h refuses every later call) when start is NULL, the region
- * leaves under 32 bytes for blocks (it needs 64 in all) or over
+ * leaves under 32 bytes for blocks (it needs 112 in all) or over
  * HEAP_MAX_SIZE, or it wraps the address space.  O(size / 1024): the
  * index is cleared. */
 int heap_init(struct heap *h, void *start, size_t size);

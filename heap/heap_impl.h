@@ -263,6 +263,10 @@ static inline void index_grew(struct heap *h, uint32_t g, uint32_t size)
  * O(chunks) at worst; the tree's bounds prune most of them. */
 uint32_t index_largest(const struct heap *h);
 
+/* Bytes the tree over nbits chunks needs, a multiple of 16: what plan()
+ * in heap.c sets aside for it. */
+size_t index_space(uint32_t nbits);
+
 /* Fill the whole index from the bitmap and the hole headers; again
  * whenever top moves. */
 void index_build(struct heap *h);

@@ -47,10 +47,9 @@
  *     large region pays for the depth it uses.
  *
  * Memory: a 4-byte entry per chunk, rounded up to whole groups, plus a
- * sixteenth of that per level above: about 4.3 bytes per KiB of heap.
- * It lives in the space heap.c's plan() sets aside for the index (sized
- * for a binary tree, 8 to 16 bytes per KiB) beside the bitmap at the
- * region's end, where no payload reaches.
+ * sixteenth of that per level above: about 4.3 bytes per KiB of heap,
+ * and 48 bytes to start on a cache line (index_space).  It lives beside
+ * the bitmap at the region's end, where no payload reaches.
  */
 #include "heap_impl.h"
 
@@ -72,15 +71,17 @@ static uint32_t fits_mask(const uint32_t *g, uint32_t units)
 	 * both sides makes that the unsigned order. */
 	const __m128i flip = _mm_set1_epi32(INT32_MIN);
 	const __m128i below = _mm_xor_si128(_mm_set1_epi32((int)(units - 1)), flip);
-	uint32_t mask = 0;
+	__m128i big[FAN / 4];
 
-	for (int q = 0; q < FAN / 4; q++) {
-		__m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)g + q), flip);
-		__m128i big = _mm_cmpgt_epi32(v, below);
-
-		mask |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(big)) << (4 * q);
-	}
-	return mask;
+	for (int q = 0; q < FAN / 4; q++)
+		big[q] = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128((const __m128i *)g + q), flip),
+					 below);
+	_Static_assert(FAN == 16, "four vectors of four, packed to 16 bytes");
+	/* Each answer is all ones or all zeros, so packing them down to one
+	 * byte per entry (entries 0..15 in order) keeps them, and one
+	 * movemask reads all 16. */
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_packs_epi32(big[0], big[1]),
+							   _mm_packs_epi32(big[2], big[3])));
 }
 #else
 static uint32_t fits_mask(const uint32_t *g, uint32_t units)
@@ -103,6 +104,30 @@ static unsigned first_fit_in(const uint32_t *g, unsigned from, uint32_t units)
 }
 
 /* The largest entry of the group at g. */
+#if defined(__SSE2__) && !defined(HEAP_SCALAR)
+/* The larger of each pair of lanes, as signed numbers (SSE2 has no max
+ * of 32-bit lanes). */
+static __m128i lanes_max(__m128i a, __m128i b)
+{
+	__m128i a_big = _mm_cmpgt_epi32(a, b);
+
+	return _mm_or_si128(_mm_and_si128(a_big, a), _mm_andnot_si128(a_big, b));
+}
+
+static uint32_t group_max(const uint32_t *g)
+{
+	/* With every top bit flipped, the signed order is the unsigned one. */
+	const __m128i flip = _mm_set1_epi32(INT32_MIN);
+	__m128i m = _mm_xor_si128(_mm_loadu_si128((const __m128i *)g), flip);
+
+	for (int q = 1; q < FAN / 4; q++)
+		m = lanes_max(m, _mm_xor_si128(_mm_loadu_si128((const __m128i *)g + q), flip));
+	/* Four lanes to two, two to one. */
+	m = lanes_max(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+	m = lanes_max(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+	return (uint32_t)_mm_cvtsi128_si32(m) ^ (uint32_t)INT32_MIN;
+}
+#else
 static uint32_t group_max(const uint32_t *g)
 {
 	uint32_t max = 0;
@@ -111,6 +136,7 @@ static uint32_t group_max(const uint32_t *g)
 		max = larger(max, g[j]);
 	return max;
 }
+#endif
 
 /* The group that entry i of level k belongs to. */
 static uint32_t *group_of(const struct heap *h, unsigned k, uint32_t i)
@@ -180,6 +206,12 @@ static void recount(struct heap *h, unsigned k, uint32_t i)
 	}
 }
 
+/* Levels above the leaves that index_tighten keeps exact.  An entry
+ * higher up covers 4096 chunks (4 MiB) or more: recounting it on nearly
+ * every allocation cost more than the few searches that later meet it
+ * overstated and recount it then (callgrind, steady_1000 to 100,000). */
+#define TIGHT_LEVELS 2
+
 void index_tighten(struct heap *h, uint32_t c)
 {
 	uint32_t was = h->level[0][c], max = chunk_max(h, c);
@@ -189,7 +221,7 @@ void index_tighten(struct heap *h, uint32_t c)
 	 * may have been that child's value and must be recounted.  An entry
 	 * that held more owes it to another child (or overstates, which is
 	 * allowed), and nothing above it changes. */
-	for (unsigned k = 1; k < h->levels && max < was; k++) {
+	for (unsigned k = 1; k <= TIGHT_LEVELS && k < h->levels && max < was; k++) {
 		uint32_t *up = &h->level[k][c / FAN];
 
 		if (*up != was)
@@ -293,15 +325,18 @@ uint32_t index_largest(const struct heap *h)
 	return exact_max(h, h->levels - 1, 0, 0);
 }
 
-/* Entries level k has: one per group of the level below (per chunk at
- * level 0), rounded up to whole groups. */
+/* Entries level k of the tree over nbits chunks uses: one per group of
+ * the level below (per chunk at level 0). */
+static uint32_t entries_at(uint32_t nbits, unsigned k)
+{
+	for (; k > 0; k--)
+		nbits = (nbits + FAN - 1) / FAN;
+	return nbits;
+}
+
 static uint32_t used_at(const struct heap *h, unsigned k)
 {
-	uint32_t n = h->nbits;
-
-	for (; k > 0; k--)
-		n = (n + FAN - 1) / FAN;
-	return n;
+	return entries_at(h->nbits, k);
 }
 
 static uint32_t whole_groups(uint32_t n)
@@ -309,22 +344,40 @@ static uint32_t whole_groups(uint32_t n)
 	return (n + FAN - 1) / FAN * FAN;
 }
 
-/* Where the levels go in the space plan() set aside, [tree, bits): one
- * after the other, leaves first, up to the single entry at the top, each
- * a whole number of groups; on a
- * cache-line boundary when the space allows (it always does but in the
- * smallest heaps), so every group is one cache line. */
+/* Entries the tree over nbits chunks has, every level whole groups, and
+ * how many levels. */
+static uint32_t tree_entries(uint32_t nbits, unsigned *levels)
+{
+	uint32_t total = 0;
+
+	*levels = 0;
+	do
+		total += whole_groups(entries_at(nbits, (*levels)++));
+	while (entries_at(nbits, *levels - 1) > 1);
+	return total;
+}
+
+size_t index_space(uint32_t nbits)
+{
+	unsigned levels;
+	size_t entries = tree_entries(nbits, &levels);
+
+	/* A tree of one group is read whole anyway; a taller one gets the
+	 * 48 bytes that bring a 16-aligned start to a cache line. */
+	return entries * sizeof(uint32_t) + (levels > 1 ? 64 - G : 0);
+}
+
+/* Where the levels go in the index_space() bytes plan() set aside at
+ * tree: one after the other, leaves first, up to the single entry at the
+ * top, each a whole number of groups; a tree of more than one group
+ * starts on a cache-line boundary, so every group is one cache line. */
 static void lay_out(struct heap *h)
 {
-	uint32_t total = 0, *at;
+	uint32_t *at = h->tree;
 
-	h->levels = 0;
-	do
-		total += whole_groups(used_at(h, h->levels++));
-	while (used_at(h, h->levels - 1) > 1);
-	at = (uint32_t *)(((uintptr_t)h->tree + 63) & ~(uintptr_t)63);
-	if (at + total > (uint32_t *)h->bits)
-		at = h->tree;
+	tree_entries(h->nbits, &h->levels);
+	if (h->levels > 1)
+		at = (uint32_t *)(((uintptr_t)h->tree + 63) & ~(uintptr_t)63);
 	for (unsigned k = 0; k < h->levels; k++) {
 		h->level[k] = at;
 		at += whole_groups(used_at(h, k));

@@ -19,7 +19,7 @@
 #include "heap.h"
 
 #define REGION 65536 /* bytes of the standard test region */
-#define SIZE (REGION - INDEX(REGION)) /* what the blocks tile: 63488 */
+#define SIZE (REGION - INDEX(REGION)) /* what the blocks tile: 64080 */
 #define GUARD 64     /* guard bytes on each side in edge tests */
 #define GUARD_BYTE 0xab
 
@@ -38,16 +38,22 @@ struct fix {
 
 /* The bytes a region of span bytes (from a 16-aligned start) keeps for
  * the index at its end, as heap.h draws it: a 16-byte bitmap entry per
- * 1040 bytes, then 2 * leaves tree entries of 4 bytes (leaves the power of
- * two at or above the entry count) and 64 bytes per tree level, rounded
- * up to 16 bytes. */
+ * 1040 bytes, then the tree: one 4-byte entry per bitmap entry, and one
+ * per 16 entries of each level above, up to a level of one, every level
+ * rounded up to 16 entries; and 48 bytes to align it, if it has more than
+ * one level. */
 static size_t INDEX(size_t span)
 {
-	size_t entries = (span + 1039) / 1040, leaves = 1, levels = 1;
+	size_t entries = (span + 1039) / 1040, n = entries, tree = 0, levels = 0;
 
-	for (; leaves < entries; leaves *= 2)
+	for (;;) {
+		tree += (n + 15) / 16 * 16;
 		levels++;
-	return entries * 16 + (leaves * 8 + levels * 64 + 15) / 16 * 16;
+		if (n <= 1)
+			break;
+		n = (n + 15) / 16;
+	}
+	return entries * 16 + tree * 4 + (levels > 1 ? 48 : 0);
 }
 
 static int setup(void **state)
@@ -123,7 +129,7 @@ static uint32_t seal_of(const struct hdr *b)
 
 /* ---- heap_init ---- */
 
-/* Expect every region too small for a 32-byte block and the index (128
+/* Expect every region too small for a 32-byte block and the index (112
  * bytes in all) refused, every other accepted,
  * and not one byte outside [start, start + size) written, for sizes 0..96
  * at every misalignment 0..15. */
@@ -426,10 +432,6 @@ static void heap_free_double_refused_unchanged(void **state)
 	assert_int_equal(heap_check(&f->h), 0);
 }
 
-/* Expect every pointer into the middle of a live block refused with nothing
- * changed, even when the caller's data there holds a perfectly forged
- * header (right magic, sizes and seal for that address): the heap finds
- * block starts by walking, never by trusting bytes at ptr - 16. */
 /* Expect heap_check_ptr to accept exactly the live block starts, say why
  * it refuses the others, and change nothing. */
 static void heap_check_ptr_tells_live_from_bad(void **state)
@@ -449,6 +451,10 @@ static void heap_check_ptr_tells_live_from_bad(void **state)
 	assert_int_equal(heap_free(&f->h, b), 0);
 }
 
+/* Expect every pointer into the middle of a live block refused with nothing
+ * changed, even when the caller's data there holds a perfectly forged
+ * header (right magic, sizes and seal for that address): the heap finds
+ * block starts in its bitmap, never by trusting bytes at ptr - 16. */
 static void heap_free_interior_pointer_refused(void **state)
 {
 	struct fix *f = *state;
@@ -873,6 +879,35 @@ static void heap_free_refuses_corrupt_walk(void **state)
 	assert_int_equal(heap_check(&f->h), 0);
 }
 
+/* Expect free to refuse, writing nothing, when the freed block's own
+ * boundary tag is rewritten and resealed by a caller's overflow so that
+ * it skips the block below and lands on a real hole's start further down:
+ *   |F a|U b|U c|F rest|, c's prev_size = a + b.
+ * The bitmap does say a hole starts there, and its header is sound; only
+ * the hole's size, which is not what c's tag says, shows the lie.  Taken,
+ * the merge would make one hole of a, b and c, with b still live in it. */
+static void heap_free_refuses_tag_past_block_below(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 64, 16), *b = heap_alloc(&f->h, 64, 16);
+	char *c = heap_alloc(&f->h, 64, 16);
+	struct hdr *hc = (struct hdr *)(c - HDR), saved;
+	struct snap *snap;
+
+	assert_non_null(c);
+	assert_int_equal(heap_free(&f->h, a), 0);
+	saved = *hc;
+	hc->prev_size = (uint32_t)((c - a) / HDR);
+	hc->seal = seal_of(hc);
+	snap = take(f);
+	assert_int_equal(heap_free(&f->h, c), HEAP_ECORRUPT);
+	assert_unchanged(f, snap);
+	*hc = saved;
+	assert_int_equal(heap_free(&f->h, c), 0);
+	assert_int_equal(heap_free(&f->h, b), 0);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
 #ifdef HEAP_POISON
 /* Expect a write into freed memory to be caught (checked builds): by
  * heap_check, and by heap_alloc refusing to hand the damaged bytes out. */
@@ -1027,6 +1062,7 @@ int main(void)
 		T(heap_write_after_free_cannot_mislead),
 		cmocka_unit_test(heap_extend_need_is_enough),
 		T(heap_free_refuses_corrupt_walk),
+		T(heap_free_refuses_tag_past_block_below),
 #ifdef HEAP_POISON
 		T(heap_check_catches_use_after_free),
 #endif
