@@ -330,11 +330,13 @@ $(B)/host/test_heapbar: test/host/test_heapbar.c kernel/heapbar.c $(HOST_SRCS) \
 # installed for it.
 TESTER := /usr/bin/python3 test/run_tests.py
 
-# The heap tests again, in the checked build that poisons freed memory.
+# The heap tests again, in a second build of the heap: the checked one
+# that poisons freed memory, with the index scanned one entry at a time as
+# the kernel scans it (HEAP_SCALAR: no SSE2 in the kernel).
 $(B)/host/test_heap_poison: test/host/test_heap.c $(HOST_SRCS) $(wildcard */*.h) | deps
 	$(call say,HOSTCC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DHEAP_POISON $< $(HOST_SRCS) -o $@ -lcmocka
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DHEAP_POISON -DHEAP_SCALAR $< $(HOST_SRCS) -o $@ -lcmocka
 
 # --- The test judge's fixture ------------------------------------------------
 # A cmocka program that misbehaves on request (test/judge/test_cmocka_tap.py).
