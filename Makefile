@@ -386,3 +386,16 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# --- SMP: the ACPI walk, host-tested and fuzzed (docs/smp.md) ---------------
+# kernel/acpi.c is pure C over bytes, like kernel/handoff.c: built on the
+# host beside its test, and as a libFuzzer target.
+$(B)/host/test_acpi: test/host/test_acpi.c kernel/acpi.c kernel/acpi.h | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/acpi.c -o $@ -lcmocka
+
+FUZZ_TARGETS += fuzz_acpi
+FUZZ_SRCS_fuzz_acpi := kernel/acpi.c
+$(B)/fuzz/fuzz_acpi: kernel/acpi.c kernel/acpi.h
+$(B)/fuzz/fuzz_acpi: FUZZ_CFLAGS += -Ikernel
