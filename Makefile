@@ -174,13 +174,14 @@ FORCE:
 # --- Running ------------------------------------------------------------------
 RUNNER := python3 test/qemu/qemu.py
 MEM ?= 256M
+SMP ?= 1   # make run SMP=4: four CPUs (multi-threaded TCG)
 
 .PHONY: run debug
 run: all $(B)/esp-shell.img
-	$(Q)$(RUNNER) run --mem $(MEM) $(if $(strip $(ARGS)),--shell,) 
+	$(Q)$(RUNNER) run --mem $(MEM) --smp $(SMP) $(if $(strip $(ARGS)),--shell,) 
 
 debug: all $(B)/esp-shell.img
-	$(Q)$(RUNNER) debug --mem $(MEM) $(if $(strip $(ARGS)),--shell,)
+	$(Q)$(RUNNER) debug --mem $(MEM) --smp $(SMP) $(if $(strip $(ARGS)),--shell,)
 
 # --- Host tests (cmocka, ASan + UBSan) --------------------------------------
 HOST_CC     ?= clang

@@ -47,6 +47,17 @@ static inline void cpuid(uint32_t leaf, uint32_t r[4])
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
 }
 
+/* The time-stamp counter: cycles of a constant clock on every CPU since
+ * Nehalem, and under QEMU; timer.c says how many a microsecond has. */
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_relax(void) { __builtin_ia32_pause(); }
+
 static inline uint64_t read_rflags(void)
 {
 	uint64_t v;
@@ -55,6 +66,8 @@ static inline uint64_t read_rflags(void)
 }
 
 #define MSR_EFER  0xC0000080u
+#define EFER_LME  (1u << 8)   /* long mode enable */
+#define MSR_GS_BASE 0xC0000101u
 #define EFER_NXE  (1u << 11)
 #define CR0_WP    (1u << 16)
 #define CR4_PGE   (1u << 7)   /* global pages; toggling it flushes the whole TLB */

@@ -4,7 +4,10 @@
  * Each stub is 16 bytes (idt.c computes its address from isr_stubs), makes
  * the stack look the same whether or not the CPU pushed an error code,
  * pushes its vector and jumps to the common path, which saves the general
- * registers into a struct trap_frame and calls exception_handler.
+ * registers into a struct trap_frame and calls exception_handler.  That
+ * returns only for an NMI it has handled (a message from another CPU,
+ * kernel/smp_ipi.c): then the registers come back and iretq resumes the
+ * interrupted code, which also unblocks NMIs again.
  */
 	.text
 	.code64
@@ -49,11 +52,35 @@ isr_common:
 	pushq %r14
 	pushq %r15
 	movq %rsp, %rdi
+	movq %rsp, %rbx            /* callee-saved: the frame, to come back to */
 	andq $-16, %rsp            /* the C ABI wants a 16-byte aligned stack */
 	call exception_handler
-	/* exception_handler ends the run; never come back here. */
-1:	cli
+	movq %rbx, %rsp            /* an NMI was handled: resume */
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp             /* the vector and error code */
+	iretq
+
+	/* void smp_halt(void): sleep until an NMI (interrupts stay off).
+	 * If the NMI lands just before the hlt, smp_nmi moves the return
+	 * address past it, so a wake-up is never slept through. */
+	.globl smp_halt
+	.hidden smp_halt
+smp_halt:
 	hlt
-	jmp 1b
+	ret
 
 	.section .note.GNU-stack,"",@progbits

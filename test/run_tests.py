@@ -131,7 +131,7 @@ def judge(case, b):
 
 def run_case(case):
     b = qemu.boot(case.image(), case.name, timeout=case.timeout, mem=case.mem,
-                  machine=case.machine, cpu=case.cpu)
+                  machine=case.machine, cpu=case.cpu, smp=case.smp)
     return case, b, judge(case, b)
 
 

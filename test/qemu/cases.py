@@ -29,6 +29,7 @@ class Case:
     mem: str = "256M"
     machine: str = "q35"
     cpu: str = "qemu64"
+    smp: int = 1                # QEMU -smp; > 1 runs multi-threaded TCG
     timeout: int = 180
 
     def image(self):
