@@ -74,13 +74,19 @@ isr_common:
 	addq $16, %rsp             /* the vector and error code */
 	iretq
 
-	/* void smp_halt(void): sleep until an NMI (interrupts stay off).
-	 * If the NMI lands just before the hlt, smp_nmi moves the return
-	 * address past it, so a wake-up is never slept through. */
-	.globl smp_halt
-	.hidden smp_halt
-smp_halt:
+	/* void smp_halt_unless(const volatile uint32_t *word, uint32_t seen):
+	 * sleep until an NMI (interrupts stay off), unless *word != seen.
+	 * An NMI that lands anywhere from the compare to the hlt is made
+	 * to return to smp_halt_end instead (smp_nmi), so a wake-up sent
+	 * after the word changed is never slept through. */
+	.globl smp_halt_unless, smp_halt_hlt, smp_halt_end
+	.hidden smp_halt_unless, smp_halt_hlt, smp_halt_end
+smp_halt_unless:
+	cmpl %esi, (%rdi)
+	jne smp_halt_end
+smp_halt_hlt:
 	hlt
+smp_halt_end:
 	ret
 
 	.section .note.GNU-stack,"",@progbits

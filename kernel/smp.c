@@ -59,6 +59,16 @@ unsigned smp_cpus_online(void) { return online; }
 struct cpu *smp_cpu(unsigned index) { return index < online ? &cpus[index] : NULL; }
 uint64_t smp_bringup_us(void) { return last_online_us - first_sipi_us; }
 
+unsigned smp_cpus_failed(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < madt.ncpus; i++)
+		n += state[i] == CPU_NO_ANSWER || state[i] == CPU_NO_MEMORY ||
+		     state[i] == CPU_NO_TRAMPOLINE;
+	return n;
+}
+
 uint64_t smp_frames_held(void)
 {
 	uint64_t n = 0;

@@ -85,6 +85,9 @@ unsigned smp_cpus_online(void);  /* the boot CPU included */
 struct cpu *smp_cpu(unsigned index);
 uint64_t smp_frames_held(void);  /* frames of the APs' stacks */
 uint64_t smp_bringup_us(void);   /* first SIPI to last CPU online */
+/* Processors smp_start tried and could not start (no answer, no
+ * memory, no trampoline): 0 when every one it should start runs. */
+unsigned smp_cpus_failed(void);
 /* `cpus`: the summary line and one line per processor of the MADT. */
 void smp_print_cpus(void);
 

@@ -20,7 +20,9 @@
 #define FLUSH_ALL_PAGES 64 /* above this, flush the whole TLB instead */
 #define STOP_WAIT_US 100000
 
-void smp_halt(void); /* isr.S: hlt; ret */
+/* isr.S: hlt unless *word != seen; the labels bound the window */
+void smp_halt_unless(const volatile uint32_t *word, uint32_t seen);
+extern const char smp_halt_hlt[], smp_halt_end[];
 
 static struct spinlock shootdown_lock = SPINLOCK_INIT;
 static volatile uint64_t sd_va, sd_size;
@@ -81,8 +83,9 @@ void smp_nmi(struct trap_frame *f)
 		flush_local(sd_va, sd_size);
 		__atomic_store_n(&c->tlb_seen, gen, __ATOMIC_RELEASE);
 	}
-	if (f->rip == (uint64_t)(uintptr_t)smp_halt)
-		f->rip++; /* woken just before the hlt: do not sleep through it */
+	if (f->rip >= (uint64_t)(uintptr_t)smp_halt_unless &&
+	    f->rip <= (uint64_t)(uintptr_t)smp_halt_hlt)
+		f->rip = (uint64_t)(uintptr_t)smp_halt_end; /* woken before the hlt: skip it */
 }
 
 void smp_stop_others(void)
@@ -110,7 +113,7 @@ NORETURN void smp_idle(struct cpu *c)
 	for (;;) {
 		uint32_t seq = __atomic_load_n(&c->work_seq, __ATOMIC_ACQUIRE);
 		if (seq == c->done_seq) {
-			smp_halt();
+			smp_halt_unless(&c->work_seq, seq);
 			continue;
 		}
 		c->work(c->work_arg, c->index);
