@@ -6,8 +6,8 @@
  * it when an allocation fails: map more frames at the top of the window,
  * heap_extend, retry.  Out of memory after that is NULL to the caller.
  *
- * One lock guards the heap: a ticket lock (paging/spinlock.h), so every
- * CPU gets its turn, and it counts how often a CPU had to wait.  It also
+ * One lock guards the heap (paging/spinlock.h, which says why it is not
+ * a ticket lock); it counts how often a CPU had to wait.  It also
  * turns interrupts off while held, so an interrupt handler that
  * allocates can never spin on a lock its own CPU holds.
  */

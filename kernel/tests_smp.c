@@ -20,8 +20,8 @@
 
 #define SLOTS 48            /* live blocks per CPU */
 #define PHASES 4            /* heap_check between phases, all CPUs stopped */
-#define STRESS_OPS 800     /* per CPU, all phases */
-#define SCALE_OPS 1000      /* per CPU, per scaling run */
+#define STRESS_OPS 8000     /* per CPU, all phases */
+#define SCALE_OPS 4000      /* per CPU, per scaling run */
 #define MAX_BLOCK 1024
 #define FRAME_ROUNDS 40
 #define FRAMES_EACH 16

@@ -4,7 +4,7 @@
  * for counts.
  *
  * Every CPU may call it: the entry points that hand out, give back or
- * add frames take one ticket lock (the end of this file) around the
+ * add frames take one spinlock (the end of this file) around the
  * unlocked code above.  frames_init and frames_cut run before there is
  * a second CPU.  The counters (frames_free_count, ...) are read without
  * it: one aligned word, possibly a moment old.

@@ -3,7 +3,7 @@
  * pagetable.h).  Levels are numbered as in mmu.h: 4 = PML4 ... 1 = PT.
  * Every table is a 4096-byte frame of 512 64-bit entries.  Units: bytes.
  *
- * Changes (pt_map, pt_unmap, pt_free_space) take one ticket lock, so
+ * Changes (pt_map, pt_unmap, pt_free_space) take one spinlock, so
  * two CPUs cannot both create, or both free, the same table (the end of
  * this file).  Reads (pt_translate, the walks) take none: an entry is
  * one aligned 64-bit word, written whole; a reader racing an unmap of

@@ -1,7 +1,8 @@
 /*
- * test_spinlock.c - host tests of the ticket lock (paging/spinlock.h):
- * tickets are served in order and a wait is counted.  No timing: the
- * second thread is known to be waiting once it has taken its ticket.
+ * test_spinlock.c - host tests of the kernel's lock (paging/spinlock.h):
+ * a held lock keeps a second thread out until released, and the wait is
+ * counted.  No timing: the second thread is known to be waiting once it
+ * has said so in `waiting`.
  * (Many CPUs at once on the real lock: the kernel's smp_ self-tests.)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -35,19 +36,20 @@ static void spin_lock_waits_for_holder(void **state)
 	(void)state;
 	spin_lock(&lock);
 	assert_int_equal(pthread_create(&t, NULL, waiter, NULL), 0);
-	while (__atomic_load_n(&lock.next, __ATOMIC_ACQUIRE) != 2)
-		; /* the waiter has taken ticket 1: from now on it is spinning */
+	while (__atomic_load_n(&lock.waiting, __ATOMIC_ACQUIRE) != 1)
+		; /* the waiter found it held: from now on it is spinning */
 	assert_int_equal(__atomic_load_n(&inside, __ATOMIC_ACQUIRE), 0);
 	spin_unlock(&lock);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(inside, 1);
 	assert_int_equal(lock.acquired, 2);
 	assert_int_equal(lock.contended, 1);
-	assert_int_equal(lock.serving, 2); /* both tickets served: free */
+	assert_int_equal(lock.locked, 0);
+	assert_int_equal(lock.waiting, 0);
 }
 
-/* Expect tickets served in the order taken, and an uncontended lock to
- * count no wait. */
+/* Expect lock and unlock to set and clear the word, and an uncontended
+ * lock to count no wait. */
 static void spin_lock_uncontended_counts(void **state)
 {
 	struct spinlock l = SPINLOCK_INIT;
@@ -55,9 +57,9 @@ static void spin_lock_uncontended_counts(void **state)
 	(void)state;
 	for (int i = 0; i < 3; i++) {
 		spin_lock(&l);
-		assert_int_equal(l.serving, (uint32_t)i);
-		assert_int_equal(l.next, (uint32_t)i + 1);
+		assert_int_equal(l.locked, 1);
 		spin_unlock(&l);
+		assert_int_equal(l.locked, 0);
 	}
 	assert_int_equal(l.acquired, 3);
 	assert_int_equal(l.contended, 0);
