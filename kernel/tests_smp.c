@@ -23,7 +23,7 @@
 #define STRESS_OPS 8000     /* per CPU, all phases */
 #define SCALE_OPS 4000      /* per CPU, per scaling run */
 #define MAX_BLOCK 1024
-#define FRAME_ROUNDS 40
+#define FRAME_ROUNDS 400
 #define FRAMES_EACH 16
 #define SCRATCH_BASE 0x0000500000000000ull /* a PML4 slot of its own: tables are made */
 
