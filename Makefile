@@ -397,6 +397,7 @@ $(B)/host/test_acpi: test/host/test_acpi.c kernel/acpi.c kernel/acpi.h | deps
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< kernel/acpi.c -o $@ -lcmocka
 
 FUZZ_TARGETS += fuzz_acpi
+FUZZ_BINS += $(B)/fuzz/fuzz_acpi
 FUZZ_SRCS_fuzz_acpi := kernel/acpi.c
 $(B)/fuzz/fuzz_acpi: kernel/acpi.c kernel/acpi.h
 $(B)/fuzz/fuzz_acpi: FUZZ_CFLAGS += -Ikernel
