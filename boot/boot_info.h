@@ -31,7 +31,7 @@
 
 /* Bump when a field changes meaning, moves or appears: a kernel reads
  * only the version it was built with. */
-#define BOOT_INFO_VERSION 2u
+#define BOOT_INFO_VERSION 3u
 
 /* UEFI memory types we care about (values fixed by the UEFI spec). */
 enum efi_mem_type {
@@ -86,11 +86,12 @@ enum boot_command {
 	CMD_CRASH,    /* provoke a CPU exception to show its report */
 	CMD_MEMMAP,   /* print the firmware's memory map, one row a descriptor */
 	CMD_HEAPMAP,  /* a scripted heap session, drawn step by step */
+	CMD_CPUS,     /* start the CPUs smp= allows, list every CPU the MADT names */
 };
 
 enum crash_kind {
 	CRASH_NONE, CRASH_NULL, CRASH_WRITE_CODE, CRASH_EXEC_HEAP, CRASH_STACK_OVERFLOW,
-	CRASH_DOUBLE_FREE,
+	CRASH_DOUBLE_FREE, CRASH_AP_NULL,
 };
 
 enum exit_mode { EXIT_QEMU, EXIT_SHUTDOWN, EXIT_REBOOT, EXIT_HALT };
@@ -105,12 +106,17 @@ struct boot_options {
 	uint64_t heap_size;                   /* initial kernel heap, bytes */
 	char test_name[BOOT_TEST_NAME_MAX];   /* "" runs every self-test */
 	uint32_t screen;                      /* BOOT_SCREEN_* flags */
+	uint32_t smp_max;                     /* smp=N: start at most N CPUs (the
+					       * boot CPU included); 0: all */
 };
 
 /* boot_options.screen: how the run talks to a person watching. */
 #define BOOT_SCREEN_SERIAL_COLOR 0x1u /* color=on: ANSI colours on serial too */
 #define BOOT_SCREEN_PAUSE_KEY    0x2u /* pause=key: wait for a key on serial at each
 					 "screen: paused" line (screenshots) */
+
+/* The most CPUs smp= may ask for, and the kernel runs (kernel/smp.h). */
+#define BOOT_SMP_MAX 64
 
 /* Pixel formats of the GOP framebuffer we can draw to. */
 enum fb_format { FB_NONE = 0, FB_RGBX = 1, FB_BGRX = 2 };
@@ -175,6 +181,13 @@ struct boot_info {
 	uint32_t mat_version;
 	uint64_t image_base;    /* where the firmware loaded BOOTX64.EFI */
 	uint64_t image_size;
+
+	/* Two pages, [trampoline, trampoline + 8192), below 1 MiB, that the
+	 * loader allocated as EfiLoaderData for starting the other CPUs: a
+	 * CPU leaves INIT in real mode and can only start below 1 MiB.  0:
+	 * none (smp=1, or no free pages there); the kernel then runs on one
+	 * CPU. */
+	uint64_t trampoline;
 
 	struct boot_options opts;
 };

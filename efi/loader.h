@@ -28,6 +28,11 @@ void loader_report_secure_boot(void);
  * None of them is required: a missing GOP, RSDP or table is left 0. */
 void loader_record_firmware(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, struct boot_info *bi);
 
+/* Unless bi->opts.smp_max is 1, take two pages below 640 KiB as
+ * EfiLoaderData for starting the other CPUs and record them in
+ * bi->trampoline; none free: says so, leaves it 0 (one CPU). */
+void loader_reserve_trampoline(struct boot_info *bi);
+
 /* Check the machine can run the kernel with bi->opts: the CPU pages the
  * way we do, and the memory map, as it is now, holds every contiguous run
  * and enough free memory (paging/plan.h: the kernel's own planner, run

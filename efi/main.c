@@ -56,6 +56,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	if (EFI_ERROR(status))
 		return status;
 	loader_record_firmware(image, st, &boot_info);
+	loader_reserve_trampoline(&boot_info);
 	status = loader_check_memory(&boot_info);
 	if (EFI_ERROR(status))
 		return status;

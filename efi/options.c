@@ -8,8 +8,8 @@
 #include "options.h"
 
 const char options_usage[] =
-	"usage: BOOTX64.EFI [selftest [NAME] | crash KIND | memmap | heapmap]"
-	" [heap=SIZE] [exit=qemu|shutdown|reboot|halt] [color=on|off] [pause=key|off]";
+	"usage: BOOTX64.EFI [selftest [NAME] | crash KIND | memmap | heapmap | cpus]"
+	" [heap=SIZE] [smp=N] [exit=qemu|shutdown|reboot|halt] [color=on|off] [pause=key|off]";
 
 static int str_eq(const char *a, const char *b)
 {
@@ -93,6 +93,7 @@ static void set_defaults(struct boot_options *o)
 	o->heap_size = HEAP_SIZE_DEFAULT;
 	o->test_name[0] = '\0';
 	o->screen = 0;
+	o->smp_max = 0;
 }
 
 /* The range in parse_heap's message is written out: keep it true. */
@@ -140,15 +141,37 @@ static int parse_screen_flag(const char *what, const char *value, const char *on
 	return 0;
 }
 
+/* The range in parse_smp's message is written out: keep it true. */
+_Static_assert(BOOT_SMP_MAX == 64, "update the smp= message: out of range (1 to 64)");
+
+/* smp=N: at most N CPUs, the boot CPU included; 1 is the one-CPU kernel. */
+static int parse_smp(const char *value, struct boot_options *o, char *err, size_t errlen)
+{
+	uint32_t n = 0;
+	const char *s = value;
+
+	for (; *s >= '0' && *s <= '9'; s++)
+		if (n <= BOOT_SMP_MAX) /* past it, n only has to stay out of range */
+			n = n * 10 + (uint32_t)(*s - '0');
+	if (s == value || *s != '\0')
+		return fail(err, errlen, "smp=: not a number: '", value, "'");
+	if (n < 1 || n > BOOT_SMP_MAX)
+		return fail(err, errlen, "smp=", value, ": out of range (1 to 64)");
+	o->smp_max = n;
+	return 0;
+}
+
 static int parse_crash(const char *kind, struct boot_options *o, char *err, size_t errlen)
 {
 	static const char *const names[] = { "null", "write-code", "exec-heap", "stack-overflow",
-					     "double-free" };
+					     "double-free", "ap-null" };
 	static const enum crash_kind kinds[] = { CRASH_NULL, CRASH_WRITE_CODE, CRASH_EXEC_HEAP,
-						 CRASH_STACK_OVERFLOW, CRASH_DOUBLE_FREE };
+						 CRASH_STACK_OVERFLOW, CRASH_DOUBLE_FREE,
+						 CRASH_AP_NULL };
 
 	if (!kind)
-		return fail(err, errlen, "crash: which one? ", "null|write-code|exec-heap|stack-overflow|double-free", "");
+		return fail(err, errlen, "crash: which one? ",
+			    "null|write-code|exec-heap|stack-overflow|double-free|ap-null", "");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (str_eq(kind, names[i])) {
 			o->command = CMD_CRASH;
@@ -200,12 +223,16 @@ static int parse_word(const char *const argv[], int *i, int argc, struct boot_op
 		o->command = CMD_HEAPMAP;
 		return 0;
 	}
+	if (str_eq(w, "cpus")) {
+		o->command = CMD_CPUS;
+		return 0;
+	}
 	if (str_eq(w, "crash")) {
 		if (has_arg)
 			(*i)++;
 		return parse_crash(has_arg ? next : NULL, o, err, errlen);
 	}
-	return fail(err, errlen, "unknown command '", w, "' (selftest|crash|memmap|heapmap)");
+	return fail(err, errlen, "unknown command '", w, "' (selftest|crash|memmap|heapmap|cpus)");
 }
 
 static int parse_all(int argc, const char *const argv[], struct boot_options *o, char *err,
@@ -228,6 +255,8 @@ static int parse_all(int argc, const char *const argv[], struct boot_options *o,
 			rc = parse_screen_flag("color=: not on or off: '", v, "on", BOOT_SCREEN_SERIAL_COLOR, o, err, errlen);
 		else if ((v = skip_prefix(a, "pause=")))
 			rc = parse_screen_flag("pause=: not key or off: '", v, "key", BOOT_SCREEN_PAUSE_KEY, o, err, errlen);
+		else if ((v = skip_prefix(a, "smp=")))
+			rc = parse_smp(v, o, err, errlen);
 		else if (a[0] == '-' || skip_prefix(a, "/"))
 			rc = fail(err, errlen, "unknown option '", a, "'");
 		else

@@ -1,8 +1,8 @@
 /*
  * options.h - the command line a user types at the EFI shell.
  *
- *   BOOTX64.EFI [selftest [NAME] | crash KIND | memmap | heapmap] [heap=SIZE] [exit=MODE]
- *               [color=on|off] [pause=key|off]
+ *   BOOTX64.EFI [selftest [NAME] | crash KIND | memmap | heapmap | cpus] [heap=SIZE]
+ *               [smp=N] [exit=MODE] [color=on|off] [pause=key|off]
  *
  * Parsed while boot services still run, so a mistake is reported on the
  * firmware console and the user gets a live shell back.  Plain C: the host

@@ -47,15 +47,9 @@ static inline void cpuid(uint32_t leaf, uint32_t r[4])
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
 }
 
-static inline uint64_t read_rflags(void)
-{
-	uint64_t v;
-	__asm__ volatile("pushfq; popq %0" : "=r"(v));
-	return v;
-}
-
-/* The time-stamp counter: cycles since reset (under QEMU TCG, an emulated
- * count that follows the host's clock). */
+/* The time-stamp counter: cycles of a constant clock on every CPU since
+ * Nehalem (under QEMU TCG, an emulated count that follows the host's
+ * clock); timer.c says how many a microsecond has. */
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -63,7 +57,18 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+static inline void cpu_relax(void) { __builtin_ia32_pause(); }
+
+static inline uint64_t read_rflags(void)
+{
+	uint64_t v;
+	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	return v;
+}
+
 #define MSR_EFER  0xC0000080u
+#define EFER_LME  (1u << 8)   /* long mode enable */
+#define MSR_GS_BASE 0xC0000101u
 #define EFER_NXE  (1u << 11)
 #define CR0_WP    (1u << 16)
 #define CR4_PGE   (1u << 7)   /* global pages; toggling it flushes the whole TLB */

@@ -11,9 +11,12 @@
  *                   its own IST stack
  *   double-free     kfree the same block twice: the heap refuses the
  *                   second free and kfree panics, naming the pointer
+ *   ap-null         CPU 1 reads address 0 (needs a second CPU): the
+ *                   report names CPU 1, the boot CPU is stopped first
  */
 #include "kernel.h"
 #include "kheap.h"
+#include "smp.h"
 
 static volatile uint64_t sink;
 static volatile uint64_t never = ~0ull; /* a bound the compiler cannot see through */
@@ -52,6 +55,21 @@ static NORETURN void crash_double_free(void)
 	panic("crash: a double free went unnoticed");
 }
 
+static void read_null(void *arg, unsigned cpu)
+{
+	(void)arg;
+	if (cpu == 1)
+		sink = *(volatile uint64_t *)(uintptr_t)sink; /* sink is 0 */
+}
+
+static NORETURN void crash_ap_null(void)
+{
+	if (smp_cpus_online() < 2)
+		panic("crash: ap-null needs a second CPU (QEMU -smp 2, smp= not 1)");
+	smp_run(2, read_null, NULL);
+	panic("crash: CPU 1 read address 0 without a fault");
+}
+
 /* Each frame holds 1 KiB the compiler cannot drop. */
 static uint64_t recurse(uint64_t depth)
 {
@@ -72,7 +90,7 @@ static NORETURN void crash_stack_overflow(void)
 void crash(enum crash_kind kind)
 {
 	static const char *const names[] = { "none", "null", "write-code", "exec-heap",
-					     "stack-overflow", "double-free" };
+					     "stack-overflow", "double-free", "ap-null" };
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))
 		kprintf("crash: provoking '%s'\n", names[kind]);
@@ -82,6 +100,7 @@ void crash(enum crash_kind kind)
 	case CRASH_EXEC_HEAP: crash_exec_heap();
 	case CRASH_STACK_OVERFLOW: crash_stack_overflow();
 	case CRASH_DOUBLE_FREE: crash_double_free();
+	case CRASH_AP_NULL: crash_ap_null();
 	case CRASH_NONE: break;
 	}
 	panic("crash: unknown kind %d", (int)kind);

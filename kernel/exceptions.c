@@ -5,12 +5,16 @@
  * nothing to retry.  The report names the vector, decodes the error code
  * (for #PF: present/write/user/instruction fetch), gives RIP and CR2, and
  * how the faulting address is mapped, so a student can see which
- * protection fired.  Then the run ends with failure status.
+ * protection fired.  Then the run ends with failure status.  With
+ * several CPUs, the others are stopped first and the report names the
+ * CPU that faulted.  The one exception that is not fatal is the NMI:
+ * the CPUs' own messages (smp_ipi.c), after which the handler returns.
  */
 #include "kernel.h"
 #include "cpu.h"
 #include "cpu_tables.h"
 #include "pagetable.h"
+#include "smp.h"
 
 static const char *const names[NUM_EXCEPTIONS] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -62,9 +66,15 @@ static void report_page_fault(uint64_t err, uint64_t cr2)
 	report_mapping(cr2);
 }
 
+static bool in_page(uint64_t page, uint64_t va)
+{
+	return page && va >= page && va < page + 4096;
+}
+
+/* The boot CPU's kernel stack guard, or this AP's own. */
 static bool in_guard_page(uint64_t va)
 {
-	return guard_page && va >= guard_page && va < guard_page + 4096;
+	return in_page(guard_page, va) || (smp_ready && in_page(this_cpu()->kstack_guard, va));
 }
 
 /* A fault while reporting a fault (the screen is unmapped, ResetSystem
@@ -84,11 +94,19 @@ void exception_handler(struct trap_frame *f)
 	uint64_t cr2 = read_cr2();
 	const char *name = f->vector < NUM_EXCEPTIONS ? names[f->vector] : "unknown";
 
+	if (f->vector == VEC_NMI && smp_ready) {
+		smp_nmi(f); /* another CPU's message: handled, resume */
+		return;
+	}
+	smp_stop_others(); /* one report at a time; a second faulting CPU halts here */
 	if (depth++ > 0)
 		nested_fault();
 	kputs("\n");
 	console_alert();
 	kprintf("EXCEPTION: vector %lu, %s\n", f->vector, name);
+	if (smp_ready)
+		kprintf("  on CPU %u (APIC id %u) of %u online\n", this_cpu()->index,
+			this_cpu()->apic_id, smp_cpus_online());
 	kprintf("  RIP = 0x%lX  CS = 0x%lX  RFLAGS = 0x%lX\n", f->rip, f->cs, f->rflags);
 	kprintf("  RSP = 0x%lX  error code = 0x%lX\n", f->rsp, f->error_code);
 	if (f->vector == VEC_PAGE_FAULT)

@@ -10,22 +10,13 @@
  * interrupt stack table.  IST1 is the double-fault stack, so a kernel
  * stack overflow (a #PF on the guard page that cannot push its frame)
  * lands on a good stack and gets reported instead of triple-faulting.
+ * Every CPU has its own GDT and TSS (struct cpu_gdt): the boot CPU's
+ * is here, the others' in their struct cpu (smp.c).
  */
 #include "kernel.h"
 #include "cpu_tables.h"
 
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-
-static struct tss tss;
-static uint64_t gdt[5]; /* null, code, data, TSS (two slots) */
+static struct cpu_gdt boot_cpu; /* the boot CPU's; the others': smp.c */
 
 #define SEG_PRESENT  (1ull << 47)
 #define SEG_CODEDATA (1ull << 44) /* S: a code or data segment */
@@ -34,7 +25,7 @@ static uint64_t gdt[5]; /* null, code, data, TSS (two slots) */
 #define SEG_LONG     (1ull << 53) /* L: 64-bit code */
 #define TSS_AVAIL64  (0x9ull << 40)
 
-static void set_tss_descriptor(uint64_t base, uint32_t limit)
+static void set_tss_descriptor(uint64_t *gdt, uint64_t base, uint32_t limit)
 {
 	gdt[3] = SEG_PRESENT | TSS_AVAIL64 | (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) |
 		 (((uint64_t)limit >> 16 & 0xF) << 48) | ((base >> 24 & 0xFF) << 56);
@@ -43,16 +34,22 @@ static void set_tss_descriptor(uint64_t base, uint32_t limit)
 
 void gdt_init(uint64_t double_fault_stack_top)
 {
+	gdt_init_cpu(&boot_cpu, double_fault_stack_top);
+}
+
+void gdt_init_cpu(struct cpu_gdt *c, uint64_t double_fault_stack_top)
+{
+	uint64_t *gdt = c->gdt;
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) gdtr = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	} __attribute__((packed)) gdtr = { sizeof(c->gdt) - 1, (uint64_t)(uintptr_t)gdt };
 
 	gdt[1] = SEG_PRESENT | SEG_CODEDATA | SEG_EXEC | SEG_RW | SEG_LONG;
 	gdt[2] = SEG_PRESENT | SEG_CODEDATA | SEG_RW;
-	tss.ist[IST_DOUBLE_FAULT - 1] = double_fault_stack_top;
-	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
-	set_tss_descriptor((uint64_t)(uintptr_t)&tss, sizeof(tss) - 1);
+	c->tss.ist[IST_DOUBLE_FAULT - 1] = double_fault_stack_top;
+	c->tss.iomap_base = sizeof(c->tss); /* no I/O permission bitmap */
+	set_tss_descriptor(gdt, (uint64_t)(uintptr_t)&c->tss, sizeof(c->tss) - 1);
 
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
 	/* Reload CS with a far return, then the data segments. */
@@ -73,10 +70,10 @@ void gdt_init(uint64_t double_fault_stack_top)
 
 void gdt_set_ist(int ist, uint64_t stack_top)
 {
-	tss.ist[ist - 1] = stack_top;
+	boot_cpu.tss.ist[ist - 1] = stack_top;
 }
 
 uint64_t gdt_ist_stack(int ist)
 {
-	return tss.ist[ist - 1];
+	return boot_cpu.tss.ist[ist - 1];
 }

@@ -37,16 +37,21 @@ static void set_gate(int vector, uint64_t handler, uint8_t ist)
 	g->reserved = 0;
 }
 
-void idt_init(void)
+void idt_load(void)
 {
 	struct {
 		uint16_t limit;
 		uint64_t base;
 	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void idt_init(void)
+{
 	for (int v = 0; v < NUM_EXCEPTIONS; v++) {
 		uint8_t ist = v == VEC_DOUBLE_FAULT ? IST_DOUBLE_FAULT : 0;
 		set_gate(v, (uint64_t)(uintptr_t)(isr_stubs + v * STUB_SIZE), ist);
 	}
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	idt_load();
 }

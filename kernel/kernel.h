@@ -67,12 +67,17 @@ void fbcon_text(const struct pixbuf *pb, uint32_t x, uint32_t y, const char *s, 
 unsigned fbcon_glyph_height(void);
 
 /* gdt.c: our GDT and TSS (selectors: cpu_tables.h) */
-void gdt_init(uint64_t double_fault_stack_top);
+struct cpu_gdt;     /* cpu_tables.h */
+void gdt_init(uint64_t double_fault_stack_top); /* the boot CPU's */
+/* Fill *c (this CPU's GDT and TSS, IST1 = double_fault_stack_top), load
+ * it, reload every segment register, load the TSS. */
+void gdt_init_cpu(struct cpu_gdt *c, uint64_t double_fault_stack_top);
 void gdt_set_ist(int ist, uint64_t stack_top); /* IST1..7 */
 uint64_t gdt_ist_stack(int ist);
 
 /* idt.c */
 void idt_init(void);
+void idt_load(void); /* load the table idt_init filled: the other CPUs */
 
 /* exceptions.c: called by isr.S; reports and ends the run */
 void exception_handler(struct trap_frame *f);
@@ -142,6 +147,12 @@ int64_t vm_frames_unaccounted(void);
 /* Print the table of regions layout_build mapped. */
 void vm_print_layout(void);
 
+/* smp_ipi.c: drop [va, va + size) from this CPU's TLB and every other
+ * online CPU's, and return when all have.  Call after changing or
+ * removing a mapping others may have used (pagetable.h leaves it to
+ * the caller).  Safe with any lock held: it interrupts by NMI. */
+void tlb_shootdown(uint64_t va, uint64_t size);
+
 /* kheap.c: the kernel heap (design: kheap.h) */
 /* Map `size` bytes (rounded up to pages) at HEAP_START and start the
  * heap there.  Returns 0, or < 0 when frames or mappings run out. */
@@ -179,5 +190,8 @@ void heapview_pause(const char *name);
 /* Cycles spent drawing so far, and pictures drawn (for the figures). */
 uint64_t heapview_cycles(void);
 uint64_t heapview_draws(void);
+/* How often the heap's lock was taken, and how often the taker had to
+ * wait for another CPU (since boot). */
+void kheap_lock_counts(uint64_t *acquired, uint64_t *contended);
 
 #endif

@@ -6,9 +6,10 @@
  * it when an allocation fails: map more frames at the top of the window,
  * heap_extend, retry.  Out of memory after that is NULL to the caller.
  *
- * One lock guards the heap.  It also turns interrupts off while held, so
- * an interrupt handler that allocates can never spin on a lock its own
- * CPU holds.
+ * One lock guards the heap (paging/spinlock.h, which says why it is not
+ * a ticket lock); it counts how often a CPU had to wait.  It also
+ * turns interrupts off while held, so an interrupt handler that
+ * allocates can never spin on a lock its own CPU holds.
  */
 #include "kernel.h"
 #include "cpu.h"
@@ -17,6 +18,7 @@
 #include "layout.h"
 #include "mmu.h"
 #include "pagetable.h"
+#include "spinlock.h"
 
 #define GROW_MIN (256ull << 10) /* grow in steps of at least 256 KiB */
 #define TABLE_HEADROOM 16       /* frames left for page tables, ours and others' */
@@ -24,7 +26,7 @@
 static struct heap heap;
 static uint64_t mapped;            /* [HEAP_START, HEAP_START + mapped) is backed */
 static uint64_t initial;           /* what kheap_init mapped */
-static volatile int lock_word;
+static struct spinlock heap_lock = SPINLOCK_INIT;
 
 /* Take the lock with interrupts off; returns the caller's RFLAGS.IF. */
 static uint64_t lock(void)
@@ -32,16 +34,24 @@ static uint64_t lock(void)
 	uint64_t flags = read_rflags();
 
 	cli();
-	while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE))
-		__builtin_ia32_pause();
+	spin_lock(&heap_lock);
 	return flags;
 }
 
 static void unlock(uint64_t flags)
 {
-	__atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+	spin_unlock(&heap_lock);
 	if (flags & RFLAGS_IF)
 		__asm__ volatile("sti");
+}
+
+void kheap_lock_counts(uint64_t *acquired, uint64_t *contended)
+{
+	uint64_t flags = lock();
+
+	*acquired = heap_lock.acquired - 1; /* not counting this look */
+	*contended = heap_lock.contended;
+	unlock(flags);
 }
 
 /* Undo map_more's first `done` bytes: unmap them and free their frames. */
@@ -51,7 +61,7 @@ static void unmap_tail(uint64_t pml4, uint64_t done)
 		uint64_t va = HEAP_START + mapped + off, pa;
 		unsigned flags;
 		if (pt_translate(pml4, va, &pa, &flags) == 0 && pt_unmap(pml4, va, PAGE_SIZE) == 0) {
-			invlpg(va);
+			tlb_shootdown(va, PAGE_SIZE); /* here and on every other CPU */
 			frames_free(pa);
 		}
 	}

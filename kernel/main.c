@@ -10,6 +10,7 @@
 #include "kheap.h"
 #include "memblock.h"
 #include "selftest.h"
+#include "smp.h"
 #include "vm.h"
 #include "vmerr.h"
 
@@ -66,6 +67,9 @@ static void run_command(void)
 	case CMD_HEAPMAP:
 		passed = heapmap_run();
 		break;
+	case CMD_CPUS:
+		smp_print_cpus();
+		break;
 	}
 	finish(passed);
 }
@@ -80,6 +84,7 @@ static void kernel_main_paged(void)
 		panic("kheap: cannot map a %lu KiB heap at 0x%lX", info.opts.heap_size >> 10,
 		      (uint64_t)HEAP_START);
 	kprintf("kheap: %lu KiB at 0x%lX\n", info.opts.heap_size >> 10, (uint64_t)HEAP_START);
+	smp_start();                         /* the other CPUs, as smp= allows */
 	run_command();
 }
 
@@ -104,10 +109,12 @@ void kernel_main(const struct boot_info *bi)
 	fbcon_init(&info.fb);       /* the screen, when the firmware gave one */
 	kputs("kernel: boot services exited; the machine is ours\n");
 	gdt_init((uint64_t)(uintptr_t)(early_df_stack + sizeof(early_df_stack)));
+	smp_init_boot_cpu();        /* GS: this CPU's struct cpu */
 	idt_init();                 /* from here a fault is reported, not a reboot */
 	if (info.opts.command == CMD_MEMMAP)
 		memsummary_print_rows(&info); /* the raw descriptors, while they exist */
 	read_map();                 /* the memory map, sorted and merged, once */
 	memsummary_print(&info, &map); /* what the firmware handed over */
+	smp_find_cpus(&info, &map); /* the MADT, while the firmware's map reaches it */
 	vm_init_and_switch(&info, &map, kernel_main_paged); /* our PML4, our stack */
 }

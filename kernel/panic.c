@@ -4,10 +4,13 @@
  * Interrupts go off first so nothing runs behind the report; finish()
  * then ends the run with failure status as the exit= option says.  A
  * panic inside a panic (say, the console faults) must not loop: the
- * second one skips straight to finish.
+ * second one skips straight to finish.  With several CPUs online, the
+ * others are stopped first (smp_stop_others), so the report is not
+ * interleaved with theirs; if two panic at once, one reports.
  */
 #include "kernel.h"
 #include "cpu.h"
+#include "smp.h"
 
 static volatile int panicking;
 
@@ -16,6 +19,7 @@ void panic(const char *fmt, ...)
 	__builtin_va_list args;
 
 	cli();
+	smp_stop_others();
 	if (panicking++ == 0) {
 		kputs("\n");
 		console_alert();

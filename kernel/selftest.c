@@ -20,7 +20,7 @@
 #include "vm.h"
 
 static const struct selftest *const tables[] = { boot_tests, paging_tests, firmware_tests,
-						   heap_tests };
+						   heap_tests, smp_tests };
 static bool current_failed;
 static const char *current_skip; /* the reason, or NULL: not skipped */
 

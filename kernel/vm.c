@@ -23,6 +23,7 @@
 #include "pagetable.h"
 #include "phys.h"
 #include "reclaim.h"
+#include "smp.h"
 #include "vmerr.h"
 
 #define CPUID_FEATURES     0x1u
@@ -224,6 +225,7 @@ int64_t vm_frames_unaccounted(void)
 			  (o->ist_stack_top - o->ist_stack_guard) / 4096 - 1;
 
 	kheap_usage(&u);
+	stacks += smp_frames_held(); /* the other CPUs' stacks */
 	return (int64_t)frames_total() -
 	       (int64_t)(frames_free_count() + u.mapped / 4096 + tables + stacks + o->table_frames);
 }

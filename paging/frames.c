@@ -2,11 +2,18 @@
  * frames.c - physical frame allocator (see frames.h for the design).
  * Allocates whole 4096-byte frames.  Units: bytes for addresses, frames
  * for counts.
+ *
+ * Every CPU may call it: the entry points that hand out, give back or
+ * add frames take one spinlock (the end of this file) around the
+ * unlocked code above.  frames_init and frames_cut run before there is
+ * a second CPU.  The counters (frames_free_count, ...) are read without
+ * it: one aligned word, possibly a moment old.
  */
 #include "frames.h"
 #include "frames_internal.h"
 #include "memblock.h"
 #include "phys.h"
+#include "spinlock.h"
 #include "vmerr.h"
 
 static struct {
@@ -365,7 +372,7 @@ static uint64_t bump_one(void)
 	return pa;
 }
 
-uint64_t frames_alloc(void)
+static uint64_t alloc_one(void)
 {
 	uint64_t pa = pop_freed();
 
@@ -400,7 +407,7 @@ static int check_free(uint64_t pa)
 	return 0;
 }
 
-int frames_free(uint64_t pa)
+static int free_one(uint64_t pa)
 {
 	int err = check_free(pa);
 	if (err)
@@ -416,7 +423,7 @@ int frames_free(uint64_t pa)
 	return 0;
 }
 
-uint64_t frames_alloc_contig(size_t n)
+static uint64_t alloc_run(size_t n)
 {
 	if (n == 0)
 		return 0;
@@ -434,7 +441,7 @@ uint64_t frames_alloc_contig(size_t n)
 	return 0;
 }
 
-int frames_free_contig(uint64_t pa, size_t n)
+static int free_run(uint64_t pa, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		int err = check_free(pa + k * PAGE_SIZE);
@@ -442,7 +449,7 @@ int frames_free_contig(uint64_t pa, size_t n)
 			return err;
 	}
 	for (size_t k = 0; k < n; k++)
-		frames_free(pa + k * PAGE_SIZE);
+		free_one(pa + k * PAGE_SIZE);
 	return 0;
 }
 
@@ -460,7 +467,7 @@ static int check_unmanaged(uint64_t base, uint64_t end)
 	return 0;
 }
 
-int frames_add(uint64_t base, uint64_t size)
+static int add_range(uint64_t base, uint64_t size)
 {
 	uint64_t end = base + size, n = size / PAGE_SIZE;
 
@@ -507,7 +514,7 @@ uint64_t frames_free_count(void)
 	return fa.nfree;
 }
 
-uint64_t frames_largest_run(void)
+static uint64_t largest_run(void)
 {
 	const struct frame_range *r = table();
 	uint64_t best = 0;
@@ -532,4 +539,56 @@ void frames_get_stats(struct frames_stats *out)
 	out->meta_pa = fa.meta_pa;
 	out->meta_frames = fa.meta_frames;
 	out->table_cap = fa.cap;
+}
+
+/* --- The locked entry points (frames.h has their contracts) ------------- */
+
+static struct spinlock frames_lock = SPINLOCK_INIT;
+
+uint64_t frames_alloc(void)
+{
+	spin_lock(&frames_lock);
+	uint64_t pa = alloc_one();
+	spin_unlock(&frames_lock);
+	return pa;
+}
+
+int frames_free(uint64_t pa)
+{
+	spin_lock(&frames_lock);
+	int err = free_one(pa);
+	spin_unlock(&frames_lock);
+	return err;
+}
+
+uint64_t frames_alloc_contig(size_t n)
+{
+	spin_lock(&frames_lock);
+	uint64_t pa = alloc_run(n);
+	spin_unlock(&frames_lock);
+	return pa;
+}
+
+int frames_free_contig(uint64_t pa, size_t n)
+{
+	spin_lock(&frames_lock);
+	int err = free_run(pa, n);
+	spin_unlock(&frames_lock);
+	return err;
+}
+
+int frames_add(uint64_t base, uint64_t size)
+{
+	spin_lock(&frames_lock);
+	int err = add_range(base, size);
+	spin_unlock(&frames_lock);
+	return err;
+}
+
+uint64_t frames_largest_run(void)
+{
+	spin_lock(&frames_lock);
+	uint64_t n = largest_run();
+	spin_unlock(&frames_lock);
+	return n;
 }

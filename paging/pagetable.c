@@ -2,11 +2,20 @@
  * pagetable.c - building and reading 4-level page tables (see
  * pagetable.h).  Levels are numbered as in mmu.h: 4 = PML4 ... 1 = PT.
  * Every table is a 4096-byte frame of 512 64-bit entries.  Units: bytes.
+ *
+ * Changes (pt_map, pt_unmap, pt_free_space) take one spinlock, so
+ * two CPUs cannot both create, or both free, the same table (the end of
+ * this file).  Reads (pt_translate, the walks) take none: an entry is
+ * one aligned 64-bit word, written whole; a reader racing an unmap of
+ * the same range may see it either way, which is the caller's business.
+ * Dropping stale TLB entries stays with the caller (tlb_shootdown in the
+ * kernel).
  */
 #include "pagetable.h"
 #include "frames.h"
 #include "mmu.h"
 #include "phys.h"
+#include "spinlock.h"
 #include "vmerr.h"
 
 #define VM_ALL_FLAGS (VM_WRITE | VM_EXEC | VM_USER | VM_CACHE_MASK | VM_GLOBAL | \
@@ -241,7 +250,7 @@ static int map_one(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t ps, unsigne
 	return 0;
 }
 
-int pt_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
+static int map_unlocked(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
 {
 	int err = check_map_args(pml4, va, pa, size, flags);
 	if (err)
@@ -273,7 +282,7 @@ static int check_unmap(uint64_t pml4, uint64_t va, uint64_t size)
 	return 0;
 }
 
-int pt_unmap(uint64_t pml4, uint64_t va, uint64_t size)
+static int unmap_unlocked(uint64_t pml4, uint64_t va, uint64_t size)
 {
 	if (pml4 == 0 || pml4 % PAGE_SIZE)
 		return VM_EINVAL;
@@ -384,13 +393,37 @@ static size_t walk_tables(uint64_t table, int level, bool free_them)
 	return n;
 }
 
+static struct spinlock pt_lock = SPINLOCK_INIT;
+
 void pt_free_space(uint64_t pml4)
 {
+	spin_lock(&pt_lock);
 	if (pml4)
 		walk_tables(pml4, 4, true);
+	spin_unlock(&pt_lock);
 }
 
 size_t pt_count_tables(uint64_t pml4)
 {
 	return pml4 ? walk_tables(pml4, 4, false) : 0;
+}
+
+/* --- The locked entry points (pagetable.h has their contracts) ---------
+ * Lock order: pt_lock, then the frame allocator's own lock inside
+ * frames_alloc/frames_free; nothing takes them the other way round. */
+
+int pt_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
+{
+	spin_lock(&pt_lock);
+	int err = map_unlocked(pml4, va, pa, size, flags);
+	spin_unlock(&pt_lock);
+	return err;
+}
+
+int pt_unmap(uint64_t pml4, uint64_t va, uint64_t size)
+{
+	spin_lock(&pt_lock);
+	int err = unmap_unlocked(pml4, va, size);
+	spin_unlock(&pt_lock);
+	return err;
 }

@@ -38,6 +38,7 @@ runs_for() {
 	fuzz_memmap) echo 1500 ;;
 	fuzz_pagetable) echo 3000 ;;
 	fuzz_format) echo 300000 ;;
+	fuzz_acpi) echo 20000 ;;
 	*) echo 1000 ;;
 	esac
 }

@@ -29,7 +29,7 @@ static void handoff_check_accepts_this_version(void **state)
 	assert_int_equal(handoff_check(&bi, why, sizeof(why)), 0);
 }
 
-/* Expect a loader built for version 3 to be refused, both numbers named. */
+/* Expect a loader built for version 4 to be refused, both numbers named. */
 static void handoff_check_refuses_other_version(void **state)
 {
 	struct boot_info bi = good();
@@ -38,7 +38,7 @@ static void handoff_check_refuses_other_version(void **state)
 	(void)state;
 	bi.version = BOOT_INFO_VERSION + 1;
 	assert_int_equal(handoff_check(&bi, why, sizeof(why)), -1);
-	assert_string_equal(why, "boot_info version 3, this kernel reads version 2 only");
+	assert_string_equal(why, "boot_info version 4, this kernel reads version 3 only");
 }
 
 /* Expect a boot_info of another size (a field added without a version
@@ -52,7 +52,7 @@ static void handoff_check_refuses_other_size(void **state)
 	bi.size -= 8;
 	assert_int_equal(handoff_check(&bi, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "boot_info of "));
-	assert_non_null(strstr(why, " bytes, this kernel's version 2 has "));
+	assert_non_null(strstr(why, " bytes, this kernel's version 3 has "));
 }
 
 /* Expect an all-zero boot_info (a loader that never set version) refused. */
@@ -64,7 +64,7 @@ static void handoff_check_refuses_zeroed(void **state)
 	(void)state;
 	memset(&bi, 0, sizeof(bi));
 	assert_int_equal(handoff_check(&bi, why, sizeof(why)), -1);
-	assert_string_equal(why, "boot_info version 0, this kernel reads version 2 only");
+	assert_string_equal(why, "boot_info version 0, this kernel reads version 3 only");
 }
 
 /* Expect NULL refused, not dereferenced. */

@@ -69,7 +69,7 @@ static void options_parse_crash_kinds(void **state)
 	static const struct { const char *word; enum crash_kind kind; } k[] = {
 		{ "null", CRASH_NULL }, { "write-code", CRASH_WRITE_CODE },
 		{ "exec-heap", CRASH_EXEC_HEAP }, { "stack-overflow", CRASH_STACK_OVERFLOW },
-		{ "double-free", CRASH_DOUBLE_FREE },
+		{ "double-free", CRASH_DOUBLE_FREE }, { "ap-null", CRASH_AP_NULL },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
@@ -108,6 +108,45 @@ static void options_parse_heapmap_and_screen_flags(void **state)
 	assert_string_equal(err, "color=: not on or off: 'blue'");
 	assert_int_equal(parse("pause=on", NULL), -1);
 	assert_int_equal(parse("heapmap", "extra", NULL), -1);
+}
+
+/* Expect cpus to be a command, smp=N to be read in any place (even
+ * right after selftest, where it is not a test name), and no smp= to
+ * mean every CPU (0). */
+static void options_parse_cpus_and_smp(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("cpus", NULL), 0);
+	assert_int_equal(o.command, CMD_CPUS);
+	assert_int_equal(o.smp_max, 0);
+	assert_int_equal(parse("smp=4", "cpus", NULL), 0);
+	assert_int_equal(o.smp_max, 4);
+	assert_int_equal(parse("selftest", "smp=1", NULL), 0);
+	assert_string_equal(o.test_name, "");
+	assert_int_equal(o.smp_max, 1);
+	assert_int_equal(parse("smp=64", NULL), 0);
+	assert_int_equal(o.smp_max, 64);
+}
+
+/* Expect smp= outside 1..64, or not a plain number, refused with the
+ * reason, and the defaults left behind. */
+static void options_parse_smp_rejects_bad_counts(void **state)
+{
+	static const struct { const char *arg, *msg; } bad[] = {
+		{ "smp=0", "smp=0: out of range (1 to 64)" },
+		{ "smp=65", "smp=65: out of range (1 to 64)" },
+		{ "smp=99999999999999999999", "smp=99999999999999999999: out of range (1 to 64)" },
+		{ "smp=", "smp=: not a number: ''" },
+		{ "smp=2x", "smp=: not a number: '2x'" },
+		{ "smp=-1", "smp=: not a number: '-1'" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse("cpus", bad[i].arg, NULL), -1);
+		assert_string_equal(err, bad[i].msg);
+		assert_int_equal(o.smp_max, 0);
+		assert_int_equal(o.command, CMD_DEFAULT);
+	}
 }
 
 /* Expect every exit mode by name. */
@@ -236,6 +275,8 @@ int main(void)
 		cmocka_unit_test(options_parse_short_error_buffer),
 		cmocka_unit_test(options_parse_rejects_long_test_name),
 		cmocka_unit_test(options_heap_limit_is_the_window),
+		cmocka_unit_test(options_parse_cpus_and_smp),
+		cmocka_unit_test(options_parse_smp_rejects_bad_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

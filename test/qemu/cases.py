@@ -32,6 +32,7 @@ class Case:
     mem: str = "256M"
     machine: str = "q35"
     cpu: str = "qemu64"
+    smp: int = 1                # QEMU -smp; > 1 runs multi-threaded TCG
     timeout: int = 180
     firmware: str = "ovmf"      # qemu.firmware_args(): ovmf, snakeoil, snakeoil-off
     esp: str = "esp.img"        # the removable-path image under build/
@@ -39,6 +40,11 @@ class Case:
     stops: list = None  # pause=key stops, in order: screendumps checked by screen.py
     expect_raw: list = field(default_factory=list)  # regexes on serial with its ANSI codes
     reject_raw: list = field(default_factory=list)  # ... that must not match
+
+    def may_skip(self):
+        """SKIPs that are right without being asked for: with one CPU the
+        smp_ tests that need a second one."""
+        return SMP_ONLY_TESTS if self.smp == 1 else []
 
     def image(self):
         if self.shell is None:
@@ -92,6 +98,10 @@ def crash(kind, expect, pause=False, **kw):
                 shell=["BOOTX64.EFI crash %s%s exit=qemu" % (kind, " pause=key" if pause else "")],
                 status=qemu.EXIT_FAIL, ktap=False, expect=expect, **kw)
 
+
+# The smp_ self-tests that need a second CPU: on one they SKIP.
+SMP_ONLY_TESTS = ["smp_cpus_online_each_own_data", "smp_heap_stress_all_cpus",
+                  "smp_frames_and_tables_all_cpus", "smp_tlb_shootdown_reaches_all"]
 
 # What the kernel says about OVMF: memory types, global pages, runtime
 # code W^X from the memory attributes table, boot-services memory reclaimed.
@@ -294,4 +304,39 @@ CASES += [
          expect=[r"^loader: Secure Boot off$", r"^kernel: run PASSED$"],
          reject=[r"Access Denied", r"Security Violation", r"EXCEPTION:"]),
     refused("secure_boot_tampered_refused", cls=TamperedCase),
+]
+
+
+# --- SMP: every CPU from the MADT, the heap under real concurrency ---------
+# -smp 1, 2, 4, 8 on both chipsets, multi-threaded TCG; only the smp_
+# self-tests, so the matrix stays lean (8 vCPUs share this machine's 2
+# cores).  Every CPU the MADT lists must come online.
+for machine in ("q35", "pc"):
+    for n in (1, 2, 4, 8):
+        CASES.append(selftest(
+            "smp_%d_%s" % (n, machine), "smp_", smp=n, machine=machine, timeout=420,
+            skips=SMP_ONLY_TESTS if n == 1 else [],
+            expect=[r"^acpi: MADT at 0x[0-9A-F]+ via the XSDT: %d processors" % n,
+                    r"^smp: %d of %d CPUs online \(xAPIC\)" % (n, n),
+                    r"^# smp_heap_scaling: %d CPUs, " % n]))
+
+CASES += [
+    # smp= is checked at the shell; smp=3 of 4 starts three and lists all.
+    Case("smp_cpus_command", smp=4, timeout=240, ktap=False, shell=[
+        "BOOTX64.EFI cpus smp=0",
+        "echo shell-alive-smp",
+        "BOOTX64.EFI cpus smp=3 exit=qemu",
+    ], expect=[r"BOOTX64.EFI: smp=0: out of range \(1 to 64\)", r"^shell-alive-smp",
+               r"^cpus: 4 found, 3 started$",
+               r"^cpu: APIC id 0, ACPI uid 0, local APIC entry: online as CPU 0 \(the boot CPU\)$",
+               r"^cpu: APIC id 2, ACPI uid 2, local APIC entry: online as CPU 2$",
+               r"^cpu: APIC id 3, ACPI uid 3, local APIC entry: not started \(smp= limit\)$"]),
+    # smp=1 on a machine of two: the one-CPU kernel, no trampoline taken.
+    Case("smp_one_of_two", smp=2, ktap=False, shell=["BOOTX64.EFI cpus smp=1 exit=qemu"],
+         expect=[r"^cpus: 2 found, 1 started$", r"^smp: 1 of 2 CPUs online"],
+         reject=[r"online as CPU 1"]),
+    # A fault on CPU 1: reported with its number, the boot CPU stopped
+    # by NMI first, the run ends cleanly (QEMU 35).
+    crash("ap-null", [r"EXCEPTION: vector 14, #PF page fault", r"^  on CPU 1 \(APIC id 1\) of 2 online$",
+                      r"CR2 = 0x0$"], smp=2),
 ]

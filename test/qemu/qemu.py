@@ -83,15 +83,18 @@ def firmware_args(firmware, machine, vars_copy):
 
 
 def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
-                 serial="stdio", extra=(), firmware="ovmf"):
-    """The QEMU command line for one boot of `image`."""
+                 serial="stdio", extra=(), firmware="ovmf", smp=1):
+    """The QEMU command line for one boot of `image`.  With smp > 1 the
+    CPUs run on host threads of their own (multi-threaded TCG), so they
+    really do run at the same time."""
     os.makedirs(LOGS, exist_ok=True)
     vars_copy = os.path.join(BUILD, "vars", name + ".fd")
     os.makedirs(os.path.dirname(vars_copy), exist_ok=True)
     code, machine, fw_extra = firmware_args(firmware, machine, vars_copy)
     return [
-        "qemu-system-x86_64", "-machine", machine + ",accel=tcg",
-        "-cpu", cpu, "-m", mem, "-smp", "1",
+        "qemu-system-x86_64", "-machine", machine,
+        "-accel", "tcg,thread=multi" if smp > 1 else "tcg",
+        "-cpu", cpu, "-m", mem, "-smp", str(smp),
         "-drive", "if=pflash,format=raw,readonly=on,file=" + code,
         "-drive", "if=pflash,format=raw,file=" + vars_copy,
         "-drive", "format=raw,file=" + image,
@@ -292,7 +295,7 @@ def interactive(args, debug=False):
         extra = ["-s", "-S"]
         print("qemu.py: QEMU is waiting for gdb on localhost:1234. In another terminal:\n"
               "    gdb -x %s      (symbols at %s)" % (os.path.relpath(script, ROOT), base))
-    cmd = qemu_command(image, "run", mem=args.mem, serial="mon:stdio", extra=extra)
+    cmd = qemu_command(image, "run", mem=args.mem, serial="mon:stdio", extra=extra, smp=args.smp)
     if os.environ.get("V") == "1":
         print(" ".join(cmd))
     print("qemu.py: booting %s (Ctrl-A X quits QEMU)" % os.path.relpath(image, ROOT), flush=True)
@@ -308,6 +311,7 @@ def main():
     ap.add_argument("mode", choices=["run", "debug", "bench-boot"])
     ap.add_argument("--shell", action="store_true", help="boot build/esp-shell.img (startup.nsh with ARGS)")
     ap.add_argument("--mem", default="256M")
+    ap.add_argument("--smp", type=int, default=1, help="CPUs (multi-threaded TCG when > 1)")
     args = ap.parse_args()
     if args.mode == "bench-boot":
         import bench_boot
