@@ -174,6 +174,8 @@ void fbcon_putc(char c)
 	}
 	if (c == '\r')
 		return;
+	if (con.row >= con.rows) /* another CPU mid-scroll: only if a stop NMI came late */
+		scroll();
 	draw_glyph(row_start(con.row) + con.col++ * FBCON_GLYPH_W, con.stride, (unsigned char)c, con.fg,
 		   con.bg);
 }

@@ -87,16 +87,28 @@ uint32_t lapic_id(void)
 }
 
 /* Send an IPI: icr is the low half (vector, delivery mode, level). */
+/* Wait while the ICR says a send is pending, for at most about a
+ * second's worth of spins: a stuck delivery status must not hang the
+ * crash path, which sends the stop NMIs through here. */
+static void wait_idle(void)
+{
+	for (unsigned long spins = 0; spins < 100000000ul && (rd(REG_ICR) & ICR_BUSY); spins++)
+		cpu_relax();
+}
+
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr)
 {
 	if (x2apic) {
+		/* WRMSR to the x2APIC is not serializing (Intel SDM 10.12.3):
+		 * without the fence, the data this IPI announces (a shootdown's
+		 * generation, a work sequence) may still sit in the store
+		 * buffer when the target reads it, and it would do nothing. */
+		__asm__ volatile("mfence; lfence" ::: "memory");
 		wrmsr(X2APIC_MSR(REG_ICR), (uint64_t)apic_id << 32 | icr);
 		return;
 	}
-	while (rd(REG_ICR) & ICR_BUSY)
-		cpu_relax();
+	wait_idle();
 	wr(REG_ICR_HI, apic_id << 24);
 	wr(REG_ICR, icr); /* writing the low half sends it */
-	while (rd(REG_ICR) & ICR_BUSY)
-		cpu_relax();
+	wait_idle();
 }

@@ -97,7 +97,14 @@ void smp_find_cpus(const struct boot_info *bi, const struct memblock *mb)
 {
 	int err = acpi_read_madt(bi->rsdp, firmware_map, (void *)mb, &madt, madt_bad);
 
-	trampoline = bi->trampoline;
+	/* The SIPI vector is the page number in 8 bits: only a page-aligned
+	 * address below 1 MiB can be started from.  The loader promises one;
+	 * another loader might not. */
+	trampoline = bi->trampoline < 0x100000 && !(bi->trampoline & (PAGE_SIZE - 1)) ?
+		     bi->trampoline : 0;
+	if (bi->trampoline && !trampoline)
+		kprintf("smp: trampoline 0x%lX is not a page below 1 MiB: not used\n",
+			bi->trampoline);
 	if (err) {
 		madt_problem = acpi_strerror(err);
 		madt.ncpus = 0;
@@ -163,9 +170,12 @@ static int give_stacks(struct cpu *c)
 /* The first C an AP runs, on its own stack, on our page tables. */
 static NORETURN void ap_main(struct cpu *c)
 {
-	gdt_init_cpu(&c->gdt, c->ist_top);
-	idt_load();
+	gdt_init_cpu(&c->gdt, c->ist_top); /* reloading %gs zeroed the GS base */
+	/* GS before the IDT: the exception handler's this_cpu() reads %gs:0,
+	 * and with a zero base a fault would fault again, up to a triple
+	 * fault that resets the whole machine without a word. */
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
+	idt_load();
 	if (vm_info()->pat)
 		wrmsr(MSR_PAT, PAT_KERNEL);
 	if (vm_info()->pge)
@@ -271,6 +281,10 @@ static enum cpu_state classify(unsigned i, unsigned limit)
 		return CPU_DISABLED;
 	if (a->state == ACPI_CPU_ONLINE_CAPABLE)
 		return CPU_OFFLINE_CAPABLE;
+	/* An xAPIC's ICR holds 8 bits of destination, and 0xFF is the
+	 * broadcast: an INIT meant for CPU 255 would reset every AP. */
+	if (a->apic_id > 254 && !lapic_x2apic())
+		return CPU_NEEDS_X2APIC;
 	if (online >= limit)
 		return CPU_NOT_STARTED;
 	return trampoline ? CPU_NO_ANSWER /* to be started */ : CPU_NO_TRAMPOLINE;
@@ -329,6 +343,7 @@ static const char *state_name(enum cpu_state s)
 	case CPU_NO_MEMORY: return "not started: no memory for its stacks";
 	case CPU_OFFLINE_CAPABLE: return "online-capable: not started at boot";
 	case CPU_DISABLED: return "disabled in the MADT: never started";
+	case CPU_NEEDS_X2APIC: return "not started: APIC id above 254 needs x2APIC mode";
 	default: return "not started: no trampoline page below 1 MiB";
 	}
 }

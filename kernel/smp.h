@@ -40,6 +40,7 @@ enum cpu_state {
 	CPU_OFFLINE_CAPABLE, /* online-capable in the MADT: not started at boot */
 	CPU_DISABLED,        /* disabled in the MADT: never started */
 	CPU_NO_TRAMPOLINE,   /* the loader found no page below 1 MiB */
+	CPU_NEEDS_X2APIC,    /* APIC id above 254: an xAPIC cannot name it */
 };
 
 struct cpu {

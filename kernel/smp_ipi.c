@@ -74,7 +74,12 @@ void smp_nmi(struct trap_frame *f)
 	struct cpu *c = this_cpu();
 	uint32_t gen = __atomic_load_n(&sd_gen, __ATOMIC_ACQUIRE);
 
-	if (__atomic_load_n(&stopper, __ATOMIC_ACQUIRE) >= 0) {
+	int s = __atomic_load_n(&stopper, __ATOMIC_ACQUIRE);
+
+	/* Every CPU but the one writing the report stops.  The reporter goes
+	 * on: a shootdown or wake-up NMI sent before the others stopped may
+	 * still reach it, and halting it here would lose the report. */
+	if (s >= 0 && s != (int)c->index) {
 		c->stopped = 1; /* NMIs stay blocked: no iret ever comes */
 		for (;;)
 			hlt();
