@@ -11,11 +11,13 @@
  *                   its own IST stack
  *   double-free     kfree the same block twice: the heap refuses the
  *                   second free and kfree panics, naming the pointer
- *   ap-null         CPU 1 reads address 0 (needs a second CPU): the
- *                   report names CPU 1, the boot CPU is stopped first
+ *   ap-null         CPU 1 reads address 0 (needs a second CPU) while
+ *                   CPU 0 sends it shootdown NMIs: the report names
+ *                   CPU 1, the boot CPU is stopped first
  */
 #include "kernel.h"
 #include "kheap.h"
+#include "mmu.h" /* PAGE_SIZE */
 #include "smp.h"
 
 static volatile uint64_t sink;
@@ -55,11 +57,18 @@ static NORETURN void crash_double_free(void)
 	panic("crash: a double free went unnoticed");
 }
 
+/* CPU 1 faults; meanwhile CPU 0 keeps sending shootdown NMIs, as a busy
+ * kernel would, so one may reach CPU 1 while it reports: the report must
+ * still come out (a late NMI once halted the reporting CPU itself). */
 static void read_null(void *arg, unsigned cpu)
 {
 	(void)arg;
-	if (cpu == 1)
+	if (cpu == 1) {
 		sink = *(volatile uint64_t *)(uintptr_t)sink; /* sink is 0 */
+		return;
+	}
+	for (uint64_t end = timer_us() + 2000000; timer_us() < end;)
+		tlb_shootdown(0, PAGE_SIZE); /* page 0 is never mapped: harmless */
 }
 
 static NORETURN void crash_ap_null(void)
