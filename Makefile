@@ -138,8 +138,11 @@ $(B)/BOOTX64.so: $(LOADER_OBJS) $(B)/kernel.o $(LDSCRIPT)
 $(B)/BOOTX64.EFI: $(B)/BOOTX64.so
 	$(call say,OBJCOPY,$@)
 	$(Q)$(OBJCOPY) -j .text -j .reloc -j .rodata -j .data -j .dynamic -j .dynsym \
-	    -j .rel -j .rela -j '.rel.*' -j '.rela.*' \
+	    -j .rel -j .rela -j '.rel.*' -j '.rela.*' -j .sbat \
 	    --target efi-app-x86_64 --subsystem=10 $< $@
+	$(Q)$(OBJCOPY) -O binary --only-section=.sbat $@ $@.sbat 2>/dev/null; \
+	    head -c 7 $@.sbat | grep -qx 'sbat,1,' || { echo "$@: no .sbat section (shim refuses such an image; efi/sbat.c)"; rm -f $@ $@.sbat; exit 1; }; \
+	    rm -f $@.sbat
 	$(Q)ls -l $@ | awk '{ printf "  %-7s %s bytes\n", "SIZE", $$5 }'
 
 # --- ESP images (mtools: no loop mounts, no root) ---------------------------
