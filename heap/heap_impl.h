@@ -49,6 +49,10 @@ _Static_assert(sizeof(size_t) >= 8, "sizes up to 64 GiB need a 64-bit size_t");
  * each call would cost more than the work it does. */
 #define HOT static inline __attribute__((always_inline))
 
+/* A refusal, or a heap found damaged: rare, so the compiler lays the
+ * common path out straight and moves these out of its way. */
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
 /* What starts at a granule, read from the bitmap (start bit | used bit << 1). */
 enum kind { NOTHING = 0, HOLE = 1, BAD = 2, USED = 3 };
 
