@@ -193,10 +193,11 @@ HOT bool hole_ok(struct heap *h, uint32_t x)
 {
 	const struct block *b = block_at(h, x);
 
-	if (sealed_as(b, MAGIC_FREE) && b->size <= granules(h) - x)
-		return true;
-	h->broken = 1;
-	return false;
+	if (unlikely(!sealed_as(b, MAGIC_FREE) || b->size > granules(h) - x)) {
+		h->broken = 1;
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -277,14 +278,14 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 {
 	uint32_t units, x;
 
-	if (!h->ready || h->broken || !units_for(size, &units) || !power_of_two(align))
+	if (unlikely(!h->ready || h->broken || !units_for(size, &units) || !power_of_two(align)))
 		return NULL;
 	if (align > G)
 		return alloc_aligned(h, units, align);
 	/* With align 16 (or less) any hole big enough fits at its start:
 	 * the first one is the answer. */
 	x = candidate(h, NIL, units);
-	if (x == NIL || !hole_ok(h, x))
+	if (unlikely(x == NIL || !hole_ok(h, x)))
 		return NULL;
 	return carve(h, x, x, units);
 }
@@ -344,18 +345,18 @@ HOT int find_live(const struct heap *h, const void *ptr, struct live *l)
 	const struct block *b = (const struct block *)(p - G);
 	enum kind k;
 
-	if (!h->ready || p % G != 0 || p < h->base + G || p >= h->top)
+	if (unlikely(!h->ready || p % G != 0 || p < h->base + G || p >= h->top))
 		return HEAP_EINVAL;
-	if (h->broken)
+	if (unlikely(h->broken))
 		return HEAP_ECORRUPT;
 	l->g = granule(h, p - G);
 	k = kind_at(h, l->g);
-	if (k != USED)
+	if (unlikely(k != USED))
 		return k == BAD ? HEAP_ECORRUPT : HEAP_EINVAL;
 	l->size = b->size;
-	if (!sealed_as(b, MAGIC_USED) || b->size > granules(h) - l->g)
+	if (unlikely(!sealed_as(b, MAGIC_USED) || b->size > granules(h) - l->g))
 		return HEAP_ECORRUPT;
-	if (!check_below(h, b, l) || !check_above(h, l))
+	if (unlikely(!check_below(h, b, l) || !check_above(h, l)))
 		return HEAP_ECORRUPT;
 	return 0;
 }
@@ -424,7 +425,7 @@ int heap_free(struct heap *h, void *ptr)
 	if (!ptr)
 		return 0;
 	err = find_live(h, ptr, &l);
-	if (err)
+	if (unlikely(err))
 		return err;
 	release(h, &l);
 	return 0; /* release trusts what find_live checked: it cannot fail */
