@@ -265,7 +265,9 @@ FORCE:
 # --- Running ------------------------------------------------------------------
 RUNNER := python3 test/qemu/qemu.py
 MEM ?= 256M
-SMP ?= 1   # make run SMP=4: four CPUs (multi-threaded TCG)
+# CPUs: two by default, as any PC has and as the test suite boots;
+# make run SMP=4 for four, SMP=1 for the one-CPU kernel (multi-threaded TCG).
+SMP ?= 2
 
 .PHONY: run debug
 run: all $(B)/esp-shell.img
