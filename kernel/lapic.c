@@ -86,16 +86,19 @@ uint32_t lapic_id(void)
 	return x2apic ? rd(REG_ID) : rd(REG_ID) >> 24;
 }
 
-/* Send an IPI: icr is the low half (vector, delivery mode, level). */
-/* Wait while the ICR says a send is pending, for at most about a
- * second's worth of spins: a stuck delivery status must not hang the
- * crash path, which sends the stop NMIs through here. */
+/* Wait while the ICR says a send is pending, for at most ICR_WAIT_US
+ * (a delivery takes microseconds): a stuck delivery status must not hang
+ * the crash path, which sends the stop NMIs through here. */
+#define ICR_WAIT_US 100000
 static void wait_idle(void)
 {
-	for (unsigned long spins = 0; spins < 100000000ul && (rd(REG_ICR) & ICR_BUSY); spins++)
+	uint64_t end = timer_us() + ICR_WAIT_US;
+
+	while ((rd(REG_ICR) & ICR_BUSY) && timer_us() < end)
 		cpu_relax();
 }
 
+/* Send an IPI: icr is the low half (vector, delivery mode, level). */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr)
 {
 	if (x2apic) {
