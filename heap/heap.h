@@ -74,8 +74,8 @@ struct heap {
 	uintptr_t limit;         /* blocks may reach this far: the bitmap covers [base, limit) */
 	uintptr_t end;           /* start + size of the region as given */
 	struct heap_bits *bits;  /* the bitmap of block starts, at the region's end */
-	uint32_t *tree;          /* the index's space: largest holes, a tree over 1 KiB chunks */
-	uint32_t *level[HEAP_LEVELS]; /* the tree's levels in that space, leaves first (index.c) */
+	uint16_t *tree;          /* the index's space: largest holes, a tree over 1 KiB chunks */
+	uint16_t *level[HEAP_LEVELS]; /* the tree's levels in that space, leaves first (index.c) */
 	uint32_t nbits;          /* entries in bits[], one per chunk of 64 granules */
 	uint32_t levels;         /* levels of the tree: the last is one entry, the largest */
 	uint32_t ngran;          /* granules in [base, top): (top - base) / 16 */
