@@ -81,7 +81,7 @@ static bool units_for(size_t size, uint32_t *units)
 
 /* Split [base, end) between blocks, the tree and the bitmap.  One bitmap
  * entry (16 bytes) covers a chunk of 1 KiB, so every 1040 bytes of region
- * need one; the tree takes index_space() bytes (index.c: about 4.3 per
+ * need one; the tree takes index_space() bytes (index.c: about 2.1 per
  * KiB).  The caller has checked that end - base is at most
  * 2 * HEAP_MAX_SIZE, so the counts fit 32 bits. */
 static void plan(uintptr_t base, uintptr_t end, struct layout *l)

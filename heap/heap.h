@@ -24,8 +24,8 @@
  *   |slack | block | hole | block ... | block |  tail  | index: tree, bitmap |
  *
  * Blocks tile [base, top).  The index at the end costs 16 bytes of bitmap
- * and about 4.3 bytes of tree per KiB of [base, limit): 1.95 % of a large
- * region, more of a small one (2.2 % of 64 KiB),
+ * and about 2.1 bytes of tree per KiB of [base, limit): 1.74 % of a large
+ * region, more of a small one (1.88 % of 64 KiB),
  * reported as heap_stats.index_bytes and not counted in heap_stats.size.
  * No payload reaches it, so bytes a caller writes cannot forge it.
  *
@@ -102,7 +102,7 @@ struct heap_stats {
  * the region are never touched; up to 15 bytes at each end are lost to
  * alignment, and about 2 % of the rest to the index.  Returns 0, or
  * < 0 (and h refuses every later call) when start is NULL, the region
- * leaves under 32 bytes for blocks (it needs 112 in all) or over
+ * leaves under 32 bytes for blocks (it needs 80 in all) or over
  * HEAP_MAX_SIZE, or it wraps the address space.  O(size / 1024): the
  * index is cleared. */
 int heap_init(struct heap *h, void *start, size_t size);

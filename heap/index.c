@@ -23,12 +23,16 @@
  *   Every hole in a chunk to its left is smaller, or its entry would be
  *   >= 10.
  *
- * Why groups of 16: a group is 64 bytes, one cache line, and a search
- * reads one group per level it passes: 3 to 5 in a 64 MiB heap, where a
- * binary tree read a cache line per level (16 for 64 MiB), one after the
- * other.  Finding the first entry of a group that is big enough is 16
- * compares; with SSE2 (the host; the kernel is built without vector
- * registers) that is a few instructions.
+ * Why groups of 16: a search reads one group per level it passes, 3 to
+ * 5 in a 64 MiB heap, where a binary tree read a cache line per level
+ * (16 for 64 MiB), one after the other.  An entry is 2 bytes, capped at
+ * 1 MiB - 16 (heap_impl.h: bound), so a group is 32 bytes and never
+ * straddles two cache lines.  Finding the first entry of a group that is
+ * big enough is 16 compares; with SSE2 (the host; the kernel is built
+ * without vector registers) it is two, as is taking the largest.  A
+ * capped entry stands for any hole of 1 MiB or more: a search for a
+ * bigger block goes down to the chunk and looks at its holes, and
+ * passes on, leaving the entry as it is, when none is big enough.
  *
  * Three refinements, each for speed:
  *   - The hole that ends at top stays out of the tree (index_skips): a
@@ -46,10 +50,10 @@
  *     every chunk below the last block (start_level): a small heap in a
  *     large region pays for the depth it uses.
  *
- * Memory: a 4-byte entry per chunk, rounded up to whole groups, plus a
- * sixteenth of that per level above: about 4.3 bytes per KiB of heap,
- * and 48 bytes to start on a cache line (index_space).  It lives beside
- * the bitmap at the region's end, where no payload reaches.
+ * Memory: a 2-byte entry per chunk, rounded up to whole groups, plus a
+ * sixteenth of that per level above: about 2.1 bytes per KiB of heap,
+ * and 16 bytes to start a group on a 32-byte boundary (index_space).  It
+ * lives beside the bitmap at the region's end, where no payload reaches.
  */
 #include "heap_impl.h"
 
@@ -362,7 +366,7 @@ size_t index_space(uint32_t nbits)
 /* Where the levels go in the index_space() bytes plan() set aside at
  * tree: one after the other, leaves first, up to the single entry at the
  * top, each a whole number of groups; a tree of more than one group
- * starts on a cache-line boundary, so every group is one cache line. */
+ * starts on a 32-byte boundary, so no group straddles two cache lines. */
 static void lay_out(struct heap *h)
 {
 	bound *at = h->tree;
