@@ -24,8 +24,8 @@
  *   |slack | block | hole | block ... | block |  tail  | index: tree, bitmap |
  *
  * Blocks tile [base, top).  The index at the end costs 16 bytes of bitmap
- * and about 4.3 bytes of tree per KiB of [base, limit): 1.95 % of a large
- * region, more of a small one (2.2 % of 64 KiB),
+ * and about 2.1 bytes of tree per KiB of [base, limit): 1.74 % of a large
+ * region, more of a small one (1.88 % of 64 KiB),
  * reported as heap_stats.index_bytes and not counted in heap_stats.size.
  * No payload reaches it, so bytes a caller writes cannot forge it.
  *
@@ -74,8 +74,8 @@ struct heap {
 	uintptr_t limit;         /* blocks may reach this far: the bitmap covers [base, limit) */
 	uintptr_t end;           /* start + size of the region as given */
 	struct heap_bits *bits;  /* the bitmap of block starts, at the region's end */
-	uint32_t *tree;          /* the index's space: largest holes, a tree over 1 KiB chunks */
-	uint32_t *level[HEAP_LEVELS]; /* the tree's levels in that space, leaves first (index.c) */
+	uint16_t *tree;          /* the index's space: largest holes, a tree over 1 KiB chunks */
+	uint16_t *level[HEAP_LEVELS]; /* the tree's levels in that space, leaves first (index.c) */
 	uint32_t nbits;          /* entries in bits[], one per chunk of 64 granules */
 	uint32_t levels;         /* levels of the tree: the last is one entry, the largest */
 	uint32_t ngran;          /* granules in [base, top): (top - base) / 16 */
@@ -102,7 +102,7 @@ struct heap_stats {
  * the region are never touched; up to 15 bytes at each end are lost to
  * alignment, and about 2 % of the rest to the index.  Returns 0, or
  * < 0 (and h refuses every later call) when start is NULL, the region
- * leaves under 32 bytes for blocks (it needs 112 in all) or over
+ * leaves under 32 bytes for blocks (it needs 80 in all) or over
  * HEAP_MAX_SIZE, or it wraps the address space.  O(size / 1024): the
  * index is cleared. */
 int heap_init(struct heap *h, void *start, size_t size);

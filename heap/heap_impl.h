@@ -17,7 +17,7 @@
 #define G HEAP_ALIGN            /* the granule: 16 bytes */
 #define MIN_BLOCK (2 * G)       /* the smallest block; a 16-byte piece could not even be a hole */
 #define CHUNK 64                /* granules per bitmap entry and index leaf: 1 KiB */
-#define FAN 16                  /* entries per group of the index's tree: one cache line */
+#define FAN 16                  /* entries per group of the index's tree: 32 bytes */
 #define MAGIC_USED 0x55534544u  /* "USED" */
 #define MAGIC_FREE 0x46524545u  /* "FREE" */
 #define NIL UINT32_MAX          /* no block: granule numbers stay below it */
@@ -26,7 +26,7 @@ struct block {
 	uint32_t magic;     /* MAGIC_USED or MAGIC_FREE */
 	uint32_t size;      /* this block in granules, header included */
 	uint32_t prev_size; /* the block just below, in granules; 0 for the first */
-	uint32_t seal;      /* seal_of(): fails if any field or the address changed */
+	uint32_t seal;      /* seal_of(): fails if magic, size or the address changed */
 };
 
 /* The bitmap, one entry per chunk of 64 granules (1 KiB) of [base, limit):
@@ -42,6 +42,22 @@ struct heap_bits {
 _Static_assert(sizeof(struct block) == G, "the header keeps payloads 16-aligned");
 _Static_assert(sizeof(struct heap_bits) == G, "the bitmap stays 16-aligned");
 _Static_assert(sizeof(size_t) >= 8, "sizes up to 64 GiB need a 64-bit size_t");
+
+/* An entry of the index's tree: a hole size in granules, capped at CAP
+ * (1 MiB - 16 bytes).  Two bytes instead of four halve the tree, and SSE2
+ * compares or takes the largest of 8 of them in one instruction, where
+ * 32-bit lanes need four.  A capped entry says only "a hole of CAP
+ * granules or more may start here": a search for a bigger block looks
+ * at the holes themselves (index.c). */
+typedef uint16_t bound;
+#define CAP UINT16_MAX
+
+#define GROUP_BYTES (FAN * sizeof(bound)) /* a group of the tree: 32 bytes */
+
+static inline bound cap(uint32_t size)
+{
+	return size < CAP ? (bound)size : CAP;
+}
 
 /* The hot paths (heap.c: hole_ok and carve for heap_alloc, find_live,
  * its checks and release for heap_free; index.c: search) are small
@@ -95,11 +111,16 @@ static inline void mark(struct heap *h, uint32_t g, enum kind k)
 	b->used = (b->used & ~bit) | ((k & 2) ? bit : 0);
 }
 
-/* The seal mixes every field with the header's own address, so changing
- * any one field, or finding a copy of a header elsewhere, breaks it. */
+/* The seal mixes magic and size with the header's own address, so
+ * changing either, or finding a copy of a header elsewhere, breaks it.
+ * The tag (prev_size) is left out: every reader checks it against the
+ * block it names (that block must start there and have that size), a
+ * stronger test than a seal, and an overflow from below reaches it only
+ * through magic and size.  Left out, a tag can be rewritten without
+ * reading the header first (set_prev). */
 static inline uint32_t seal_of(const struct block *b)
 {
-	return ~(b->magic ^ b->size ^ b->prev_size ^ (uint32_t)((uintptr_t)b / G));
+	return ~(b->magic ^ b->size ^ (uint32_t)((uintptr_t)b / G));
 }
 
 static inline void set_header(struct block *b, uint32_t magic, uint32_t units, uint32_t prev)
@@ -110,13 +131,10 @@ static inline void set_header(struct block *b, uint32_t magic, uint32_t units, u
 	b->seal = seal_of(b);
 }
 
-/* b's boundary tag becomes prev.  The seal is patched (the old tag out,
- * the new one in) rather than computed afresh, which is cheaper, and a
- * header that was damaged stays damaged, to be caught, instead of being
- * sealed anew. */
+/* b's boundary tag becomes prev: one store, no load.  In a heap larger
+ * than the caches that header is a miss; nothing waits for it now. */
 static inline void set_prev(struct block *b, uint32_t prev)
 {
-	b->seal ^= b->prev_size ^ prev;
 	b->prev_size = prev;
 }
 
@@ -213,7 +231,7 @@ uint32_t index_descend(struct heap *h, uint32_t units);
  * stack-like heap (where the holes are at top) end here, with no call. */
 static inline uint32_t index_first_fit(struct heap *h, uint32_t units)
 {
-	if (h->level[h->levels - 1][0] < units)
+	if (h->level[h->levels - 1][0] < cap(units))
 		return NIL;
 	return index_descend(h, units);
 }
@@ -222,7 +240,7 @@ static inline uint32_t index_first_fit(struct heap *h, uint32_t units)
 uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units);
 
 /* Leaf c of the tree: at least the largest hole that starts in chunk c. */
-static inline uint32_t index_leaf(const struct heap *h, uint32_t c)
+static inline bound index_leaf(const struct heap *h, uint32_t c)
 {
 	return h->level[0][c];
 }
@@ -230,14 +248,14 @@ static inline uint32_t index_leaf(const struct heap *h, uint32_t c)
 /* Leaf c, and the entries above it, learn a hole of size granules, up
  * to the first entry that is already as big.  Here, inline: nearly
  * every free calls it. */
-static inline void index_raise(struct heap *h, uint32_t c, uint32_t size)
+static inline void index_raise(struct heap *h, uint32_t c, bound b)
 {
-	h->level[0][c] = size;
+	h->level[0][c] = b;
 	for (unsigned k = 1; k < h->levels; k++) {
 		c /= FAN;
-		if (h->level[k][c] >= size)
+		if (h->level[k][c] >= b)
 			return;
-		h->level[k][c] = size;
+		h->level[k][c] = b;
 	}
 }
 
@@ -262,7 +280,7 @@ static inline bool index_skips(const struct heap *h, uint32_t g, uint32_t size)
 static inline void index_grew(struct heap *h, uint32_t g, uint32_t size)
 {
 	if (!index_skips(h, g, size) && size > index_leaf(h, g / CHUNK))
-		index_raise(h, g / CHUNK, size);
+		index_raise(h, g / CHUNK, cap(size));
 }
 
 /* The largest hole the index knows, exactly: all but the top hole.

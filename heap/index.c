@@ -23,12 +23,16 @@
  *   Every hole in a chunk to its left is smaller, or its entry would be
  *   >= 10.
  *
- * Why groups of 16: a group is 64 bytes, one cache line, and a search
- * reads one group per level it passes: 3 to 5 in a 64 MiB heap, where a
- * binary tree read a cache line per level (16 for 64 MiB), one after the
- * other.  Finding the first entry of a group that is big enough is 16
- * compares; with SSE2 (the host; the kernel is built without vector
- * registers) that is a few instructions.
+ * Why groups of 16: a search reads one group per level it passes, 3 to
+ * 5 in a 64 MiB heap, where a binary tree read a cache line per level
+ * (16 for 64 MiB), one after the other.  An entry is 2 bytes, capped at
+ * 1 MiB - 16 (heap_impl.h: bound), so a group is 32 bytes and never
+ * straddles two cache lines.  Finding the first entry of a group that is
+ * big enough is 16 compares; with SSE2 (the host; the kernel is built
+ * without vector registers) it is two, as is taking the largest.  A
+ * capped entry stands for any hole of 1 MiB or more: a search for a
+ * bigger block goes down to the chunk and looks at its holes, and
+ * passes on, leaving the entry as it is, when none is big enough.
  *
  * Three refinements, each for speed:
  *   - The hole that ends at top stays out of the tree (index_skips): a
@@ -46,10 +50,10 @@
  *     every chunk below the last block (start_level): a small heap in a
  *     large region pays for the depth it uses.
  *
- * Memory: a 4-byte entry per chunk, rounded up to whole groups, plus a
- * sixteenth of that per level above: about 4.3 bytes per KiB of heap,
- * and 48 bytes to start on a cache line (index_space).  It lives beside
- * the bitmap at the region's end, where no payload reaches.
+ * Memory: a 2-byte entry per chunk, rounded up to whole groups, plus a
+ * sixteenth of that per level above: about 2.1 bytes per KiB of heap,
+ * and 16 bytes to start a group on a 32-byte boundary (index_space).  It
+ * lives beside the bitmap at the region's end, where no payload reaches.
  */
 #include "heap_impl.h"
 
@@ -62,84 +66,74 @@ static uint32_t larger(uint32_t a, uint32_t b)
 	return a > b ? a : b;
 }
 
-/* One bit per entry of the group at g: is it at least units?  Bit j is
- * entry j.  units is at least 1. */
+/* One bit per entry of the group at g: is it at least b?  Bit j is
+ * entry j.  b is at least 1. */
 #if defined(__SSE2__) && !defined(HEAP_SCALAR)
-static uint32_t fits_mask(const uint32_t *g, uint32_t units)
-{
-	/* SSE2 compares signed 32-bit numbers only: flipping the top bit of
-	 * both sides makes that the unsigned order. */
-	const __m128i flip = _mm_set1_epi32(INT32_MIN);
-	const __m128i below = _mm_xor_si128(_mm_set1_epi32((int)(units - 1)), flip);
-	__m128i big[FAN / 4];
+_Static_assert(FAN == 16, "a group is two vectors of eight entries");
 
-	for (int q = 0; q < FAN / 4; q++)
-		big[q] = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128((const __m128i *)g + q), flip),
-					 below);
-	_Static_assert(FAN == 16, "four vectors of four, packed to 16 bytes");
+/* SSE2 compares signed 16-bit numbers only: flipping the top bit of both
+ * sides makes that the unsigned order. */
+static __m128i flipped(const bound *g, int half)
+{
+	return _mm_xor_si128(_mm_loadu_si128((const __m128i *)g + half), _mm_set1_epi16(INT16_MIN));
+}
+
+static uint32_t fits_mask(const bound *g, bound b)
+{
+	const __m128i below = _mm_set1_epi16((short)((b - 1) ^ 0x8000));
+
 	/* Each answer is all ones or all zeros, so packing them down to one
 	 * byte per entry (entries 0..15 in order) keeps them, and one
 	 * movemask reads all 16. */
-	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_packs_epi32(big[0], big[1]),
-							   _mm_packs_epi32(big[2], big[3])));
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(flipped(g, 0), below),
+							   _mm_cmpgt_epi16(flipped(g, 1), below)));
 }
 #else
-static uint32_t fits_mask(const uint32_t *g, uint32_t units)
+static uint32_t fits_mask(const bound *g, bound b)
 {
 	uint32_t mask = 0;
 
 	for (unsigned j = 0; j < FAN; j++)
-		mask |= (uint32_t)(g[j] >= units) << j;
+		mask |= (uint32_t)(g[j] >= b) << j;
 	return mask;
 }
 #endif
 
 /* The first entry at or after position `from` of the group at g that is
- * at least units, or FAN when there is none. */
-static unsigned first_fit_in(const uint32_t *g, unsigned from, uint32_t units)
+ * at least b, or FAN when there is none. */
+static unsigned first_fit_in(const bound *g, unsigned from, bound b)
 {
-	uint32_t mask = fits_mask(g, units) & (~0u << from);
+	uint32_t mask = fits_mask(g, b) & (~0u << from);
 
 	return mask ? (unsigned)__builtin_ctz(mask) : FAN;
 }
 
 /* The largest entry of the group at g. */
 #if defined(__SSE2__) && !defined(HEAP_SCALAR)
-/* The larger of each pair of lanes, as signed numbers (SSE2 has no max
- * of 32-bit lanes). */
-static __m128i lanes_max(__m128i a, __m128i b)
-{
-	__m128i a_big = _mm_cmpgt_epi32(a, b);
-
-	return _mm_or_si128(_mm_and_si128(a_big, a), _mm_andnot_si128(a_big, b));
-}
-
-static uint32_t group_max(const uint32_t *g)
+static bound group_max(const bound *g)
 {
 	/* With every top bit flipped, the signed order is the unsigned one. */
-	const __m128i flip = _mm_set1_epi32(INT32_MIN);
-	__m128i m = _mm_xor_si128(_mm_loadu_si128((const __m128i *)g), flip);
+	__m128i m = _mm_max_epi16(flipped(g, 0), flipped(g, 1));
 
-	for (int q = 1; q < FAN / 4; q++)
-		m = lanes_max(m, _mm_xor_si128(_mm_loadu_si128((const __m128i *)g + q), flip));
-	/* Four lanes to two, two to one. */
-	m = lanes_max(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
-	m = lanes_max(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-	return (uint32_t)_mm_cvtsi128_si32(m) ^ (uint32_t)INT32_MIN;
+	/* Eight lanes to four, four to two, two to one. */
+	m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+	m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+	m = _mm_max_epi16(m, _mm_srli_epi32(m, 16));
+	return (bound)(_mm_cvtsi128_si32(m) ^ 0x8000);
 }
 #else
-static uint32_t group_max(const uint32_t *g)
+static bound group_max(const bound *g)
 {
-	uint32_t max = 0;
+	bound max = 0;
 
 	for (unsigned j = 0; j < FAN; j++)
-		max = larger(max, g[j]);
+		max = g[j] > max ? g[j] : max;
 	return max;
 }
 #endif
 
 /* The group that entry i of level k belongs to. */
-static uint32_t *group_of(const struct heap *h, unsigned k, uint32_t i)
+static bound *group_of(const struct heap *h, unsigned k, uint32_t i)
 {
 	return h->level[k] + (i & ~(FAN - 1u));
 }
@@ -198,7 +192,7 @@ static unsigned start_level(uint32_t last)
 static void recount(struct heap *h, unsigned k, uint32_t i)
 {
 	for (; k < h->levels; k++, i /= FAN) {
-		uint32_t max = group_max(h->level[k - 1] + FAN * i);
+		bound max = group_max(h->level[k - 1] + FAN * i);
 
 		if (h->level[k][i] == max)
 			return;
@@ -214,7 +208,7 @@ static void recount(struct heap *h, unsigned k, uint32_t i)
 
 void index_tighten(struct heap *h, uint32_t c)
 {
-	uint32_t was = h->level[0][c], max = chunk_max(h, c);
+	bound was = h->level[0][c], max = cap(chunk_max(h, c));
 
 	h->level[0][c] = max;
 	/* Up while the entry above held exactly what its child held: then it
@@ -222,7 +216,7 @@ void index_tighten(struct heap *h, uint32_t c)
 	 * that held more owes it to another child (or overstates, which is
 	 * allowed), and nothing above it changes. */
 	for (unsigned k = 1; k <= TIGHT_LEVELS && k < h->levels && max < was; k++) {
-		uint32_t *up = &h->level[k][c / FAN];
+		bound *up = &h->level[k][c / FAN];
 
 		if (*up != was)
 			return;
@@ -244,13 +238,14 @@ void index_tighten(struct heap *h, uint32_t c)
 static uint32_t next_chunk(struct heap *h, unsigned k, uint32_t i, uint32_t units)
 {
 	uint32_t last = last_chunk(h);
+	bound b = cap(units);
 	unsigned j;
 
 	for (;;) {
 		for (;;) { /* up */
 			if (((uint64_t)i << (4 * k)) > last)
 				return NIL; /* right of every hole in the tree */
-			j = first_fit_in(group_of(h, k, i), i % FAN, units);
+			j = first_fit_in(group_of(h, k, i), i % FAN, b);
 			if (j < FAN)
 				break;
 			i = i / FAN + 1;
@@ -258,7 +253,7 @@ static uint32_t next_chunk(struct heap *h, unsigned k, uint32_t i, uint32_t unit
 		}
 		i = (i & ~(FAN - 1u)) + j;
 		for (; k > 0; k--, i = FAN * i + j) { /* down */
-			j = first_fit_in(h->level[k - 1] + FAN * i, 0, units);
+			j = first_fit_in(h->level[k - 1] + FAN * i, 0, b);
 			if (j == FAN)
 				break;
 		}
@@ -278,7 +273,7 @@ HOT uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units)
 
 	if (g != NIL)
 		return g;
-	if (from == 0 && h->level[0][c] >= units)
+	if (from == 0 && h->level[0][c] >= cap(units))
 		index_tighten(h, c);
 	while ((c = next_chunk(h, 0, c + 1, units)) != NIL) {
 		g = chunk_fit(h, c, 0, units);
@@ -311,8 +306,8 @@ uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units)
  * the bounds prune every entry that cannot. */
 static uint32_t exact_max(const struct heap *h, unsigned k, uint32_t i, uint32_t best)
 {
-	if (h->level[k][i] <= best)
-		return best;
+	if (h->level[k][i] < CAP && h->level[k][i] <= best)
+		return best; /* a capped entry may hide any size: look inside */
 	if (k == 0)
 		return larger(best, chunk_max(h, i));
 	for (uint32_t j = FAN * i; j < FAN * i + FAN; j++)
@@ -363,21 +358,22 @@ size_t index_space(uint32_t nbits)
 	size_t entries = tree_entries(nbits, &levels);
 
 	/* A tree of one group is read whole anyway; a taller one gets the
-	 * 48 bytes that bring a 16-aligned start to a cache line. */
-	return entries * sizeof(uint32_t) + (levels > 1 ? 64 - G : 0);
+	 * 16 bytes that bring a 16-aligned start to a 32-byte boundary, so no
+	 * group straddles two cache lines. */
+	return entries * sizeof(bound) + (levels > 1 ? GROUP_BYTES - G : 0);
 }
 
 /* Where the levels go in the index_space() bytes plan() set aside at
  * tree: one after the other, leaves first, up to the single entry at the
  * top, each a whole number of groups; a tree of more than one group
- * starts on a cache-line boundary, so every group is one cache line. */
+ * starts on a 32-byte boundary, so no group straddles two cache lines. */
 static void lay_out(struct heap *h)
 {
-	uint32_t *at = h->tree;
+	bound *at = h->tree;
 
 	tree_entries(h->nbits, &h->levels);
 	if (h->levels > 1)
-		at = (uint32_t *)(((uintptr_t)h->tree + 63) & ~(uintptr_t)63);
+		at = (bound *)(((uintptr_t)h->tree + GROUP_BYTES - 1) & ~(uintptr_t)(GROUP_BYTES - 1));
 	for (unsigned k = 0; k < h->levels; k++) {
 		h->level[k] = at;
 		at += whole_groups(used_at(h, k));
@@ -388,7 +384,7 @@ void index_build(struct heap *h)
 {
 	lay_out(h);
 	for (uint32_t c = 0; c < whole_groups(h->nbits); c++)
-		h->level[0][c] = c < h->nbits ? chunk_max(h, c) : 0;
+		h->level[0][c] = c < h->nbits ? cap(chunk_max(h, c)) : 0;
 	for (unsigned k = 1; k < h->levels; k++) {
 		uint32_t n = used_at(h, k);
 
@@ -403,10 +399,10 @@ bool index_check(const struct heap *h)
 
 	if (h->levels < 1 || h->levels > HEAP_LEVELS || used_at(h, h->levels - 1) != 1 ||
 	    h->level[0] < h->tree ||
-	    h->level[h->levels - 1] + FAN > (uint32_t *)h->bits)
+	    h->level[h->levels - 1] + FAN > (bound *)h->bits)
 		return false;
 	for (uint32_t c = 0; c < n; c++)
-		if (h->level[0][c] < chunk_max(h, c))
+		if (h->level[0][c] < cap(chunk_max(h, c)))
 			return false;
 	for (unsigned k = 1; k < h->levels; k++) {
 		n = used_at(h, k);

@@ -6,6 +6,9 @@
  *   bench_heap --markdown           the same as a markdown table
  *   bench_heap --only ALLOC WORK    one run of one allocator on one
  *                                   workload, for perf or callgrind
+ *     --warm                        after one untimed run, as in the table
+ *     --steps-x N                   N times the steady-state steps: a
+ *                                   longer timed part, for steadier figures
  *
  * Five allocators in one process: jemalloc and mimalloc both export
  * malloc, so linking either would replace glibc's everywhere.  Instead
@@ -303,14 +306,19 @@ static size_t large_vec(struct run *r, const struct workload *w)
 }
 
 /* Random steady state; each alloc aligned to 16 << (r % align_kinds). */
+/* --steps-x: how many times the workload's steady-state steps to time. */
+static size_t steps_x = 1;
+
 static size_t steady_aligned(struct run *r, const struct workload *w, unsigned align_kinds)
 {
+	size_t steps = w->steps * steps_x;
+
 	for (size_t i = 0; i < w->n; i++) {
 		slot_size[i] = mixed_size(r);
 		slot[i] = r_alloc(r, slot_size[i], (size_t)16 << rnd(r) % align_kinds);
 	}
 	r_sample(r);
-	for (size_t s = 0; s < w->warm + w->steps; s++) {
+	for (size_t s = 0; s < w->warm + steps; s++) {
 		size_t i = rnd(r) % w->n;
 
 		if (s == w->warm)
@@ -322,7 +330,7 @@ static size_t steady_aligned(struct run *r, const struct workload *w, unsigned a
 	clock_stop(r);
 	for (size_t i = 0; i < w->n; i++)
 		r_free(r, slot[i], slot_size[i]);
-	return 2 * w->steps;
+	return 2 * steps;
 }
 
 static size_t steady(struct run *r, const struct workload *w)
@@ -467,8 +475,10 @@ static const struct workload *workload_named(const char *name)
 	return NULL;
 }
 
-/* --only ALLOC WORKLOAD: one run, its ops and ns/op on stdout. */
-static int only(const char *alloc, const char *work)
+/* --only ALLOC WORKLOAD: one run, its ops and ns/op on stdout; with
+ * warm, after an untimed one (the table's warm-up: a region heap's pages
+ * are then mapped, as in the table's timed rounds). */
+static int only(const char *alloc, const char *work, int warm)
 {
 	const struct allocator *a = allocator_named(alloc);
 	const struct workload *w = workload_named(work);
@@ -480,6 +490,8 @@ static int only(const char *alloc, const char *work)
 			!a ? "no such allocator" : !w ? "no such workload" : a->missing);
 		return 2;
 	}
+	if (warm)
+		run_once(a, w, 0, &res);
 	ns = run_once(a, w, 0, &res);
 	printf("%s %s ops %zu ns/op %.1f\n", a->name, w->name, res.ops, ns);
 	return 0;
@@ -503,16 +515,37 @@ static void full_run(int markdown)
 			    res[workload_named(INSTR_WORKLOAD) - workloads][OURS].ops, HAVE_CALLGRIND);
 }
 
+static int usage(void)
+{
+	fprintf(stderr, "usage: bench_heap [--markdown | --only ALLOC WORKLOAD [--warm] [--steps-x N]]\n");
+	return 2;
+}
+
+/* --only ALLOC WORKLOAD and its options. */
+static int only_args(int argc, char **argv)
+{
+	int warm = 0;
+
+	for (int i = 4; i < argc; i++) {
+		if (strcmp(argv[i], "--warm") == 0)
+			warm = 1;
+		else if (strcmp(argv[i], "--steps-x") == 0 && i + 1 < argc &&
+			 (steps_x = strtoul(argv[++i], NULL, 10)) > 0)
+			continue;
+		else
+			return usage();
+	}
+	return only(argv[2], argv[3], warm);
+}
+
 int main(int argc, char **argv)
 {
 	allocators_init(argv);
 	make_slots();
-	if (argc == 4 && strcmp(argv[1], "--only") == 0)
-		return only(argv[2], argv[3]);
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--markdown") != 0)) {
-		fprintf(stderr, "usage: bench_heap [--markdown | --only ALLOC WORKLOAD]\n");
-		return 2;
-	}
+	if (argc >= 4 && strcmp(argv[1], "--only") == 0)
+		return only_args(argc, argv);
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--markdown") != 0))
+		return usage();
 	full_run(argc == 2);
 	return 0;
 }

@@ -38,9 +38,9 @@ struct fix {
 
 /* The bytes a region of span bytes (from a 16-aligned start) keeps for
  * the index at its end, as heap.h draws it: a 16-byte bitmap entry per
- * 1040 bytes, then the tree: one 4-byte entry per bitmap entry, and one
+ * 1040 bytes, then the tree: one 2-byte entry per bitmap entry, and one
  * per 16 entries of each level above, up to a level of one, every level
- * rounded up to 16 entries; and 48 bytes to align it, if it has more than
+ * rounded up to 16 entries; and 16 bytes to align it, if it has more than
  * one level. */
 static size_t INDEX(size_t span)
 {
@@ -53,7 +53,7 @@ static size_t INDEX(size_t span)
 			break;
 		n = (n + 15) / 16;
 	}
-	return entries * 16 + tree * 4 + (levels > 1 ? 48 : 0);
+	return entries * 16 + tree * 2 + (levels > 1 ? 16 : 0);
 }
 
 static int setup(void **state)
@@ -124,12 +124,12 @@ static int filled(const void *p, size_t n, unsigned char seed)
 
 static uint32_t seal_of(const struct hdr *b)
 {
-	return ~(b->magic ^ b->size ^ b->prev_size ^ (uint32_t)((uintptr_t)b / 16));
+	return ~(b->magic ^ b->size ^ (uint32_t)((uintptr_t)b / 16));
 }
 
 /* ---- heap_init ---- */
 
-/* Expect every region too small for a 32-byte block and the index (112
+/* Expect every region too small for a 32-byte block and the index (80
  * bytes in all) refused, every other accepted,
  * and not one byte outside [start, start + size) written, for sizes 0..96
  * at every misalignment 0..15. */
@@ -994,6 +994,38 @@ static void stress_step(struct heap *h, struct live *slot, size_t *nlive)
 	}
 }
 
+/* Expect first fit to stay exact for blocks past the index's 1 MiB cap,
+ * where the tree only says "1 MiB or more" (heap_impl.h: cap):
+ *   |F a 1.5M|U|F c 2M|U|U e rest|
+ * 1.8 MiB skips a for c, 1.2 MiB then takes a, 2.5 MiB finds nothing,
+ * and largest_free looks inside the capped entries for the exact 2 MiB. */
+static void heap_first_fit_past_the_tree_cap(void **state)
+{
+	size_t region = 8 << 20;
+	unsigned char *mem = aligned_alloc(4096, region);
+	char *a, *c, *e;
+	struct heap h;
+
+	(void)state;
+	assert_non_null(mem);
+	assert_int_equal(heap_init(&h, mem, region), 0);
+	a = heap_alloc(&h, 1536 << 10, 16);
+	assert_non_null(heap_alloc(&h, 16, 16));
+	c = heap_alloc(&h, 2 << 20, 16);
+	assert_non_null(heap_alloc(&h, 16, 16));
+	e = heap_alloc(&h, stats_of(&h).largest_free, 16);
+	assert_non_null(e);
+	assert_int_equal(heap_free(&h, a), 0);
+	assert_int_equal(heap_free(&h, c), 0);
+	assert_int_equal(stats_of(&h).largest_free, 2 << 20);
+	assert_null(heap_alloc(&h, 2560 << 10, 16));
+	assert_ptr_equal(heap_alloc(&h, 1800 << 10, 16), c);
+	assert_int_equal(stats_of(&h).largest_free, 1536 << 10);
+	assert_ptr_equal(heap_alloc(&h, 1200 << 10, 16), a);
+	assert_int_equal(heap_check(&h), 0);
+	free(mem);
+}
+
 /* Expect 200k random allocs, frees and reallocs (fixed seed) to keep every
  * block's contents, the stats and every invariant; freeing all at the end
  * leaves one hole the size of the heap. */
@@ -1066,6 +1098,7 @@ int main(void)
 #ifdef HEAP_POISON
 		T(heap_check_catches_use_after_free),
 #endif
+		T(heap_first_fit_past_the_tree_cap),
 		T(heap_stress_random_ops),
 	};
 

@@ -68,6 +68,14 @@ static void heap_diff_many_holes(void **state)
 	run(0, 1 << 20, 4 << 20, 4, 20000);
 }
 
+/* Expect the same choices in a heap past 1 MiB, where a free first
+ * prefetches its neighbours' headers from the bitmap (heap.c). */
+static void heap_diff_large_heap(void **state)
+{
+	(void)state;
+	run(0, 6 << 20, 8 << 20, 2, 20000);
+}
+
 /* Expect the same choices from a region that starts and ends unaligned. */
 static void heap_diff_unaligned_region(void **state)
 {
@@ -88,6 +96,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(heap_diff_small_heap_often_full),
 		cmocka_unit_test(heap_diff_many_holes),
+		cmocka_unit_test(heap_diff_large_heap),
 		cmocka_unit_test(heap_diff_unaligned_region),
 		cmocka_unit_test(heap_diff_tiny_regions),
 	};
