@@ -225,9 +225,24 @@ static void smp_heap_scaling(void)
  * its own page in a fresh PML4 slot (so all race to create and free the
  * same tables) and takes frames, marks them, checks no other CPU got
  * the same ones, and gives them back. */
+enum race_fault { NO_FRAME, MAP, TRANSLATE, READ, UNMAP, FRAME, FREE, NFAULTS };
+
+static const char *const race_fault_name[NFAULTS] = {
+	"no frame", "pt_map failed", "wrong translation", "wrong word read through the page",
+	"pt_unmap failed", "a frame's word changed", "frames_free refused",
+};
+
 struct frames_race {
 	volatile uint32_t bad;
+	volatile uint32_t fault[NFAULTS]; /* what went wrong, for the report */
 };
+
+/* One thing went wrong: counted, and by its kind. */
+static void race_bad(struct frames_race *fr, enum race_fault f)
+{
+	__atomic_add_fetch(&fr->bad, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&fr->fault[f], 1, __ATOMIC_RELAXED);
+}
 
 static void frames_cpu(void *arg, unsigned cpu)
 {
@@ -240,21 +255,27 @@ static void frames_cpu(void *arg, unsigned cpu)
 			if (got[i])
 				*(volatile uint64_t *)phys_to_virt(got[i]) = (uint64_t)cpu << 32 | i;
 		}
-		if (got[0] && pt_map(current_pml4(), va, got[0], PAGE_SIZE, VM_WRITE) == 0) {
-			if (pt_translate(current_pml4(), va, &pa, NULL) != 0 || pa != got[0] ||
-			    *(volatile uint64_t *)va != (uint64_t)cpu << 32)
-				__atomic_add_fetch(&fr->bad, 1, __ATOMIC_RELAXED);
-			if (pt_unmap(current_pml4(), va, PAGE_SIZE) != 0)
-				__atomic_add_fetch(&fr->bad, 1, __ATOMIC_RELAXED);
-			invlpg(va); /* only this CPU touched va */
+		if (!got[0]) {
+			race_bad(fr, NO_FRAME);
+		} else if (pt_map(current_pml4(), va, got[0], PAGE_SIZE, VM_WRITE) != 0) {
+			race_bad(fr, MAP);
 		} else {
-			__atomic_add_fetch(&fr->bad, 1, __ATOMIC_RELAXED);
+			if (pt_translate(current_pml4(), va, &pa, NULL) != 0 || pa != got[0])
+				race_bad(fr, TRANSLATE);
+			else if (*(volatile uint64_t *)va != (uint64_t)cpu << 32)
+				race_bad(fr, READ);
+			if (pt_unmap(current_pml4(), va, PAGE_SIZE) != 0)
+				race_bad(fr, UNMAP);
+			invlpg(va); /* only this CPU touched va */
 		}
 		for (int i = 0; i < FRAMES_EACH; i++)
-			if (!got[i] || *(volatile uint64_t *)phys_to_virt(got[i]) !=
-					       ((uint64_t)cpu << 32 | (uint64_t)i) ||
-			    frames_free(got[i]) != 0)
-				__atomic_add_fetch(&fr->bad, 1, __ATOMIC_RELAXED);
+			if (!got[i])
+				race_bad(fr, NO_FRAME);
+			else if (*(volatile uint64_t *)phys_to_virt(got[i]) !=
+				 ((uint64_t)cpu << 32 | (uint64_t)i))
+				race_bad(fr, FRAME);
+			else if (frames_free(got[i]) != 0)
+				race_bad(fr, FREE);
 	}
 }
 
@@ -269,8 +290,11 @@ static void smp_frames_and_tables_all_cpus(void)
 		SKIP(one_cpu);
 		return;
 	}
-	fr.bad = 0;
+	fr = (struct frames_race){ 0 };
 	smp_run(smp_cpus_online(), frames_cpu, &fr);
+	for (int f = 0; f < NFAULTS; f++)
+		if (fr.fault[f])
+			kprintf("# smp_frames: %s: %u times\n", race_fault_name[f], fr.fault[f]);
 	EXPECT(fr.bad == 0);
 	EXPECT(frames_free_count() == before);
 }
