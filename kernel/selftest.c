@@ -19,8 +19,10 @@
 #include "kheap.h"
 #include "vm.h"
 
+/* In this order.  heap_exhaustion_tests comes last: after it the heap
+ * window holds nearly every frame (tests_heap.c). */
 static const struct selftest *const tables[] = { boot_tests, paging_tests, firmware_tests,
-						   heap_tests, smp_tests };
+						   heap_tests, smp_tests, heap_exhaustion_tests };
 static bool current_failed;
 static const char *current_skip; /* the reason, or NULL: not skipped */
 

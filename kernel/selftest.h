@@ -25,6 +25,7 @@ extern const struct selftest paging_tests[];
 extern const struct selftest firmware_tests[];
 extern const struct selftest heap_tests[];
 extern const struct selftest smp_tests[];
+extern const struct selftest heap_exhaustion_tests[]; /* last: it keeps the frames */
 
 /* Run every test whose name starts with `prefix` ("" runs all).
  * Returns true when all passed and at least one ran. */
