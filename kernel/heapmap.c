@@ -11,46 +11,26 @@
  *
  * Each step is a KTAP result (ok when heap_check passes and the heap has
  * the shape the step promises) with one line of caption, on the console
- * and under the picture.  Between steps the run waits 1.5 s (timed by
- * the PIT), or, with pause=key, until a key arrives on serial.  At the
- * end it prints what drawing and scrolling cost, in TSC cycles.
+ * and under the picture.  Between steps the run waits 1.5 s (timer.c:
+ * the TSC, measured against the PIT at start-up), or, with pause=key,
+ * until a key arrives on serial.  At the end it prints what drawing and
+ * scrolling cost, in TSC cycles.
  */
 #include "kernel.h"
 #include "cpu.h"
 #include "format.h"
 #include "kheap.h"
 #include "selftest.h" /* selftest_print_result */
+#include "smp.h"      /* timer_delay_us */
 
 #define MAX_BLOCKS 128
 #define STEP_MS 1500
-#define PIT_HZ 1193182u
-#define PIT_CH2 0x42
-#define PIT_MODE 0x43
-#define PORT_B 0x61       /* bit 0: channel 2's gate; bit 5: its output */
 
 static void *blocks[MAX_BLOCKS];
 static size_t sizes[MAX_BLOCKS], nblocks;
 static void *big, *huge;
 static struct heap_stats before, now;
 static char caption[128];
-
-/* Busy-wait ms milliseconds on PIT channel 2 (mode 0, one-shot), up to
- * 50 ms a shot: the counter is 16 bits at 1.19 MHz. */
-static void delay_ms(unsigned ms)
-{
-	for (; ms > 0; ms -= ms > 50 ? 50 : ms) {
-		uint16_t count = (uint16_t)(PIT_HZ / 1000 * (ms > 50 ? 50 : ms));
-		uint8_t b = inb(PORT_B) & ~0x03; /* gate low, speaker off */
-
-		outb(PORT_B, b);
-		outb(PIT_MODE, 0xB0); /* channel 2, low then high byte, mode 0 */
-		outb(PIT_CH2, count & 0xFF);
-		outb(PIT_CH2, count >> 8);
-		outb(PORT_B, b | 0x01); /* gate high: count down */
-		while (!(inb(PORT_B) & 0x20))
-			__builtin_ia32_pause();
-	}
-}
 
 static bool step_fill(void)
 {
@@ -171,7 +151,7 @@ bool heapmap_run(void)
 		if (console_pausing())
 			heapview_pause(name); /* pause=key: until a key arrives */
 		else
-			delay_ms(STEP_MS);
+			timer_delay_us(STEP_MS * 1000u);
 	}
 	print_figures();
 	kprintf("# Totals: pass:%d fail:%d skip:0\n", NSTEPS - failed, failed);
