@@ -33,6 +33,11 @@
  * only the version it was built with. */
 #define BOOT_INFO_VERSION 3u
 
+/* Pages the loader reserves below 1 MiB to start the other CPUs from
+ * (boot_info.trampoline): the start-up code and a PML4 32-bit code can
+ * load. */
+#define BOOT_TRAMPOLINE_PAGES 2
+
 /* UEFI memory types we care about (values fixed by the UEFI spec). */
 enum efi_mem_type {
 	EFI_MEM_RESERVED = 0,
@@ -182,11 +187,11 @@ struct boot_info {
 	uint64_t image_base;    /* where the firmware loaded BOOTX64.EFI */
 	uint64_t image_size;
 
-	/* Two pages, [trampoline, trampoline + 8192), below 1 MiB, that the
+	/* BOOT_TRAMPOLINE_PAGES pages from trampoline, below 1 MiB, that the
 	 * loader allocated as EfiLoaderData for starting the other CPUs: a
 	 * CPU leaves INIT in real mode and can only start below 1 MiB.  0:
 	 * none (smp=1, or no free pages there); the kernel then runs on one
-	 * CPU. */
+	 * CPU.  kernel/trampoline.h draws the two pages. */
 	uint64_t trampoline;
 
 	struct boot_options opts;

@@ -12,7 +12,6 @@
 #include <efilib.h>
 #include "loader.h"
 
-#define TRAMPOLINE_PAGES 2
 #define TRAMPOLINE_LIMIT 0x9FFFFull /* below the EBDA and the legacy VGA hole */
 
 void loader_reserve_trampoline(struct boot_info *bi)
@@ -22,7 +21,7 @@ void loader_reserve_trampoline(struct boot_info *bi)
 	bi->trampoline = 0;
 	if (bi->opts.smp_max == 1)
 		return; /* one CPU asked for: nothing to start */
-	if (EFI_ERROR(BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, TRAMPOLINE_PAGES,
+	if (EFI_ERROR(BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, BOOT_TRAMPOLINE_PAGES,
 					&addr)) || addr == 0) {
 		Print(L"loader: no free pages below 640 KiB to start other CPUs from; "
 		      L"running on one CPU\n");

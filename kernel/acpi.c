@@ -175,7 +175,6 @@ static int parse_entry(struct acpi_madt *m, const uint8_t *e, uint8_t type, uint
 static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_madt *m)
 {
 	m->lapic_base = rd32(t + 36);
-	m->madt_flags = rd32(t + 40);
 	for (uint32_t off = MADT_FIXED_LEN; off < len;) {
 		if (len - off < 2 || t[off + 1] < 2 || t[off + 1] > len - off)
 			return ACPI_ELENGTH; /* an entry that overruns or cannot advance */

@@ -51,7 +51,6 @@ struct acpi_madt {
 	bool xsdt;               /* found through the XSDT (else the RSDT) */
 	uint64_t madt_pa;        /* where the MADT is */
 	uint64_t lapic_base;     /* local APIC MMIO base (type 5 overrides) */
-	uint32_t madt_flags;     /* bit 0: PC-AT 8259 pair present */
 	uint32_t ncpus;          /* entries in cpu[] */
 	uint32_t dropped;        /* processor entries past ACPI_MAX_CPUS */
 	uint32_t duplicates;     /* entries repeating an APIC id already seen */

@@ -158,7 +158,6 @@ static int give_stacks(struct cpu *c)
 	c->kstack_top = slot + AP_KSTACK_TOP;
 	c->kstack_guard = c->kstack_top - AP_KSTACK_SIZE - PAGE_SIZE;
 	c->ist_top = slot + AP_IST_TOP;
-	c->ist_guard = c->ist_top - AP_IST_SIZE - PAGE_SIZE;
 	if (map_stack(c->kstack_top, AP_KSTACK_SIZE, &c->frames) != 0)
 		return -1;
 	if (map_stack(c->ist_top, AP_IST_SIZE, &c->frames) == 0)
@@ -361,7 +360,7 @@ void smp_print_cpus(void)
 		kprintf("cpu: APIC id %u, ACPI uid %u, %s entry: %s", a->apic_id, a->uid,
 			a->x2apic ? "x2APIC" : "local APIC", state_name(state[i]));
 		if (state[i] == CPU_ONLINE)
-			kprintf(" as CPU %u%s", a->apic_id == cpus[0].apic_id ? 0u : index_of[i],
+			kprintf(" as CPU %u%s", index_of[i],
 				a->apic_id == cpus[0].apic_id ? " (the boot CPU)" : "");
 		kputs("\n");
 	}

@@ -49,7 +49,7 @@ struct cpu {
 	uint32_t apic_id;
 	volatile uint32_t online;       /* set by the CPU itself, last thing */
 	uint64_t kstack_top, kstack_guard;
-	uint64_t ist_top, ist_guard;
+	uint64_t ist_top;
 	uint64_t frames;         /* frames held for its stacks */
 	uint64_t online_us;      /* timer_us() when it came online */
 	struct cpu_gdt gdt;      /* its own GDT and TSS */

@@ -1,7 +1,8 @@
 /*
  * trampoline.h - the layout of the AP start-up page, shared by
  * trampoline.S (which reads it) and smp.c (which fills it).  Plain
- * #defines, so the assembler can use them too.
+ * #defines, so the assembler can use them too.  The loader reserves the
+ * BOOT_TRAMPOLINE_PAGES (boot_info.h) pages drawn here.
  *
  *   page 0 (the SIPI vector's page)      page 1
  *   +0x000  real-mode code, then 32-,    a PML4 for 32-bit code: a copy
@@ -12,7 +13,6 @@
 #ifndef TRAMPOLINE_H
 #define TRAMPOLINE_H
 
-#define TRAMP_PAGES     2
 #define TRAMP_DATA      0x800   /* offset of the data block in page 0 */
 
 /* Offsets inside the data block. */
