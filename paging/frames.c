@@ -183,12 +183,6 @@ static void set_bit(uint64_t bit, bool on)
 		*bitmap_word(bit) &= ~(1ull << (bit % 64));
 }
 
-/* Free memory the allocator takes: free RAM the direct map reaches. */
-static bool is_free_wb(const struct memblock_range *r)
-{
-	return r->kind == MEMBLOCK_FREE && memblock_is_wb_ram(r);
-}
-
 static bool is_boot_services(const struct memblock_range *r)
 {
 	return r->kind == MEMBLOCK_BOOT_SERVICES;
@@ -225,7 +219,7 @@ static size_t table_cap(const struct memblock *mb)
 {
 	size_t now, late;
 
-	pages_of(mb, is_free_wb, &now);
+	pages_of(mb, memblock_is_free_wb, &now);
 	pages_of(mb, is_boot_services, &late);
 	return now + 2 + late + FRAMES_SPARE_RANGES;
 }
@@ -234,7 +228,7 @@ static size_t table_cap(const struct memblock *mb)
  * for frames_add. */
 static uint64_t bitmap_bytes(const struct memblock *mb)
 {
-	uint64_t now = pages_of(mb, is_free_wb, NULL);
+	uint64_t now = pages_of(mb, memblock_is_free_wb, NULL);
 	uint64_t late = pages_of(mb, is_boot_services, NULL);
 
 	return (now + late + 63) / 64 * 8;
@@ -258,7 +252,8 @@ static uint64_t place_meta(const struct memblock *mb, uint64_t n)
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct memblock_range *r = &mb->r[i];
 		uint64_t pages = memblock_pages(r);
-		if (!is_free_wb(r) || pages < n || pages <= best_pages || r->end - n * PAGE_SIZE < PAGE_SIZE)
+		if (!memblock_is_free_wb(r) || pages < n || pages <= best_pages ||
+		    r->end - n * PAGE_SIZE < PAGE_SIZE)
 			continue;
 		best = r->end - n * PAGE_SIZE;
 		best_pages = pages;
@@ -273,7 +268,7 @@ static int collect(const struct memblock *mb)
 	int err = 0;
 
 	for (size_t i = 0; !err && i < mb->n; i++)
-		if (is_free_wb(&mb->r[i]))
+		if (memblock_is_free_wb(&mb->r[i]))
 			err = add_free(mb->r[i].start, mb->r[i].end);
 	if (!err)
 		err = frames_cut(0, PAGE_SIZE); /* frame 0 is "no frame" */

@@ -49,6 +49,11 @@ bool memblock_is_wb_ram(const struct memblock_range *r)
 	return memblock_is_ram(r) && (r->attribute & EFI_MEM_ATTR_WB);
 }
 
+bool memblock_is_free_wb(const struct memblock_range *r)
+{
+	return r->kind == MEMBLOCK_FREE && memblock_is_wb_ram(r);
+}
+
 uint64_t memblock_pages(const struct memblock_range *r)
 {
 	return (r->end - r->start) / PAGE_SIZE;
@@ -75,18 +80,6 @@ static size_t compact(const struct boot_info *bi, struct memblock_range *rows)
 	return m;
 }
 
-/* Pass 2: insertion sort by start.  Stable: equal starts keep map order. */
-static void sort_rows(struct memblock_range *rows, size_t m)
-{
-	for (size_t i = 1; i < m; i++) {
-		struct memblock_range x = rows[i];
-		size_t j = i;
-		for (; j > 0 && rows[j - 1].start > x.start; j--)
-			rows[j] = rows[j - 1];
-		rows[j] = x;
-	}
-}
-
 static void remove_row(struct memblock_range *rows, size_t *m, size_t i)
 {
 	for (; i + 1 < *m; i++)
@@ -103,6 +96,17 @@ static void insert_row(struct memblock_range *rows, size_t *m, struct memblock_r
 		rows[j] = rows[j - 1];
 	rows[j] = x;
 	(*m)++;
+}
+
+/* Pass 2: insertion sort by start, each row inserted into the sorted
+ * rows before it (x is a copy, so its slot may be overwritten).  Stable:
+ * equal starts keep map order. */
+static void sort_rows(struct memblock_range *rows, size_t m)
+{
+	size_t sorted = 0;
+
+	for (size_t i = 0; i < m; i++)
+		insert_row(rows, &sorted, rows[i]);
 }
 
 /* Does a win where it overlaps b?  The stronger kind, then the larger

@@ -122,6 +122,9 @@ bool memblock_is_ram(const struct memblock_range *r);
  * own memory type (one page, two memory types: Intel SDM 3A, 11.12.4). */
 bool memblock_is_wb_ram(const struct memblock_range *r);
 
+/* Free write-back RAM: what the frame allocator takes. */
+bool memblock_is_free_wb(const struct memblock_range *r);
+
 /* 4 KiB pages of r. */
 uint64_t memblock_pages(const struct memblock_range *r);
 

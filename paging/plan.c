@@ -20,7 +20,7 @@ static uint64_t longest_free(const struct memblock *mb)
 
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct memblock_range *r = &mb->r[i];
-		if (r->kind == MEMBLOCK_FREE && memblock_is_wb_ram(r) && r->end - r->start > best)
+		if (memblock_is_free_wb(r) && r->end - r->start > best)
 			best = r->end - r->start;
 	}
 	return best;
