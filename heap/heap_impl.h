@@ -17,7 +17,8 @@
 #define G HEAP_ALIGN            /* the granule: 16 bytes */
 #define MIN_BLOCK (2 * G)       /* the smallest block; a 16-byte piece could not even be a hole */
 #define CHUNK 64                /* granules per bitmap entry and index leaf: 1 KiB */
-#define FAN 16                  /* entries per group of the index's tree: 32 bytes */
+#define FAN_SHIFT 4             /* log2 FAN: a level's entry covers FAN^k chunks */
+#define FAN (1u << FAN_SHIFT)   /* entries per group of the index's tree: 32 bytes */
 #define MAGIC_USED 0x55534544u  /* "USED" */
 #define MAGIC_FREE 0x46524545u  /* "FREE" */
 #define NIL UINT32_MAX          /* no block: granule numbers stay below it */

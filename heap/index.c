@@ -183,7 +183,7 @@ static uint32_t last_chunk(const struct heap *h)
  * 16^(level + 1) > last.  A search starts there or one level lower. */
 static unsigned start_level(uint32_t last)
 {
-	return last ? (31u - (unsigned)__builtin_clz(last)) / 4 : 0;
+	return last ? (31u - (unsigned)__builtin_clz(last)) / FAN_SHIFT : 0;
 }
 
 /* Entry i of level k, and the entries above it, are recounted from the
@@ -220,7 +220,7 @@ void index_tighten(struct heap *h, uint32_t c)
 
 		if (*up != was)
 			return;
-		max = group_max(h->level[k - 1] + (c & ~(FAN - 1u)));
+		max = group_max(group_of(h, k - 1, c));
 		*up = max;
 		c /= FAN;
 	}
@@ -243,7 +243,7 @@ static uint32_t next_chunk(struct heap *h, unsigned k, uint32_t i, uint32_t unit
 
 	for (;;) {
 		for (;;) { /* up */
-			if (((uint64_t)i << (4 * k)) > last)
+			if (((uint64_t)i << (FAN_SHIFT * k)) > last)
 				return NIL; /* right of every hole in the tree */
 			j = first_fit_in(group_of(h, k, i), i % FAN, b);
 			if (j < FAN)
