@@ -67,14 +67,17 @@ static int insert_range(size_t i, struct frame_range x)
 	return 0;
 }
 
-/* Init only: add [base, end) to the sorted table, merging neighbours. */
+/* Init only: add [base, end) to the sorted table, merging neighbours.
+ * The first range ending at or above base is searched for from the top:
+ * collect() adds the list's rows in address order, so it is found at
+ * once and init stays O(R). */
 static int add_free(uint64_t base, uint64_t end)
 {
 	struct frame_range *r = table();
-	size_t i = 0;
+	size_t i = fa.nr;
 
-	while (i < fa.nr && r[i].end < base)
-		i++;
+	while (i > 0 && r[i - 1].end >= base)
+		i--;
 	if (i < fa.nr && r[i].base <= end) {
 		/* Overlaps or touches range i: grow it, swallow what it reaches. */
 		struct frame_range *x = &r[i];
