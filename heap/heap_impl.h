@@ -260,8 +260,9 @@ static inline void index_raise(struct heap *h, uint32_t c, bound b)
 	}
 }
 
-/* Leaf c is recounted from its chunk and the nodes above it follow: for
- * a chunk whose largest hole just shrank, while it is still in cache. */
+/* Leaf c is recounted from its chunk, and the entries up to two levels
+ * above it while they held its old value (index.c: TIGHT_LEVELS): for a
+ * chunk whose largest hole just shrank, while it is still in cache. */
 void index_tighten(struct heap *h, uint32_t c);
 
 /* The hole that ends at top stays out of the index: most allocations and
@@ -296,8 +297,9 @@ size_t index_space(uint32_t nbits);
  * whenever top moves. */
 void index_build(struct heap *h);
 
-/* No node understates: every leaf is at least the largest hole starting
- * in its chunk, every inner node at least the larger of its children. */
+/* No entry understates: every leaf is at least the (capped) largest hole
+ * starting in its chunk, every entry above at least the largest of its
+ * group of FAN below. */
 bool index_check(const struct heap *h);
 
 #endif /* HEAP_IMPL_H */

@@ -8,7 +8,7 @@
  * the GS base: this_cpu() is one load from %gs:0.
  *
  * Where the application processors' stacks live (slot 510 of the PML4,
- * above the boot CPU's stacks; paging/layout.h has the picture):
+ * above the boot CPU's stacks at paging/layout.h's STACK_REGION_BASE):
  *
  *   AP_STACK_BASE + i * AP_STACK_SLOT   (CPU i, i >= 1)
  *     +0x00000 .. unmapped (guard)

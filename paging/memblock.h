@@ -11,7 +11,8 @@
  *
  * with touching neighbours of the same EFI type and attributes merged.
  * The summary, the frame allocator, the layout, reclaim and the loader's
- * pre-exit planner read this list; nothing else walks the raw map.
+ * pre-exit planner read this list; nothing else walks the raw map but
+ * the `memmap` command's printout of it (see below).
  *
  * At a glance:
  *   memblock_build(bi, &mb)          the map -> the list, once, in place

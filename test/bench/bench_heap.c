@@ -305,10 +305,10 @@ static size_t large_vec(struct run *r, const struct workload *w)
 	return w->n;
 }
 
-/* Random steady state; each alloc aligned to 16 << (r % align_kinds). */
 /* --steps-x: how many times the workload's steady-state steps to time. */
 static size_t steps_x = 1;
 
+/* Random steady state; each alloc aligned to 16 << (r % align_kinds). */
 static size_t steady_aligned(struct run *r, const struct workload *w, unsigned align_kinds)
 {
 	size_t steps = w->steps * steps_x;

@@ -19,7 +19,7 @@
 #include "heap.h"
 
 #define REGION 65536 /* bytes of the standard test region */
-#define SIZE (REGION - INDEX(REGION)) /* what the blocks tile: 64080 */
+#define SIZE (REGION - INDEX(REGION)) /* what the blocks tile: 64304 */
 #define GUARD 64     /* guard bytes on each side in edge tests */
 #define GUARD_BYTE 0xab
 
