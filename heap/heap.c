@@ -229,12 +229,15 @@ HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	}
 	set_header(block_at(h, g), MAGIC_USED, units, prev);
 	mark(h, g, USED);
+	/* Tightening first: the tail's new_hole may raise a leaf of the same
+	 * group, and index_tighten reads the group whole (index.c:
+	 * group_max_with says why that order matters). */
+	if (!index_skips(h, x, size) && size >= index_leaf(h, x / CHUNK))
+		index_tighten(h, x / CHUNK); /* x was its chunk's largest: say so now */
 	if (tail < hi)
 		new_hole(h, tail, hi - tail, units);
 	if (g > x)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
-	if (!index_skips(h, x, size) && size >= index_leaf(h, x / CHUNK))
-		index_tighten(h, x / CHUNK); /* x was its chunk's largest: say so now */
 	if (tail < hi)
 		retag_above(h, tail, hi - tail);
 	else
