@@ -45,13 +45,15 @@ _Static_assert(sizeof(struct heap_bits) == G, "the bitmap stays 16-aligned");
 _Static_assert(sizeof(size_t) >= 8, "sizes up to 64 GiB need a 64-bit size_t");
 
 /* An entry of the index's tree: a hole size in granules, capped at CAP
- * (1 MiB - 16 bytes).  Two bytes instead of four halve the tree, and SSE2
- * compares or takes the largest of 8 of them in one instruction, where
- * 32-bit lanes need four.  A capped entry says only "a hole of CAP
+ * (512 KiB - 16 bytes).  Two bytes instead of four halve the tree, and
+ * SSE2 compares or takes the largest of 8 of them in one instruction,
+ * where 32-bit lanes need four.  SSE2 knows only signed 16-bit lanes:
+ * capped at INT16_MAX, entries are never negative, so no bit has to be
+ * flipped before a compare.  A capped entry says only "a hole of CAP
  * granules or more may start here": a search for a bigger block looks
  * at the holes themselves (index.c). */
 typedef uint16_t bound;
-#define CAP UINT16_MAX
+#define CAP INT16_MAX
 
 #define GROUP_BYTES (FAN * sizeof(bound)) /* a group of the tree: 32 bytes */
 

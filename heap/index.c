@@ -26,11 +26,11 @@
  * Why groups of 16: a search reads one group per level it passes, 3 to
  * 5 in a 64 MiB heap, where a binary tree read a cache line per level
  * (16 for 64 MiB), one after the other.  An entry is 2 bytes, capped at
- * 1 MiB - 16 (heap_impl.h: bound), so a group is 32 bytes and never
+ * 512 KiB - 16 (heap_impl.h: bound), so a group is 32 bytes and never
  * straddles two cache lines.  Finding the first entry of a group that is
  * big enough is 16 compares; with SSE2 (the host; the kernel is built
  * without vector registers) it is two, as is taking the largest.  A
- * capped entry stands for any hole of 1 MiB or more: a search for a
+ * capped entry stands for any hole of 512 KiB or more: a search for a
  * bigger block goes down to the chunk and looks at its holes, and
  * passes on, leaving the entry as it is, when none is big enough.
  *
@@ -70,23 +70,25 @@ static uint32_t larger(uint32_t a, uint32_t b)
  * entry j.  b is at least 1. */
 #if defined(__SSE2__) && !defined(HEAP_SCALAR)
 _Static_assert(FAN == 16, "a group is two vectors of eight entries");
+_Static_assert(CAP == INT16_MAX, "SSE2 compares signed 16-bit lanes");
 
-/* SSE2 compares signed 16-bit numbers only: flipping the top bit of both
- * sides makes that the unsigned order. */
-static __m128i flipped(const bound *g, int half)
+/* Half 0 or 1 of the group at g: eight entries.  No entry is above
+ * INT16_MAX (heap_impl.h: CAP), so SSE2's signed compares and maxima
+ * order them right. */
+static __m128i half(const bound *g, int which)
 {
-	return _mm_xor_si128(_mm_loadu_si128((const __m128i *)g + half), _mm_set1_epi16(INT16_MIN));
+	return _mm_loadu_si128((const __m128i *)g + which);
 }
 
 static uint32_t fits_mask(const bound *g, bound b)
 {
-	const __m128i below = _mm_set1_epi16((short)((b - 1) ^ 0x8000));
+	const __m128i below = _mm_set1_epi16((short)(b - 1));
 
 	/* Each answer is all ones or all zeros, so packing them down to one
 	 * byte per entry (entries 0..15 in order) keeps them, and one
 	 * movemask reads all 16. */
-	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(flipped(g, 0), below),
-							   _mm_cmpgt_epi16(flipped(g, 1), below)));
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(half(g, 0), below),
+							   _mm_cmpgt_epi16(half(g, 1), below)));
 }
 #else
 static uint32_t fits_mask(const bound *g, bound b)
@@ -117,37 +119,30 @@ static unsigned first_fit_in(const bound *g, unsigned from, bound b)
 #if defined(__SSE2__) && !defined(HEAP_SCALAR)
 static bound largest_lane(__m128i a, __m128i b)
 {
-	/* With every top bit flipped, the signed order is the unsigned one. */
 	__m128i m = _mm_max_epi16(a, b);
 
 	/* Eight lanes to four, four to two, two to one. */
 	m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
 	m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
 	m = _mm_max_epi16(m, _mm_srli_epi32(m, 16));
-	return (bound)(_mm_cvtsi128_si32(m) ^ 0x8000);
+	return (bound)_mm_cvtsi128_si32(m);
 }
 
 static bound group_max(const bound *g)
 {
-	return largest_lane(flipped(g, 0), flipped(g, 1));
-}
-
-/* Lane i of x becomes v where lane i of `lanes` is j. */
-static __m128i put_at(__m128i x, __m128i lanes, __m128i j, __m128i v)
-{
-	__m128i here = _mm_cmpeq_epi16(lanes, j);
-
-	return _mm_or_si128(_mm_andnot_si128(here, x), _mm_and_si128(here, v));
+	return largest_lane(half(g, 0), half(g, 1));
 }
 
 static bound group_max_with(const bound *g, unsigned j, bound v)
 {
+	const __m128i at = _mm_set1_epi16((short)j);
 	const __m128i low = _mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7);
 	const __m128i high = _mm_setr_epi16(8, 9, 10, 11, 12, 13, 14, 15);
-	const __m128i at = _mm_set1_epi16((short)j), flip_v = _mm_set1_epi16((short)(v ^ 0x8000));
+	/* Entry j reads as 0, the smallest there is; v joins at the end. */
+	bound rest = largest_lane(_mm_andnot_si128(_mm_cmpeq_epi16(low, at), half(g, 0)),
+				  _mm_andnot_si128(_mm_cmpeq_epi16(high, at), half(g, 1)));
 
-	return largest_lane(put_at(flipped(g, 0), low, at, flip_v),
-			    put_at(flipped(g, 1), high, at, flip_v));
+	return rest > v ? rest : v;
 }
 #else
 static bound group_max(const bound *g)
