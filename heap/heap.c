@@ -240,8 +240,10 @@ HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
 	if (tail < hi)
 		retag_above(h, tail, hi - tail);
-	else
+	else if (g > x)
 		retag_above(h, g, units);
+	/* else the block is the whole hole: the tag above still holds its
+	 * size, and that header, likely not in any cache, is left alone. */
 	h->used += (size_t)units * G;
 	h->free -= (size_t)units * G;
 	h->nallocs++;
