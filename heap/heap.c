@@ -16,7 +16,8 @@
  *   3. No two holes touch (a free merges them at once), and the index
  *      never understates the largest hole that starts in a chunk; the
  *      hole that ends at top stays out of it (index.c).
- *   4. used + free == top - base, and nholes / nallocs count the blocks.
+ *   4. used counts the bytes of the used blocks (the rest of [base, top) is
+ *      free: heap_stats says how much), and nholes / nallocs count the blocks.
  *   5. limit - top < 32: too few bytes for a block after a used last block
  *      (they wait for the next heap_extend).
  *   6. HEAP_POISON: every byte of a hole past its header holds POISON_BYTE.
@@ -157,7 +158,6 @@ int heap_init(struct heap *h, void *start, size_t size)
 	h->nholes = 1;
 	retag_above(h, 0, granules(h));
 	poison(inside(h, 0), h->top);
-	h->free = h->top - base;
 	h->ready = 1;
 	return 0;
 }
@@ -245,7 +245,6 @@ HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	/* else the block is the whole hole: the tag above still holds its
 	 * size, and that header, likely not in any cache, is left alone. */
 	h->used += (size_t)units * G;
-	h->free -= (size_t)units * G;
 	h->nallocs++;
 	return (void *)(addr_of(h, g) + G);
 }
@@ -454,7 +453,6 @@ HOT void release(struct heap *h, const struct live *l)
 	struct block *x;
 
 	h->used -= (size_t)l->size * G;
-	h->free += (size_t)l->size * G;
 	h->nallocs--;
 	if (l->hole_above) {
 		total += block_at(h, above)->size;
@@ -505,7 +503,6 @@ static void shrink(struct heap *h, const struct live *l, uint32_t units)
 		return;
 	set_header(b, MAGIC_USED, units, b->prev_size);
 	h->used -= (size_t)rest * G;
-	h->free += (size_t)rest * G;
 	if (l->hole_above) { /* the hole above moves down */
 		up = block_at(h, above)->size;
 		mark(h, above, NOTHING);
@@ -550,7 +547,6 @@ static bool grow(struct heap *h, const struct live *l, uint32_t units)
 		retag_above(h, g, units);
 	}
 	h->used += (size_t)(units - l->size) * G;
-	h->free -= (size_t)(units - l->size) * G;
 	return true;
 }
 
@@ -626,7 +622,6 @@ static void grow_top(struct heap *h)
 	} else {
 		return;
 	}
-	h->free += h->top - old;
 	retag_above(h, last, block_at(h, last)->size);
 }
 
