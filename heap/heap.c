@@ -191,9 +191,7 @@ static bool fit(const struct heap *h, uint32_t x, uint32_t units, size_t align, 
 /* The index may only lead to sound holes; a damaged one breaks the heap. */
 HOT bool hole_ok(struct heap *h, uint32_t x)
 {
-	const struct block *b = block_at(h, x);
-
-	if (unlikely(!sealed_as(b, MAGIC_FREE) || b->size > granules(h) - x)) {
+	if (unlikely(!header_ok(h, x, MAGIC_FREE))) {
 		h->broken = 1;
 		return false;
 	}
@@ -256,7 +254,7 @@ static uint32_t candidate(struct heap *h, uint32_t after, uint32_t units)
 	uint32_t x = after == NIL ? index_first_fit(h, units) : index_next_fit(h, after, units);
 	uint32_t top;
 
-	if (x != NIL || h->broken || h->top_prev < units)
+	if (x != NIL || h->top_prev < units)
 		return x;
 	top = top_hole(h);
 	return top == after ? NIL : top;
@@ -336,8 +334,7 @@ HOT bool check_above(const struct heap *h, struct live *l)
 	k = kind_at(h, up);
 	x = block_at(h, up);
 	l->hole_above = k == HOLE;
-	return (k & 1) && sealed_as(x, magic_of(k)) && x->prev_size == l->size &&
-	       x->size <= granules(h) - up;
+	return (k & 1) && header_ok(h, up, magic_of(k)) && x->prev_size == l->size;
 }
 
 /* The nearest block start above g, from the bitmap, looking no further
@@ -415,7 +412,7 @@ HOT int find_live(const struct heap *h, const void *ptr, struct live *l)
 	if (unlikely(k != USED))
 		return k == BAD ? HEAP_ECORRUPT : HEAP_EINVAL;
 	l->size = b->size;
-	if (unlikely(!sealed_as(b, MAGIC_USED) || b->size > granules(h) - l->g))
+	if (unlikely(!header_ok(h, l->g, MAGIC_USED)))
 		return HEAP_ECORRUPT;
 	if (unlikely(!check_below(h, b, l) || !check_above(h, l)))
 		return HEAP_ECORRUPT;
@@ -647,7 +644,7 @@ int heap_extend(struct heap *h, size_t by)
 	move_bits(h, &l);
 	grow_top(h);
 	index_build(h); /* the tree moved, and top did: the top hole may have changed */
-	return h->broken ? HEAP_ECORRUPT : 0;
+	return 0;
 }
 
 size_t heap_extend_need(const struct heap *h, size_t size, size_t align)

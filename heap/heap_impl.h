@@ -170,6 +170,15 @@ static inline uint32_t magic_of(enum kind k)
 	return k == HOLE ? MAGIC_FREE : MAGIC_USED;
 }
 
+/* The header at granule g is sealed, has this magic, and its block ends
+ * inside the heap: what a reader checks before it trusts the size. */
+static inline bool header_ok(const struct heap *h, uint32_t g, uint32_t magic)
+{
+	const struct block *b = block_at(h, g);
+
+	return sealed_as(b, magic) && b->size <= granules(h) - g;
+}
+
 /* A header at granule g is sound: sealed, tagged with prev, inside the heap. */
 static inline bool block_ok(const struct heap *h, uint32_t g, uint32_t prev)
 {

@@ -314,7 +314,7 @@ HOT uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units)
 
 	if (g != NIL)
 		return g;
-	if (from == 0 && h->level[0][c] >= cap(units))
+	if (from == 0) /* index_descend came here by a leaf that overstated */
 		index_tighten(h, c);
 	while ((c = next_chunk(h, 0, c + 1, units)) != NIL) {
 		g = chunk_fit(h, c, 0, units);
