@@ -13,7 +13,7 @@ void heap_stats(const struct heap *h, struct heap_stats *out)
 		return;
 	out->size = h->top - h->base;
 	out->used = h->used;
-	out->free = h->free;
+	out->free = (h->top - h->base) - h->used;
 	out->holes = h->nholes;
 	out->allocations = h->nallocs;
 	out->index_bytes = (uintptr_t)(h->bits + h->nbits) - (uintptr_t)h->tree;
@@ -107,8 +107,8 @@ int heap_check(const struct heap *h)
 		return HEAP_ECORRUPT;
 	if (!index_check(h))
 		return HEAP_ECORRUPT;
-	if (t.used != h->used || t.free != h->free || t.nholes != h->nholes ||
-	    t.nallocs != h->nallocs || t.used + t.free != h->top - h->base)
+	if (t.used != h->used || t.nholes != h->nholes || t.nallocs != h->nallocs ||
+	    t.used + t.free != h->top - h->base)
 		return HEAP_ECORRUPT;
 	return 0;
 }

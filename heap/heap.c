@@ -16,7 +16,8 @@
  *   3. No two holes touch (a free merges them at once), and the index
  *      never understates the largest hole that starts in a chunk; the
  *      hole that ends at top stays out of it (index.c).
- *   4. used + free == top - base, and nholes / nallocs count the blocks.
+ *   4. used counts the bytes of the used blocks (the rest of [base, top) is
+ *      free: heap_stats says how much), and nholes / nallocs count the blocks.
  *   5. limit - top < 32: too few bytes for a block after a used last block
  *      (they wait for the next heap_extend).
  *   6. HEAP_POISON: every byte of a hole past its header holds POISON_BYTE.
@@ -157,7 +158,6 @@ int heap_init(struct heap *h, void *start, size_t size)
 	h->nholes = 1;
 	retag_above(h, 0, granules(h));
 	poison(inside(h, 0), h->top);
-	h->free = h->top - base;
 	h->ready = 1;
 	return 0;
 }
@@ -191,9 +191,7 @@ static bool fit(const struct heap *h, uint32_t x, uint32_t units, size_t align, 
 /* The index may only lead to sound holes; a damaged one breaks the heap. */
 HOT bool hole_ok(struct heap *h, uint32_t x)
 {
-	const struct block *b = block_at(h, x);
-
-	if (unlikely(!sealed_as(b, MAGIC_FREE) || b->size > granules(h) - x)) {
+	if (unlikely(!header_ok(h, x, MAGIC_FREE))) {
 		h->broken = 1;
 		return false;
 	}
@@ -229,18 +227,22 @@ HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	}
 	set_header(block_at(h, g), MAGIC_USED, units, prev);
 	mark(h, g, USED);
+	/* Tightening first: the tail's new_hole may raise a leaf of the same
+	 * group, and index_tighten reads the group whole (index.c:
+	 * group_max_with says why that order matters). */
+	if (!index_skips(h, x, size) && size >= index_leaf(h, x / CHUNK))
+		index_tighten(h, x / CHUNK); /* x was its chunk's largest: say so now */
 	if (tail < hi)
 		new_hole(h, tail, hi - tail, units);
 	if (g > x)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
-	if (!index_skips(h, x, size) && size >= index_leaf(h, x / CHUNK))
-		index_tighten(h, x / CHUNK); /* x was its chunk's largest: say so now */
 	if (tail < hi)
 		retag_above(h, tail, hi - tail);
-	else
+	else if (g > x)
 		retag_above(h, g, units);
+	/* else the block is the whole hole: the tag above still holds its
+	 * size, and that header, likely not in any cache, is left alone. */
 	h->used += (size_t)units * G;
-	h->free -= (size_t)units * G;
 	h->nallocs++;
 	return (void *)(addr_of(h, g) + G);
 }
@@ -252,7 +254,7 @@ static uint32_t candidate(struct heap *h, uint32_t after, uint32_t units)
 	uint32_t x = after == NIL ? index_first_fit(h, units) : index_next_fit(h, after, units);
 	uint32_t top;
 
-	if (x != NIL || h->broken || h->top_prev < units)
+	if (x != NIL || h->top_prev < units)
 		return x;
 	top = top_hole(h);
 	return top == after ? NIL : top;
@@ -332,8 +334,7 @@ HOT bool check_above(const struct heap *h, struct live *l)
 	k = kind_at(h, up);
 	x = block_at(h, up);
 	l->hole_above = k == HOLE;
-	return (k & 1) && sealed_as(x, magic_of(k)) && x->prev_size == l->size &&
-	       x->size <= granules(h) - up;
+	return (k & 1) && header_ok(h, up, magic_of(k)) && x->prev_size == l->size;
 }
 
 /* The nearest block start above g, from the bitmap, looking no further
@@ -405,12 +406,13 @@ HOT int find_live(const struct heap *h, const void *ptr, struct live *l)
 	if (unlikely(h->broken))
 		return HEAP_ECORRUPT;
 	l->g = granule(h, p - G);
+	__builtin_prefetch(b); /* the miss starts now, not some 40 instructions on */
 	prefetch_neighbours(h, l->g);
 	k = kind_at(h, l->g);
 	if (unlikely(k != USED))
 		return k == BAD ? HEAP_ECORRUPT : HEAP_EINVAL;
 	l->size = b->size;
-	if (unlikely(!sealed_as(b, MAGIC_USED) || b->size > granules(h) - l->g))
+	if (unlikely(!header_ok(h, l->g, MAGIC_USED)))
 		return HEAP_ECORRUPT;
 	if (unlikely(!check_below(h, b, l) || !check_above(h, l)))
 		return HEAP_ECORRUPT;
@@ -449,7 +451,6 @@ HOT void release(struct heap *h, const struct live *l)
 	struct block *x;
 
 	h->used -= (size_t)l->size * G;
-	h->free += (size_t)l->size * G;
 	h->nallocs--;
 	if (l->hole_above) {
 		total += block_at(h, above)->size;
@@ -500,7 +501,6 @@ static void shrink(struct heap *h, const struct live *l, uint32_t units)
 		return;
 	set_header(b, MAGIC_USED, units, b->prev_size);
 	h->used -= (size_t)rest * G;
-	h->free += (size_t)rest * G;
 	if (l->hole_above) { /* the hole above moves down */
 		up = block_at(h, above)->size;
 		mark(h, above, NOTHING);
@@ -545,7 +545,6 @@ static bool grow(struct heap *h, const struct live *l, uint32_t units)
 		retag_above(h, g, units);
 	}
 	h->used += (size_t)(units - l->size) * G;
-	h->free -= (size_t)(units - l->size) * G;
 	return true;
 }
 
@@ -621,7 +620,6 @@ static void grow_top(struct heap *h)
 	} else {
 		return;
 	}
-	h->free += h->top - old;
 	retag_above(h, last, block_at(h, last)->size);
 }
 
@@ -646,7 +644,7 @@ int heap_extend(struct heap *h, size_t by)
 	move_bits(h, &l);
 	grow_top(h);
 	index_build(h); /* the tree moved, and top did: the top hole may have changed */
-	return h->broken ? HEAP_ECORRUPT : 0;
+	return 0;
 }
 
 size_t heap_extend_need(const struct heap *h, size_t size, size_t align)

@@ -81,7 +81,6 @@ struct heap {
 	uint32_t ngran;          /* granules in [base, top): (top - base) / 16 */
 	uint32_t top_prev;       /* granules in the block just under top (top's boundary tag) */
 	size_t used;             /* bytes in used blocks, headers included */
-	size_t free;             /* bytes in holes, headers included */
 	size_t nholes;           /* number of holes */
 	size_t nallocs;          /* number of used blocks */
 	int ready;               /* heap_init succeeded */

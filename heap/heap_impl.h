@@ -45,13 +45,15 @@ _Static_assert(sizeof(struct heap_bits) == G, "the bitmap stays 16-aligned");
 _Static_assert(sizeof(size_t) >= 8, "sizes up to 64 GiB need a 64-bit size_t");
 
 /* An entry of the index's tree: a hole size in granules, capped at CAP
- * (1 MiB - 16 bytes).  Two bytes instead of four halve the tree, and SSE2
- * compares or takes the largest of 8 of them in one instruction, where
- * 32-bit lanes need four.  A capped entry says only "a hole of CAP
+ * (512 KiB - 16 bytes).  Two bytes instead of four halve the tree, and
+ * SSE2 compares or takes the largest of 8 of them in one instruction,
+ * where 32-bit lanes need four.  SSE2 knows only signed 16-bit lanes:
+ * capped at INT16_MAX, entries are never negative, so no bit has to be
+ * flipped before a compare.  A capped entry says only "a hole of CAP
  * granules or more may start here": a search for a bigger block looks
  * at the holes themselves (index.c). */
 typedef uint16_t bound;
-#define CAP UINT16_MAX
+#define CAP INT16_MAX
 
 #define GROUP_BYTES (FAN * sizeof(bound)) /* a group of the tree: 32 bytes */
 
@@ -166,6 +168,15 @@ static inline bool sealed_as(const struct block *b, uint32_t magic)
 static inline uint32_t magic_of(enum kind k)
 {
 	return k == HOLE ? MAGIC_FREE : MAGIC_USED;
+}
+
+/* The header at granule g is sealed, has this magic, and its block ends
+ * inside the heap: what a reader checks before it trusts the size. */
+static inline bool header_ok(const struct heap *h, uint32_t g, uint32_t magic)
+{
+	const struct block *b = block_at(h, g);
+
+	return sealed_as(b, magic) && b->size <= granules(h) - g;
 }
 
 /* A header at granule g is sound: sealed, tagged with prev, inside the heap. */

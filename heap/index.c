@@ -26,11 +26,11 @@
  * Why groups of 16: a search reads one group per level it passes, 3 to
  * 5 in a 64 MiB heap, where a binary tree read a cache line per level
  * (16 for 64 MiB), one after the other.  An entry is 2 bytes, capped at
- * 1 MiB - 16 (heap_impl.h: bound), so a group is 32 bytes and never
+ * 512 KiB - 16 (heap_impl.h: bound), so a group is 32 bytes and never
  * straddles two cache lines.  Finding the first entry of a group that is
  * big enough is 16 compares; with SSE2 (the host; the kernel is built
  * without vector registers) it is two, as is taking the largest.  A
- * capped entry stands for any hole of 1 MiB or more: a search for a
+ * capped entry stands for any hole of 512 KiB or more: a search for a
  * bigger block goes down to the chunk and looks at its holes, and
  * passes on, leaving the entry as it is, when none is big enough.
  *
@@ -70,23 +70,25 @@ static uint32_t larger(uint32_t a, uint32_t b)
  * entry j.  b is at least 1. */
 #if defined(__SSE2__) && !defined(HEAP_SCALAR)
 _Static_assert(FAN == 16, "a group is two vectors of eight entries");
+_Static_assert(CAP == INT16_MAX, "SSE2 compares signed 16-bit lanes");
 
-/* SSE2 compares signed 16-bit numbers only: flipping the top bit of both
- * sides makes that the unsigned order. */
-static __m128i flipped(const bound *g, int half)
+/* Half 0 or 1 of the group at g: eight entries.  No entry is above
+ * INT16_MAX (heap_impl.h: CAP), so SSE2's signed compares and maxima
+ * order them right. */
+static __m128i half(const bound *g, int which)
 {
-	return _mm_xor_si128(_mm_loadu_si128((const __m128i *)g + half), _mm_set1_epi16(INT16_MIN));
+	return _mm_loadu_si128((const __m128i *)g + which);
 }
 
 static uint32_t fits_mask(const bound *g, bound b)
 {
-	const __m128i below = _mm_set1_epi16((short)((b - 1) ^ 0x8000));
+	const __m128i below = _mm_set1_epi16((short)(b - 1));
 
 	/* Each answer is all ones or all zeros, so packing them down to one
 	 * byte per entry (entries 0..15 in order) keeps them, and one
 	 * movemask reads all 16. */
-	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(flipped(g, 0), below),
-							   _mm_cmpgt_epi16(flipped(g, 1), below)));
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(half(g, 0), below),
+							   _mm_cmpgt_epi16(half(g, 1), below)));
 }
 #else
 static uint32_t fits_mask(const bound *g, bound b)
@@ -108,18 +110,39 @@ static unsigned first_fit_in(const bound *g, unsigned from, bound b)
 	return mask ? (unsigned)__builtin_ctz(mask) : FAN;
 }
 
-/* The largest entry of the group at g. */
+/* The largest entry of the group at g; and the same with entry j read
+ * as v, a value not stored yet.  Storing v first and reading the group
+ * back would stall: a 16-byte load cannot take its bytes from a 2-byte
+ * store still on its way to the cache, so it waits for the store to land
+ * (about half of index_tighten's time at 10,000 live, perf).  So the
+ * entry is written after the group above it is recounted. */
 #if defined(__SSE2__) && !defined(HEAP_SCALAR)
-static bound group_max(const bound *g)
+static bound largest_lane(__m128i a, __m128i b)
 {
-	/* With every top bit flipped, the signed order is the unsigned one. */
-	__m128i m = _mm_max_epi16(flipped(g, 0), flipped(g, 1));
+	__m128i m = _mm_max_epi16(a, b);
 
 	/* Eight lanes to four, four to two, two to one. */
 	m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
 	m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
 	m = _mm_max_epi16(m, _mm_srli_epi32(m, 16));
-	return (bound)(_mm_cvtsi128_si32(m) ^ 0x8000);
+	return (bound)_mm_cvtsi128_si32(m);
+}
+
+static bound group_max(const bound *g)
+{
+	return largest_lane(half(g, 0), half(g, 1));
+}
+
+static bound group_max_with(const bound *g, unsigned j, bound v)
+{
+	const __m128i at = _mm_set1_epi16((short)j);
+	const __m128i low = _mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7);
+	const __m128i high = _mm_setr_epi16(8, 9, 10, 11, 12, 13, 14, 15);
+	/* Entry j reads as 0, the smallest there is; v joins at the end. */
+	bound rest = largest_lane(_mm_andnot_si128(_mm_cmpeq_epi16(low, at), half(g, 0)),
+				  _mm_andnot_si128(_mm_cmpeq_epi16(high, at), half(g, 1)));
+
+	return rest > v ? rest : v;
 }
 #else
 static bound group_max(const bound *g)
@@ -128,6 +151,15 @@ static bound group_max(const bound *g)
 
 	for (unsigned j = 0; j < FAN; j++)
 		max = g[j] > max ? g[j] : max;
+	return max;
+}
+
+static bound group_max_with(const bound *g, unsigned j, bound v)
+{
+	bound max = v;
+
+	for (unsigned i = 0; i < FAN; i++)
+		max = i != j && g[i] > max ? g[i] : max;
 	return max;
 }
 #endif
@@ -152,8 +184,13 @@ static uint32_t chunk_fit(const struct heap *h, uint32_t c, unsigned from, uint3
 	for (uint64_t holes = holes_in(h, c, from); holes; holes &= holes - 1) {
 		uint32_t g = c * CHUNK + (uint32_t)__builtin_ctzll(holes);
 
-		if (block_at(h, g)->size >= units)
+		if (block_at(h, g)->size >= units) {
+			/* carve writes the tail's header there: in a heap larger
+			 * than the caches a store miss, which holds up every store
+			 * after it.  Asked for now, the line comes sooner. */
+			__builtin_prefetch(block_at(h, g + units), 1);
 			return g;
+		}
 	}
 	return NIL;
 }
@@ -188,16 +225,19 @@ static unsigned start_level(uint32_t last)
 
 /* Entry i of level k, and the entries above it, are recounted from the
  * level below, up to the first that comes out as it was.  Entries
- * elsewhere may still overstate: that is allowed. */
+ * elsewhere may still overstate: that is allowed.  Each new value is
+ * stored once the entry above it has been recounted (group_max_with). */
 static void recount(struct heap *h, unsigned k, uint32_t i)
 {
-	for (; k < h->levels; k++, i /= FAN) {
-		bound max = group_max(h->level[k - 1] + FAN * i);
+	bound max = group_max(h->level[k - 1] + FAN * i);
 
-		if (h->level[k][i] == max)
-			return;
+	for (; k + 1 < h->levels && h->level[k][i] != max; k++, i /= FAN) {
+		bound above = group_max_with(group_of(h, k, i), i % FAN, max);
+
 		h->level[k][i] = max;
+		max = above;
 	}
+	h->level[k][i] = max;
 }
 
 /* Levels above the leaves that index_tighten keeps exact.  An entry
@@ -209,21 +249,22 @@ static void recount(struct heap *h, unsigned k, uint32_t i)
 void index_tighten(struct heap *h, uint32_t c)
 {
 	bound was = h->level[0][c], max = cap(chunk_max(h, c));
+	unsigned k = 0;
 
-	h->level[0][c] = max;
 	/* Up while the entry above held exactly what its child held: then it
 	 * may have been that child's value and must be recounted.  An entry
 	 * that held more owes it to another child (or overstates, which is
 	 * allowed), and nothing above it changes. */
-	for (unsigned k = 1; k <= TIGHT_LEVELS && k < h->levels && max < was; k++) {
-		bound *up = &h->level[k][c / FAN];
+	for (; k < TIGHT_LEVELS && k + 1 < h->levels && max < was; k++, c /= FAN) {
+		bound above;
 
-		if (*up != was)
-			return;
-		max = group_max(group_of(h, k - 1, c));
-		*up = max;
-		c /= FAN;
+		if (h->level[k + 1][c / FAN] != was)
+			break;
+		above = group_max_with(group_of(h, k, c), c % FAN, max);
+		h->level[k][c] = max;
+		max = above;
 	}
+	h->level[k][c] = max;
 }
 
 /* The leftmost chunk whose leaf says it may hold a hole of units
@@ -273,7 +314,7 @@ HOT uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units)
 
 	if (g != NIL)
 		return g;
-	if (from == 0 && h->level[0][c] >= cap(units))
+	if (from == 0) /* index_descend came here by a leaf that overstated */
 		index_tighten(h, c);
 	while ((c = next_chunk(h, 0, c + 1, units)) != NIL) {
 		g = chunk_fit(h, c, 0, units);

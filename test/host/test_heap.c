@@ -994,8 +994,8 @@ static void stress_step(struct heap *h, struct live *slot, size_t *nlive)
 	}
 }
 
-/* Expect first fit to stay exact for blocks past the index's 1 MiB cap,
- * where the tree only says "1 MiB or more" (heap_impl.h: cap):
+/* Expect first fit to stay exact for blocks past the index's 512 KiB cap,
+ * where the tree only says "512 KiB or more" (heap_impl.h: cap):
  *   |F a 1.5M|U|F c 2M|U|U e rest|
  * 1.8 MiB skips a for c, 1.2 MiB then takes a, 2.5 MiB finds nothing,
  * and largest_free looks inside the capped entries for the exact 2 MiB. */
