@@ -259,7 +259,7 @@ static enum cpu_state classify(unsigned i, unsigned limit)
 		return CPU_NEEDS_X2APIC;
 	if (online >= limit)
 		return CPU_NOT_STARTED;
-	return trampoline ? CPU_NO_ANSWER /* to be started */ : CPU_NO_TRAMPOLINE;
+	return trampoline ? CPU_TO_START : CPU_NO_TRAMPOLINE;
 }
 
 static void start_all(unsigned limit)
@@ -272,7 +272,7 @@ static void start_all(unsigned limit)
 			continue;
 		}
 		state[i] = classify(i, limit);
-		if (state[i] != CPU_NO_ANSWER)
+		if (state[i] != CPU_TO_START)
 			continue;
 		if (!ready && !(ready = prepare_trampoline() == 0)) {
 			kprintf("smp: cannot map the trampoline at 0x%lX\n", trampoline);
@@ -316,8 +316,10 @@ static const char *state_name(enum cpu_state s)
 	case CPU_OFFLINE_CAPABLE: return "online-capable: not started at boot";
 	case CPU_DISABLED: return "disabled in the MADT: never started";
 	case CPU_NEEDS_X2APIC: return "not started: APIC id above 254 needs x2APIC mode";
-	default: return "not started: no trampoline page below 1 MiB";
+	case CPU_NO_TRAMPOLINE: return "not started: no trampoline page below 1 MiB";
+	case CPU_TO_START: break;
 	}
+	return "not started yet"; /* smp_start has not reached it */
 }
 
 void smp_print_cpus(void)
