@@ -14,10 +14,10 @@
 #include "kernel.h"
 #include "cpu.h"
 #include "kheap.h"
+#include "kmap.h"
 #include "frames.h"
 #include "layout.h"
 #include "mmu.h"
-#include "pagetable.h"
 #include "spinlock.h"
 
 #define GROW_MIN (256ull << 10) /* grow in steps of at least 256 KiB */
@@ -54,38 +54,16 @@ void kheap_lock_counts(uint64_t *acquired, uint64_t *contended)
 	unlock(flags);
 }
 
-/* Undo map_more's first `done` bytes: unmap them and free their frames. */
-static void unmap_tail(uint64_t pml4, uint64_t done)
-{
-	for (uint64_t off = 0; off < done; off += PAGE_SIZE) {
-		uint64_t va = HEAP_START + mapped + off, pa;
-		unsigned flags;
-		if (pt_translate(pml4, va, &pa, &flags) == 0 && pt_unmap(pml4, va, PAGE_SIZE) == 0) {
-			tlb_shootdown(va, PAGE_SIZE); /* here and on every other CPU */
-			frames_free(pa);
-		}
-	}
-}
-
-/* Back [HEAP_START + mapped, + bytes) with fresh frames, page by page,
- * all or nothing: a growth that cannot be finished is undone, so one
- * failed large request does not swallow the machine's last frames.
- * Returns 0, or -1 (window full, or not enough frames). */
+/* Back [HEAP_START + mapped, + bytes) with fresh frames, all or nothing
+ * (kmap.c), so one failed large request does not swallow the machine's
+ * last frames.  Other CPUs allocate here, so an undo shoots its pages
+ * down everywhere.  Returns 0, or -1 (window full, or not enough frames). */
 static int map_more(uint64_t bytes)
 {
-	uint64_t pml4 = current_pml4(), done = 0;
-
 	if (bytes > HEAP_MAX - mapped || frames_free_count() < bytes / PAGE_SIZE + TABLE_HEADROOM)
 		return -1;
-	for (; done < bytes; done += PAGE_SIZE) {
-		uint64_t pa = frames_alloc();
-		if (!pa || pt_map(pml4, HEAP_START + mapped + done, pa, PAGE_SIZE, VM_WRITE) != 0) {
-			if (pa)
-				frames_free(pa);
-			unmap_tail(pml4, done);
-			return -1;
-		}
-	}
+	if (kmap_fresh(HEAP_START + mapped, bytes, true) != 0)
+		return -1;
 	mapped += bytes;
 	return 0;
 }

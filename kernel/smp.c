@@ -23,7 +23,7 @@
 #include "smp.h"
 #include "acpi.h"
 #include "cpu.h"
-#include "frames.h"
+#include "kmap.h"
 #include "memblock.h"
 #include "mmu.h"
 #include "pagetable.h"
@@ -116,38 +116,6 @@ void smp_find_cpus(const struct boot_info *bi, const struct memblock *mb)
 		madt.madt_pa, madt.xsdt ? "XSDT" : "RSDT", madt.ncpus, madt.lapic_base);
 }
 
-/* Unmap [lo, hi) and free its frames.  No CPU has used these pages yet,
- * so no TLB holds them: no shootdown. */
-static void unmap_fresh(uint64_t lo, uint64_t hi, uint64_t *frames)
-{
-	for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
-		uint64_t pa;
-		if (pt_translate(current_pml4(), va, &pa, NULL) == 0 &&
-		    pt_unmap(current_pml4(), va, PAGE_SIZE) == 0) {
-			frames_free(pa);
-			(*frames)--;
-		}
-	}
-}
-
-/* Map [top - size, top) with fresh frames, RW NX; the pages below stay
- * unmapped: the guard.  Returns 0 or -1 (then nothing is left mapped). */
-static int map_stack(uint64_t top, uint64_t size, uint64_t *frames)
-{
-	for (uint64_t va = top - size; va < top; va += PAGE_SIZE) {
-		uint64_t pa = frames_alloc();
-		if (pa && pt_map(current_pml4(), va, pa, PAGE_SIZE, VM_WRITE) == 0) {
-			(*frames)++;
-			continue;
-		}
-		if (pa)
-			frames_free(pa);
-		unmap_fresh(top - size, va, frames);
-		return -1;
-	}
-	return 0;
-}
-
 /* A kernel stack and a double-fault stack, each with a guard page. */
 static int give_stacks(struct cpu *c)
 {
@@ -158,12 +126,17 @@ static int give_stacks(struct cpu *c)
 	c->kstack_top = slot + AP_KSTACK_TOP;
 	c->kstack_guard = c->kstack_top - AP_KSTACK_SIZE - PAGE_SIZE;
 	c->ist_top = slot + AP_IST_TOP;
-	if (map_stack(c->kstack_top, AP_KSTACK_SIZE, &c->frames) != 0)
+	/* Each stack is mapped below its top; the page under it stays
+	 * unmapped: the guard.  No CPU has run on these pages yet, so an
+	 * undo need not reach other CPUs' TLBs (not shared). */
+	if (kmap_fresh(c->kstack_top - AP_KSTACK_SIZE, AP_KSTACK_SIZE, false) != 0)
 		return -1;
-	if (map_stack(c->ist_top, AP_IST_SIZE, &c->frames) == 0)
-		return 0;
-	unmap_fresh(c->kstack_top - AP_KSTACK_SIZE, c->kstack_top, &c->frames);
-	return -1;
+	if (kmap_fresh(c->ist_top - AP_IST_SIZE, AP_IST_SIZE, false) != 0) {
+		kmap_release(c->kstack_top - AP_KSTACK_SIZE, AP_KSTACK_SIZE, false);
+		return -1;
+	}
+	c->frames = (AP_KSTACK_SIZE + AP_IST_SIZE) / PAGE_SIZE;
+	return 0;
 }
 
 /* The first C an AP runs, on its own stack, on our page tables. */
@@ -286,7 +259,7 @@ static enum cpu_state classify(unsigned i, unsigned limit)
 		return CPU_NEEDS_X2APIC;
 	if (online >= limit)
 		return CPU_NOT_STARTED;
-	return trampoline ? CPU_NO_ANSWER /* to be started */ : CPU_NO_TRAMPOLINE;
+	return trampoline ? CPU_TO_START : CPU_NO_TRAMPOLINE;
 }
 
 static void start_all(unsigned limit)
@@ -299,7 +272,7 @@ static void start_all(unsigned limit)
 			continue;
 		}
 		state[i] = classify(i, limit);
-		if (state[i] != CPU_NO_ANSWER)
+		if (state[i] != CPU_TO_START)
 			continue;
 		if (!ready && !(ready = prepare_trampoline() == 0)) {
 			kprintf("smp: cannot map the trampoline at 0x%lX\n", trampoline);
@@ -343,8 +316,10 @@ static const char *state_name(enum cpu_state s)
 	case CPU_OFFLINE_CAPABLE: return "online-capable: not started at boot";
 	case CPU_DISABLED: return "disabled in the MADT: never started";
 	case CPU_NEEDS_X2APIC: return "not started: APIC id above 254 needs x2APIC mode";
-	default: return "not started: no trampoline page below 1 MiB";
+	case CPU_NO_TRAMPOLINE: return "not started: no trampoline page below 1 MiB";
+	case CPU_TO_START: break;
 	}
+	return "not started yet"; /* smp_start has not reached it */
 }
 
 void smp_print_cpus(void)

@@ -41,6 +41,7 @@ enum cpu_state {
 	CPU_DISABLED,        /* disabled in the MADT: never started */
 	CPU_NO_TRAMPOLINE,   /* the loader found no page below 1 MiB */
 	CPU_NEEDS_X2APIC,    /* APIC id above 254: an xAPIC cannot name it */
+	CPU_TO_START,        /* inside smp_start only: to be sent INIT-SIPI-SIPI */
 };
 
 struct cpu {

@@ -5,6 +5,7 @@
 #include "cpu.h"
 #include "frames.h"
 #include "kheap.h"
+#include "kmap.h"
 #include "layout.h"
 #include "mmu.h"
 #include "pagetable.h"
@@ -122,6 +123,35 @@ static void paging_frames_alloc_free(void)
 	EXPECT(frames_free_count() == before);
 }
 
+/* Frames free or holding page tables: mapping makes tables and
+ * unmapping may drop them again, which is not what kmap's test is about. */
+static uint64_t free_or_tables(uint64_t pml4)
+{
+	return frames_free_count() + pt_count_tables(pml4);
+}
+
+/* Expect kmap_fresh to be all or nothing: asked for more pages than
+ * there are free frames, it maps none and every frame it took is free
+ * again; asked for three, it maps three that hold what is written, and
+ * kmap_release gives the three frames back. */
+static void paging_kmap_all_or_nothing(void)
+{
+	uint64_t pml4 = current_pml4(), before = free_or_tables(pml4);
+	volatile uint64_t *p = (volatile uint64_t *)SCRATCH_VA;
+	const size_t page3 = 2 * PAGE_SIZE / sizeof *p; /* the third page's first word */
+
+	EXPECT(kmap_fresh(SCRATCH_VA, (frames_free_count() + 16) * PAGE_SIZE, false) != 0);
+	EXPECT(!pt_is_mapped(pml4, SCRATCH_VA));
+	EXPECT(free_or_tables(pml4) == before);
+	EXPECT(kmap_fresh(SCRATCH_VA, 3 * PAGE_SIZE, false) == 0);
+	EXPECT(free_or_tables(pml4) == before - 3);
+	p[0] = 0x1111;
+	p[page3] = 0x3333;
+	EXPECT(p[0] == 0x1111 && p[page3] == 0x3333);
+	EXPECT(kmap_release(SCRATCH_VA, 3 * PAGE_SIZE, false) == 3);
+	EXPECT(!pt_is_mapped(pml4, SCRATCH_VA) && free_or_tables(pml4) == before);
+}
+
 const struct selftest paging_tests[] = {
 	{ "paging_firmware_cr3_unloaded", paging_firmware_cr3_unloaded },
 	{ "paging_layout_translates", paging_layout_translates },
@@ -129,6 +159,7 @@ const struct selftest paging_tests[] = {
 	{ "paging_null_and_guard_unmapped", paging_null_and_guard_unmapped },
 	{ "paging_map_unmap_live", paging_map_unmap_live },
 	{ "paging_frames_alloc_free", paging_frames_alloc_free },
+	{ "paging_kmap_all_or_nothing", paging_kmap_all_or_nothing },
 	{ "paging_frames_accounted", paging_frames_accounted },
 	{ NULL, NULL },
 };

@@ -1,0 +1,48 @@
+/*
+ * kmap.c - fresh frames behind kernel virtual addresses, page by page,
+ * and back to the frame allocator (kmap.h).
+ *
+ * All or nothing, because a growth that cannot be finished should not
+ * swallow the machine's last frames: one failed large heap request, or
+ * one CPU whose stacks do not fit, leaves memory as it found it.
+ */
+#include "kmap.h"
+#include "kernel.h"
+#include "cpu.h"
+#include "frames.h"
+#include "mmu.h"
+#include "pagetable.h"
+
+uint64_t kmap_release(uint64_t va, uint64_t size, bool shared)
+{
+	uint64_t pml4 = current_pml4(), freed = 0;
+
+	for (uint64_t at = va; at < va + size; at += PAGE_SIZE) {
+		uint64_t pa;
+
+		if (pt_translate(pml4, at, &pa, NULL) != 0 || pt_unmap(pml4, at, PAGE_SIZE) != 0)
+			continue;
+		if (shared)
+			tlb_shootdown(at, PAGE_SIZE); /* before another owner gets the frame */
+		frames_free(pa);
+		freed++;
+	}
+	return freed;
+}
+
+int kmap_fresh(uint64_t va, uint64_t size, bool shared)
+{
+	uint64_t pml4 = current_pml4();
+
+	for (uint64_t at = va; at < va + size; at += PAGE_SIZE) {
+		uint64_t pa = frames_alloc();
+
+		if (pa && pt_map(pml4, at, pa, PAGE_SIZE, VM_WRITE) == 0)
+			continue;
+		if (pa)
+			frames_free(pa);
+		kmap_release(va, at - va, shared);
+		return -1;
+	}
+	return 0;
+}
