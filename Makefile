@@ -427,7 +427,7 @@ FUZZ_COV_fuzz_memmap := -fno-sanitize-coverage=trace-cmp
 # its model are built without it, so an input is "new" only when it
 # reaches something new in heap/ or paging/.
 $(B)/fuzz/%: test/fuzz/%.c $(wildcard heap/* paging/* boot/boot_info.h test/host/fixtures/sim.h test/reference/*) \
-             $(TEST_ONLY_SRCS) test/host/fixtures/frames_reserve.h | deps
+             $(TEST_ONLY_SRCS) test/host/fixtures/frames_reserve.h test/fuzz/fuzz_check.h | deps
 	$(call say,FUZZCC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -c $< -o $@.harness.o

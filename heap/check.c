@@ -27,28 +27,52 @@ void heap_stats(const struct heap *h, struct heap_stats *out)
 	}
 }
 
+/* Every block from the lowest, in address order: visit(h, g, ctx) is
+ * called for each whose header is sound (block_ok: sealed, tagged with
+ * the size of the block below, inside the heap, so its size keeps the
+ * walk inside too).  HEAP_ECORRUPT at the first that is not; a visit's
+ * nonzero return ends the walk with it.  *last: the last block's size. */
+static int walk(const struct heap *h, int (*visit)(const struct heap *h, uint32_t g, void *ctx),
+		void *ctx, uint32_t *last)
+{
+	uint32_t prev = 0;
+	int rc;
+
+	for (uint32_t g = 0; g < granules(h); g += prev) {
+		if (!block_ok(h, g, prev))
+			return HEAP_ECORRUPT;
+		if ((rc = visit(h, g, ctx)) != 0)
+			return rc;
+		prev = block_at(h, g)->size;
+	}
+	*last = prev;
+	return 0;
+}
+
 /* Counts gathered by heap_check's walk, to compare with the heap's own. */
 struct tally {
 	size_t used, free, nholes, nallocs;
+	bool prev_free; /* the block just visited was a hole */
 };
 
-/* Check one block of the walk against its header, tag and bitmap bits. */
-static bool check_block(const struct heap *h, uint32_t g, uint32_t prev, bool prev_free,
-			struct tally *t)
+/* One block of heap_check's walk against its bitmap bits, and a hole
+ * against its neighbour below (two holes never touch) and its poison. */
+static int check_block(const struct heap *h, uint32_t g, void *ctx)
 {
 	const struct block *b = block_at(h, g);
+	struct tally *t = ctx;
+	bool was_free = t->prev_free;
 
-	if (!block_ok(h, g, prev))
-		return false;
+	t->prev_free = b->magic == MAGIC_FREE;
 	if (b->magic == MAGIC_USED) {
 		t->used += bytes(b);
 		t->nallocs++;
-		return kind_at(h, g) == USED;
+		return kind_at(h, g) == USED ? 0 : HEAP_ECORRUPT;
 	}
 	t->free += bytes(b);
 	t->nholes++;
-	return kind_at(h, g) == HOLE && !prev_free &&
-	       poisoned(inside(h, g), addr_of(h, g) + bytes(b));
+	return kind_at(h, g) == HOLE && !was_free &&
+	       poisoned(inside(h, g), addr_of(h, g) + bytes(b)) ? 0 : HEAP_ECORRUPT;
 }
 
 static unsigned popcount(uint64_t x)
@@ -90,20 +114,15 @@ static bool layout_ok(const struct heap *h)
 int heap_check(const struct heap *h)
 {
 	struct tally t = { 0 };
-	uint32_t g, prev = 0;
-	bool prev_free = false;
+	uint32_t last;
 
 	if (!h->ready)
 		return HEAP_EINVAL;
 	if (h->broken || !layout_ok(h))
 		return HEAP_ECORRUPT;
-	for (g = 0; g < granules(h); g += block_at(h, g)->size) {
-		if (!check_block(h, g, prev, prev_free, &t))
-			return HEAP_ECORRUPT;
-		prev = block_at(h, g)->size;
-		prev_free = block_at(h, g)->magic == MAGIC_FREE;
-	}
-	if (prev != h->top_prev || !bits_counted(h, &t))
+	if (walk(h, check_block, &t, &last) != 0)
+		return HEAP_ECORRUPT;
+	if (last != h->top_prev || !bits_counted(h, &t))
 		return HEAP_ECORRUPT;
 	if (!index_check(h))
 		return HEAP_ECORRUPT;
@@ -113,26 +132,29 @@ int heap_check(const struct heap *h)
 	return 0;
 }
 
+/* What heap_walk hands each block to: the caller's function. */
+struct walk_call {
+	heap_walk_fn *fn;
+	void *ctx;
+};
+
+static int call_back(const struct heap *h, uint32_t g, void *ctx)
+{
+	const struct block *b = block_at(h, g);
+	struct walk_call *c = ctx;
+	struct heap_block out = { addr_of(h, g), bytes(b), b->magic == MAGIC_USED };
+
+	return c->fn(&out, c->ctx);
+}
+
 int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx)
 {
-	uint32_t prev = 0;
+	struct walk_call c = { fn, ctx };
+	uint32_t last;
 
 	if (!h->ready)
 		return HEAP_EINVAL;
 	if (h->broken)
 		return HEAP_ECORRUPT;
-	for (uint32_t g = 0; g < granules(h); g += prev) {
-		const struct block *b = block_at(h, g);
-		struct heap_block out;
-		int rc;
-
-		/* block_ok bounds b->size by the heap: the walk stays inside. */
-		if (!block_ok(h, g, prev))
-			return HEAP_ECORRUPT;
-		out = (struct heap_block){ addr_of(h, g), bytes(b), b->magic == MAGIC_USED };
-		if ((rc = fn(&out, ctx)) != 0)
-			return rc;
-		prev = b->size;
-	}
-	return 0;
+	return walk(h, call_back, &c, &last);
 }

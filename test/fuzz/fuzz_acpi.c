@@ -18,14 +18,9 @@
 #include <string.h>
 
 #include "acpi.h"
+#include "fuzz_check.h"
 
 #define BASE 0x80000ull
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 struct input {
 	const uint8_t *data;

@@ -21,17 +21,12 @@
 #include <string.h>
 
 #include "heap.h"
+#include "fuzz_check.h"
 
 #define BUF_SIZE (1 << 17) /* room for the region and its extensions */
 #define GUARD 64
 #define GUARD_BYTE 0xab
 #define SLOTS 128
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 enum op { OP_ALLOC, OP_ALLOC_ALIGNED, OP_FREE, OP_REALLOC, OP_EXTEND,
 	  OP_BAD_FREE, OP_BAD_ALLOC, OP_COUNT };

@@ -48,18 +48,13 @@
 #include "mmu.h"
 #include "pagetable.h"
 #include "vmerr.h"
+#include "fuzz_check.h"
 
 #define SIM_BYTES (8ull << 30)          /* simulated physical memory */
 #define SIM_FRAMES (SIM_BYTES / PAGE_SIZE)
 #define LAYOUT_LIMIT (64ull << 30)      /* RAM and runtime below this: build */
 #define SMALL_PAGES 4096                /* image and keep ranges at most 16 MiB */
 #define KEEP_FREED 64                   /* frames freed and taken again */
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 /* The header, little-endian, before the map bytes. */
 struct hdr {

@@ -33,18 +33,13 @@
 #include "mmu.h"
 #include "pagetable.h"
 #include "vmerr.h"
+#include "fuzz_check.h"
 
 #define SIM_BYTES (8ull << 20)        /* simulated physical memory */
 #define MAX_FRAMES 1024               /* the allocator gets 1..this frames */
 #define MAX_PAGES 16                  /* pages per map operation */
 #define MAX_LEAVES (1 << 16)
 #define BAD_FLAG (1u << 15)           /* no VM_* flag uses this bit */
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 enum { HDR_NX = 1, HDR_GB = 2 };
 

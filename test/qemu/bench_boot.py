@@ -12,7 +12,7 @@ import os
 import statistics
 
 import qemu
-from cases import make_shell_image, new_fat_image
+from cases import make_removable_image, make_shell_image
 
 RUNS = 5
 
@@ -37,10 +37,7 @@ def pair(title, hello_img, ours_img):
 def removable_image(efi, name):
     img = os.path.join(qemu.BUILD, "test-esp", name + ".img")
     os.makedirs(os.path.dirname(img), exist_ok=True)
-    new_fat_image(img)
-    qemu.subprocess.run(["mmd", "-i", img, "::/EFI", "::/EFI/BOOT"], check=True)
-    qemu.subprocess.run(["mcopy", "-i", img, efi, "::/EFI/BOOT/BOOTX64.EFI"], check=True)
-    return img
+    return make_removable_image(img, efi)
 
 
 def main():

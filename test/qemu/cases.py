@@ -75,6 +75,15 @@ def new_fat_image(img):
     subprocess.run(["mformat", "-i", img, "-F", "-v", "TEST", "::"], check=True)
 
 
+def make_removable_image(img, efi):
+    """A FAT image at img with efi as \\EFI\\BOOT\\BOOTX64.EFI: the path a
+    firmware boots from a disk it has no boot entry for."""
+    new_fat_image(img)
+    subprocess.run(["mmd", "-i", img, "::/EFI", "::/EFI/BOOT"], check=True)
+    subprocess.run(["mcopy", "-i", img, efi, "::/EFI/BOOT/BOOTX64.EFI"], check=True)
+    return img
+
+
 def make_shell_image(name, lines, efi=EFI, target="BOOTX64.EFI"):
     """A FAT image with the app and startup.nsh at its root (mtools)."""
     img, nsh = case_file(name), case_file(name, ".nsh")
@@ -286,10 +295,7 @@ class TamperedCase(Case):
     def image(self):
         efi, img = case_file(self.name, ".efi"), case_file(self.name)
         tamper.flip_one_byte(SIGNED_EFI, efi, SNAKEOIL_CERT)
-        new_fat_image(img)
-        subprocess.run(["mmd", "-i", img, "::/EFI", "::/EFI/BOOT"], check=True)
-        subprocess.run(["mcopy", "-i", img, efi, "::/EFI/BOOT/BOOTX64.EFI"], check=True)
-        return img
+        return make_removable_image(img, efi)
 
 
 CASES += [

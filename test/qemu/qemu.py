@@ -114,18 +114,18 @@ class Boot:
     """One finished boot: its exit status, how it ended, serial text and
     wall times."""
 
-    def __init__(self, name, status, text, timed_out, seconds, last_line_at, ending):
+    def __init__(self, name, status, raw_text, timed_out, seconds, last_line_at, ending):
         with open(os.path.join(LOGS, name + ".qemu.log"), errors="replace") as f:
             self.triple_fault = "Triple fault" in f.read()
         self.name = name
         self.status = status
-        self.text = text
+        self.raw_text = raw_text          # serial as sent, ANSI codes and all
+        self.text = serial_text(raw_text) # as the cases read it
         self.timed_out = timed_out
         self.seconds = seconds
         self.last_line_at = last_line_at
         self.ending = ending
         self.pause_errors = []  # what went wrong answering pause=key stops
-        self.raw_text = text    # serial as sent, ANSI codes and all
 
 
 def ending_of(timed_out, status, recorder, error, stopped=False):
@@ -231,17 +231,16 @@ def boot(image, name, timeout=120, stop_at=None, on_pause=None, **kw):
     raw = b"".join(chunks)
     with open(os.path.join(LOGS, name + ".serial.log"), "wb") as f:
         f.write(raw)
-    b = Boot(name, proc.returncode, serial_text(raw), timed_out, time.monotonic() - start,
+    b = Boot(name, proc.returncode, raw.decode("latin-1"), timed_out, time.monotonic() - start,
              last[0] - start,
              ending_of(timed_out, proc.returncode, recorder, error, stopped.is_set()))
     b.pause_errors = pauses.errors if pauses else []
-    b.raw_text = raw.decode("latin-1")
     return b
 
 
-def serial_text(raw):
-    """Serial bytes as the cases read them: no ANSI escapes, no CRs."""
-    return ANSI.sub("", raw.decode("latin-1")).replace("\r", "")
+def serial_text(raw_text):
+    """Serial text as the cases read it: no ANSI escapes, no CRs."""
+    return ANSI.sub("", raw_text).replace("\r", "")
 
 
 def _read_serial(proc, chunks, last, stop_at, stopped, pauses=None):
@@ -254,7 +253,7 @@ def _read_serial(proc, chunks, last, stop_at, stopped, pauses=None):
         chunks.append(raw)
         last[0] = time.monotonic()
         text = b"".join(chunks)
-        if stop_at and not stopped.is_set() and re.search(stop_at, serial_text(text), re.M):
+        if stop_at and not stopped.is_set() and re.search(stop_at, serial_text(text.decode("latin-1")), re.M):
             stopped.set()
             proc.terminate()
         count = text.count(SHELL_PROMPT.encode())
