@@ -180,12 +180,23 @@ static bool place(uintptr_t lo, size_t align, uintptr_t *blk)
 	return true;
 }
 
-/* Does a block for `units` granules fit in hole x, placed as above? */
-static bool fit(const struct heap *h, uint32_t x, uint32_t units, size_t align, uintptr_t *blk)
+/* Granules hole x must have for a block of `units` granules placed as
+ * place() places it, front gap included, and where the block starts
+ * (*blk).  The gap is what the payload's address lacks to the next
+ * multiple of align, or align more when that would leave 16 bytes, too
+ * few for a hole: the same place, worked out with masks.  It reads only
+ * x's address, not its header, and cannot wrap: a block that would has
+ * no room in any hole. */
+static uint64_t need_at(const struct heap *h, uint32_t x, uint32_t units, size_t align,
+			uintptr_t *blk)
 {
-	uintptr_t hi = addr_of(h, x) + bytes(block_at(h, x));
+	uintptr_t at = addr_of(h, x);
+	uint64_t gap = (0 - (at + G)) & (align - 1);
 
-	return place(addr_of(h, x), align, blk) && *blk < hi && (size_t)units * G <= hi - *blk;
+	if (gap != 0 && gap < MIN_BLOCK)
+		gap += align;
+	*blk = at + gap;
+	return gap / G + units;
 }
 
 /* The index may only lead to sound holes; a damaged one breaks the heap. */
@@ -247,32 +258,76 @@ HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	return (void *)(addr_of(h, g) + G);
 }
 
-/* The next hole big enough to try, above hole `after` (NIL: the first):
- * from the index, and last of all the top hole. */
-static uint32_t candidate(struct heap *h, uint32_t after, uint32_t units)
+/* The lowest hole of units granules or more: from the index, and last
+ * of all the top hole, which the index leaves out; NIL if none. */
+static uint32_t first_fit(struct heap *h, uint32_t units)
 {
-	uint32_t x = after == NIL ? index_first_fit(h, units) : index_next_fit(h, after, units);
-	uint32_t top;
+	uint32_t x = index_first_fit(h, units);
 
 	if (x != NIL || h->top_prev < units)
 		return x;
-	top = top_hole(h);
-	return top == after ? NIL : top;
+	return top_hole(h);
 }
 
-/* First fit for a payload aligned to align > 16: a hole big enough may
- * still be unable to hold the aligned block, so the search goes on from
- * it, until a hole with room for any front gap. */
-static void *alloc_aligned(struct heap *h, uint32_t units, size_t align)
+/* Does an aligned allocation's walk end at hole x?  It does when x has
+ * room for the block, front gap included: *p is then the block (or NULL
+ * when x's header is damaged, which breaks the heap, or freed memory
+ * there was written).  `most` bounds x's size: a hole whose need passes
+ * it is passed over without reading its header. */
+static bool try_hole(struct heap *h, uint32_t x, uint32_t units, size_t align, uint64_t most,
+		     void **p)
 {
 	uintptr_t blk;
+	uint64_t need = need_at(h, x, units, align, &blk);
 
-	for (uint32_t x = candidate(h, NIL, units); x != NIL; x = candidate(h, x, units)) {
-		if (!hole_ok(h, x))
-			return NULL;
-		if (fit(h, x, units, align, &blk))
-			return carve(h, x, granule(h, blk), units);
+	if (need > most || need > block_at(h, x)->size)
+		return false;
+	*p = hole_ok(h, x) ? carve(h, x, granule(h, blk), units) : NULL;
+	return true;
+}
+
+/* The holes that start in chunk c, in address order, until one ends the
+ * walk (try_hole): true then, with *p.  Their chunk's leaf bounds them
+ * all, so an alignment's front gap rules most small holes out before
+ * their headers are read.  The top hole, which the index leaves out, is
+ * left for last. */
+static bool try_chunk(struct heap *h, uint32_t c, uint32_t units, size_t align, void **p)
+{
+	bound leaf = index_leaf(h, c);
+	uint64_t most = leaf < CAP ? leaf : UINT64_MAX; /* a capped leaf bounds nothing */
+	uint32_t top = granules(h) - h->top_prev;       /* the last block */
+
+	for (uint64_t holes = chunk_holes(h, c); holes; holes &= holes - 1) {
+		uint32_t x = c * CHUNK + (uint32_t)__builtin_ctzll(holes);
+
+		if (x != top && try_hole(h, x, units, align, most, p))
+			return true;
 	}
+	return false;
+}
+
+/*
+ * First fit for a payload aligned to align > 16.  A hole big enough may
+ * still have no room for the block's front gap, so the holes are tried
+ * in address order until one has: chunk by chunk where the index says a
+ * hole of units granules or more may start, hole by hole inside a chunk
+ * (the bitmap), and the top hole last.  A leaf found to overstate is
+ * left to the next plain search to tighten: here a chunk's holes can be
+ * passed over unread, so no walk proves it.
+ */
+static void *alloc_aligned(struct heap *h, uint32_t units, size_t align)
+{
+	uint32_t x;
+	void *p;
+
+	for (uint32_t c = index_next_chunk(h, 0, units); c != NIL;
+	     c = index_next_chunk(h, c + 1, units)) {
+		if (try_chunk(h, c, units, align, &p))
+			return p;
+	}
+	x = top_hole(h);
+	if (x != NIL && try_hole(h, x, units, align, UINT64_MAX, &p))
+		return p;
 	return NULL;
 }
 
@@ -286,7 +341,7 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 		return alloc_aligned(h, units, align);
 	/* With align 16 (or less) any hole big enough fits at its start:
 	 * the first one is the answer. */
-	x = candidate(h, NIL, units);
+	x = first_fit(h, units);
 	if (unlikely(x == NIL || !hole_ok(h, x)))
 		return NULL;
 	return carve(h, x, x, units);

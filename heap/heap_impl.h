@@ -105,6 +105,12 @@ static inline enum kind kind_at(const struct heap *h, uint32_t g)
 	return (enum kind)(s | u << 1);
 }
 
+/* The holes that start in chunk c, one bit each, in address order. */
+static inline uint64_t chunk_holes(const struct heap *h, uint32_t c)
+{
+	return h->bits[c].start & ~h->bits[c].used;
+}
+
 static inline void mark(struct heap *h, uint32_t g, enum kind k)
 {
 	struct heap_bits *b = &h->bits[g / CHUNK];
@@ -248,8 +254,10 @@ static inline uint32_t index_first_fit(struct heap *h, uint32_t units)
 	return index_descend(h, units);
 }
 
-/* The lowest hole above granule after with at least units granules, or NIL. */
-uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units);
+/* The first chunk at or after c whose leaf says a hole of units granules
+ * or more may start in it, or NIL past the last block: how an aligned
+ * allocation walks the chunks that can hold its candidates. */
+uint32_t index_next_chunk(struct heap *h, uint32_t c, uint32_t units);
 
 /* Leaf c of the tree: at least the largest hole that starts in chunk c. */
 static inline bound index_leaf(const struct heap *h, uint32_t c)

@@ -170,18 +170,10 @@ static bound *group_of(const struct heap *h, unsigned k, uint32_t i)
 	return h->level[k] + (i & ~(FAN - 1u));
 }
 
-/* The holes that start in chunk c at or above bit `from`, one bit each. */
-static uint64_t holes_in(const struct heap *h, uint32_t c, unsigned from)
+/* The first hole in chunk c with at least units granules, or NIL. */
+static uint32_t chunk_fit(const struct heap *h, uint32_t c, uint32_t units)
 {
-	uint64_t holes = h->bits[c].start & ~h->bits[c].used;
-
-	return from < 64 ? holes & (~0ull << from) : 0;
-}
-
-/* The first of those holes with at least units granules, or NIL. */
-static uint32_t chunk_fit(const struct heap *h, uint32_t c, unsigned from, uint32_t units)
-{
-	for (uint64_t holes = holes_in(h, c, from); holes; holes &= holes - 1) {
+	for (uint64_t holes = chunk_holes(h, c); holes; holes &= holes - 1) {
 		uint32_t g = c * CHUNK + (uint32_t)__builtin_ctzll(holes);
 
 		if (block_at(h, g)->size >= units) {
@@ -200,7 +192,7 @@ static uint32_t chunk_max(const struct heap *h, uint32_t c)
 {
 	uint32_t max = 0;
 
-	for (uint64_t holes = holes_in(h, c, 0); holes; holes &= holes - 1) {
+	for (uint64_t holes = chunk_holes(h, c); holes; holes &= holes - 1) {
 		uint32_t g = c * CHUNK + (uint32_t)__builtin_ctzll(holes), size = block_at(h, g)->size;
 
 		if (!index_skips(h, g, size))
@@ -305,19 +297,16 @@ static uint32_t next_chunk(struct heap *h, unsigned k, uint32_t i, uint32_t unit
 	}
 }
 
-/* The first hole of units granules or more, in chunk c at bit `from` or
- * later, then in the chunks after it.  A chunk whose leaf overstated is
- * tightened on the way, so each stale value is paid for once. */
-HOT uint32_t search(struct heap *h, uint32_t c, unsigned from, uint32_t units)
+/* The first hole of units granules or more, in chunk c (which its leaf
+ * says may hold one) or in the chunks after it.  A chunk whose leaf
+ * overstated is tightened on the way, so each stale value is paid for
+ * once. */
+HOT uint32_t search(struct heap *h, uint32_t c, uint32_t units)
 {
-	uint32_t g = chunk_fit(h, c, from, units);
+	uint32_t g;
 
-	if (g != NIL)
-		return g;
-	if (from == 0) /* index_descend came here by a leaf that overstated */
-		index_tighten(h, c);
-	while ((c = next_chunk(h, 0, c + 1, units)) != NIL) {
-		g = chunk_fit(h, c, 0, units);
+	for (; c != NIL; c = next_chunk(h, 0, c + 1, units)) {
+		g = chunk_fit(h, c, units);
 		if (g != NIL)
 			return g;
 		index_tighten(h, c);
@@ -333,14 +322,15 @@ uint32_t index_descend(struct heap *h, uint32_t units)
 	 * climbs a level, one group more.  (Measured: fewer instructions at
 	 * 100 to 10,000 live, a few more at 100,000.) */
 	unsigned k = start_level(last_chunk(h));
-	uint32_t c = next_chunk(h, k ? k - 1 : 0, 0, units);
 
-	return c == NIL ? NIL : search(h, c, 0, units);
+	return search(h, next_chunk(h, k ? k - 1 : 0, 0, units), units);
 }
 
-uint32_t index_next_fit(struct heap *h, uint32_t after, uint32_t units)
+uint32_t index_next_chunk(struct heap *h, uint32_t c, uint32_t units)
 {
-	return search(h, after / CHUNK, after % CHUNK + 1, units);
+	if (h->level[h->levels - 1][0] < cap(units))
+		return NIL; /* no hole in the tree is that big */
+	return next_chunk(h, 0, c, units);
 }
 
 /* The largest hole under entry i of level k, exactly, if it beats best:
