@@ -187,8 +187,8 @@ static bool place(uintptr_t lo, size_t align, uintptr_t *blk)
  * few for a hole: the same place, worked out with masks.  It reads only
  * x's address, not its header, and cannot wrap: a block that would has
  * no room in any hole. */
-static uint64_t need_at(const struct heap *h, uint32_t x, uint32_t units, size_t align,
-			uintptr_t *blk)
+HOT uint64_t need_at(const struct heap *h, uint32_t x, uint32_t units, size_t align,
+		     uintptr_t *blk)
 {
 	uintptr_t at = addr_of(h, x);
 	uint64_t gap = (0 - (at + G)) & (align - 1);
@@ -296,11 +296,13 @@ static bool try_chunk(struct heap *h, uint32_t c, uint32_t units, size_t align, 
 	bound leaf = index_leaf(h, c);
 	uint64_t most = leaf < CAP ? leaf : UINT64_MAX; /* a capped leaf bounds nothing */
 	uint32_t top = granules(h) - h->top_prev;       /* the last block */
-
 	for (uint64_t holes = chunk_holes(h, c); holes; holes &= holes - 1) {
 		uint32_t x = c * CHUNK + (uint32_t)__builtin_ctzll(holes);
+		uintptr_t blk;
 
-		if (x != top && try_hole(h, x, units, align, most, p))
+		if (x == top || need_at(h, x, units, align, &blk) > most)
+			continue; /* the common case, here without a call */
+		if (try_hole(h, x, units, align, most, p))
 			return true;
 	}
 	return false;
@@ -310,8 +312,8 @@ static bool try_chunk(struct heap *h, uint32_t c, uint32_t units, size_t align, 
  * First fit for a payload aligned to align > 16.  A hole big enough may
  * still have no room for the block's front gap, so the holes are tried
  * in address order until one has: chunk by chunk where the index says a
- * hole of units granules or more may start, hole by hole inside a chunk
- * (the bitmap), and the top hole last.  A leaf found to overstate is
+ * hole of units granules or more may start (a group of 16 leaves at a
+ * time), hole by hole inside a chunk (the bitmap), and the top hole last.  A leaf found to overstate is
  * left to the next plain search to tighten: here a chunk's holes can be
  * passed over unread, so no walk proves it.
  */
@@ -321,9 +323,11 @@ static void *alloc_aligned(struct heap *h, uint32_t units, size_t align)
 	void *p;
 
 	for (uint32_t c = index_next_chunk(h, 0, units); c != NIL;
-	     c = index_next_chunk(h, c + 1, units)) {
-		if (try_chunk(h, c, units, align, &p))
-			return p;
+	     c = index_next_chunk(h, c - c % FAN + FAN, units)) {
+		for (uint32_t fits = index_fits_in_group(h, c, units); fits; fits &= fits - 1) {
+			if (try_chunk(h, c - c % FAN + (uint32_t)__builtin_ctz(fits), units, align, &p))
+				return p;
+		}
 	}
 	x = top_hole(h);
 	if (x != NIL && try_hole(h, x, units, align, UINT64_MAX, &p))

@@ -326,6 +326,11 @@ uint32_t index_descend(struct heap *h, uint32_t units)
 	return search(h, next_chunk(h, k ? k - 1 : 0, 0, units), units);
 }
 
+uint32_t index_fits_in_group(const struct heap *h, uint32_t c, uint32_t units)
+{
+	return fits_mask(h->level[0] + (c - c % FAN), cap(units)) & (~0u << c % FAN);
+}
+
 uint32_t index_next_chunk(struct heap *h, uint32_t c, uint32_t units)
 {
 	if (h->level[h->levels - 1][0] < cap(units))
