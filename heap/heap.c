@@ -437,18 +437,22 @@ HOT uint32_t start_below(const struct heap *h, uint32_t g)
  * cache miss: found from the bitmap instead, the three misses overlap
  * rather than follow one another (steady_100000: 13 % faster).  A heap
  * that fits the caches would pay the instructions for nothing. */
-HOT void prefetch_neighbours(const struct heap *h, uint32_t g)
+HOT uint32_t prefetch_neighbours(const struct heap *h, uint32_t g)
 {
+	/* Returns where the block above starts, as the bitmap says (NIL when
+	 * that is not within reach or the heap is small): find_live takes
+	 * the block's size from it. */
 	uint32_t up, down;
 
 	if (granules(h) - h->top_prev < PREFETCH_FROM)
-		return; /* the blocks below the last one fit the caches */
+		return NIL; /* the blocks below the last one fit the caches */
 	up = start_above(h, g);
 	down = start_below(h, g);
 	if (up < granules(h)) /* NIL is larger */
 		__builtin_prefetch(block_at(h, up));
 	if (down != NIL)
 		__builtin_prefetch(block_at(h, down));
+	return up;
 }
 
 /* Is ptr the payload of a live block?  The bitmap says so or not (no
@@ -458,6 +462,7 @@ HOT int find_live(const struct heap *h, const void *ptr, struct live *l)
 {
 	uintptr_t p = addr(ptr);
 	const struct block *b = (const struct block *)(p - G);
+	uint32_t up;
 	enum kind k;
 
 	if (unlikely(!h->ready || p % G != 0 || p < h->base + G || p >= h->top))
@@ -466,12 +471,20 @@ HOT int find_live(const struct heap *h, const void *ptr, struct live *l)
 		return HEAP_ECORRUPT;
 	l->g = granule(h, p - G);
 	__builtin_prefetch(b); /* the miss starts now, not some 40 instructions on */
-	prefetch_neighbours(h, l->g);
+	up = prefetch_neighbours(h, l->g);
 	k = kind_at(h, l->g);
 	if (unlikely(k != USED))
 		return k == BAD ? HEAP_ECORRUPT : HEAP_EINVAL;
-	l->size = b->size;
-	if (unlikely(!header_ok(h, l->g, MAGIC_USED)))
+	/* The size, from the bitmap when it told us where the block above
+	 * starts: then the checks above, the merge and the index need not
+	 * wait for the header, a cache miss in a large heap, and the header
+	 * must agree (steady_100000: 0.93x).  A branch, not a select: a
+	 * select would wait for both. */
+	if (__builtin_expect(up < granules(h), 1))
+		l->size = up - l->g;
+	else
+		l->size = b->size;
+	if (unlikely(!header_ok(h, l->g, MAGIC_USED) || b->size != l->size))
 		return HEAP_ECORRUPT;
 	if (unlikely(!check_below(h, b, l) || !check_above(h, l)))
 		return HEAP_ECORRUPT;

@@ -1026,6 +1026,41 @@ static void heap_first_fit_past_the_tree_cap(void **state)
 	free(mem);
 }
 
+/* Expect free to refuse, writing nothing, a block whose header was
+ * rewritten and resealed with a size one granule larger, in a heap past
+ * 1 MiB: there a free takes the block's size from the bitmap (where the
+ * next block starts), and the header must agree with it.  Taken, the
+ * bitmap's size would hide the forgery instead of reporting it. */
+static void heap_free_refuses_resealed_size(void **state)
+{
+	size_t region = 4 << 20;
+	unsigned char *mem = aligned_alloc(4096, region), *copy = malloc(region);
+	char *p[3000];
+	struct hdr *hb, saved;
+	struct heap h, hcopy;
+
+	(void)state;
+	assert_non_null(mem);
+	assert_non_null(copy);
+	assert_int_equal(heap_init(&h, mem, region), 0);
+	for (int i = 0; i < 3000; i++) /* 3000 * 1 KiB: past the 1 MiB */
+		assert_non_null(p[i] = heap_alloc(&h, 1000, 16));
+	hb = (struct hdr *)(p[1500] - HDR);
+	saved = *hb;
+	hb->size++;
+	hb->seal = seal_of(hb);
+	memcpy(copy, mem, region);
+	hcopy = h;
+	assert_int_equal(heap_free(&h, p[1500]), HEAP_ECORRUPT);
+	assert_memory_equal(&hcopy, &h, sizeof h);
+	assert_memory_equal(copy, mem, region);
+	*hb = saved;
+	assert_int_equal(heap_free(&h, p[1500]), 0);
+	assert_int_equal(heap_check(&h), 0);
+	free(copy);
+	free(mem);
+}
+
 /* Expect 200k random allocs, frees and reallocs (fixed seed) to keep every
  * block's contents, the stats and every invariant; freeing all at the end
  * leaves one hole the size of the heap. */
@@ -1099,6 +1134,7 @@ int main(void)
 		T(heap_check_catches_use_after_free),
 #endif
 		T(heap_first_fit_past_the_tree_cap),
+		T(heap_free_refuses_resealed_size),
 		T(heap_stress_random_ops),
 	};
 
