@@ -296,6 +296,7 @@ static bool try_chunk(struct heap *h, uint32_t c, uint32_t units, size_t align, 
 	bound leaf = index_leaf(h, c);
 	uint64_t most = leaf < CAP ? leaf : UINT64_MAX; /* a capped leaf bounds nothing */
 	uint32_t top = granules(h) - h->top_prev;       /* the last block */
+
 	for (uint64_t holes = chunk_holes(h, c); holes; holes &= holes - 1) {
 		uint32_t x = c * CHUNK + (uint32_t)__builtin_ctzll(holes);
 		uintptr_t blk;
@@ -313,9 +314,10 @@ static bool try_chunk(struct heap *h, uint32_t c, uint32_t units, size_t align, 
  * still have no room for the block's front gap, so the holes are tried
  * in address order until one has: chunk by chunk where the index says a
  * hole of units granules or more may start (a group of 16 leaves at a
- * time), hole by hole inside a chunk (the bitmap), and the top hole last.  A leaf found to overstate is
- * left to the next plain search to tighten: here a chunk's holes can be
- * passed over unread, so no walk proves it.
+ * time), hole by hole inside a chunk (the bitmap), and the top hole
+ * last.  A leaf found to overstate is left to the next plain search to
+ * tighten: here a chunk's holes can be passed over unread, so no walk
+ * proves it.
  */
 static void *alloc_aligned(struct heap *h, uint32_t units, size_t align)
 {
