@@ -440,12 +440,11 @@ HOT uint32_t start_below(const struct heap *h, uint32_t g)
  * size and tag in g's own header, which in a large heap is itself a
  * cache miss: found from the bitmap instead, the three misses overlap
  * rather than follow one another (steady_100000: 13 % faster).  A heap
- * that fits the caches would pay the instructions for nothing. */
+ * that fits the caches would pay the instructions for nothing.  Returns
+ * where the block above starts, as the bitmap says (NIL when that is out
+ * of reach or the heap is small): find_live takes g's size from it. */
 HOT uint32_t prefetch_neighbours(const struct heap *h, uint32_t g)
 {
-	/* Returns where the block above starts, as the bitmap says (NIL when
-	 * that is not within reach or the heap is small): find_live takes
-	 * the block's size from it. */
 	uint32_t up, down;
 
 	if (granules(h) - h->top_prev < PREFETCH_FROM)
