@@ -162,39 +162,36 @@ int heap_init(struct heap *h, void *start, size_t size)
 	return 0;
 }
 
-/* Where in a hole starting at lo a block whose payload is aligned to
- * align starts: the lowest such place, with a front gap of 0 or at least
- * MIN_BLOCK (a 16-byte gap could be neither a hole nor part of one).
- * false if that place is past the end of the address space. */
+/* The front gap of a block whose payload is aligned to align, placed
+ * as low as it can go in a hole starting at lo: what the payload's
+ * address lacks to the next multiple of align, or align more when that
+ * would leave 16 bytes (a 16-byte gap could be neither a hole nor part
+ * of one; a gap of 0 or of MIN_BLOCK and more can). */
+HOT uintptr_t front_gap(uintptr_t lo, size_t align)
+{
+	uintptr_t gap = (0 - (lo + G)) & (align - 1);
+
+	return gap != 0 && gap < MIN_BLOCK ? gap + align : gap;
+}
+
+/* Where in a hole starting at lo that block starts; false if the place
+ * is past the end of the address space (the sum wrapped). */
 static bool place(uintptr_t lo, size_t align, uintptr_t *blk)
 {
-	uintptr_t pay;
-
-	if (!align_up(lo + G, align, &pay))
-		return false;
-	if (pay - G != lo && pay - G - lo < MIN_BLOCK) {
-		if (!align_up(lo + G + MIN_BLOCK, align, &pay))
-			return false;
-	}
-	*blk = pay - G;
-	return true;
+	*blk = lo + front_gap(lo, align);
+	return *blk >= lo;
 }
 
 /* Granules hole x must have for a block of `units` granules placed as
- * place() places it, front gap included, and where the block starts
- * (*blk).  The gap is what the payload's address lacks to the next
- * multiple of align, or align more when that would leave 16 bytes, too
- * few for a hole: the same place, worked out with masks.  It reads only
- * x's address, not its header, and cannot wrap: a block that would has
- * no room in any hole. */
+ * above, front gap included, and where the block starts (*blk).  It
+ * reads only x's address, not its header.  A place that wrapped needs
+ * no check here: a block past the address space fits in no hole, and
+ * need says so. */
 HOT uint64_t need_at(const struct heap *h, uint32_t x, uint32_t units, size_t align,
 		     uintptr_t *blk)
 {
-	uintptr_t at = addr_of(h, x);
-	uint64_t gap = (0 - (at + G)) & (align - 1);
+	uintptr_t at = addr_of(h, x), gap = front_gap(at, align);
 
-	if (gap != 0 && gap < MIN_BLOCK)
-		gap += align;
 	*blk = at + gap;
 	return gap / G + units;
 }
@@ -269,18 +266,14 @@ static uint32_t first_fit(struct heap *h, uint32_t units)
 	return top_hole(h);
 }
 
-/* Does an aligned allocation's walk end at hole x?  It does when x has
- * room for the block, front gap included: *p is then the block (or NULL
- * when x's header is damaged, which breaks the heap, or freed memory
- * there was written).  `most` bounds x's size: a hole whose need passes
- * it is passed over without reading its header. */
-static bool try_hole(struct heap *h, uint32_t x, uint32_t units, size_t align, uint64_t most,
+/* Does an aligned allocation's walk end at hole x, whose block would
+ * need `need` granules from x and start at blk (need_at)?  It does when
+ * x has that many: *p is then the block (or NULL when x's header is
+ * damaged, which breaks the heap, or freed memory there was written). */
+static bool try_hole(struct heap *h, uint32_t x, uint32_t units, uint64_t need, uintptr_t blk,
 		     void **p)
 {
-	uintptr_t blk;
-	uint64_t need = need_at(h, x, units, align, &blk);
-
-	if (need > most || need > block_at(h, x)->size)
+	if (need > block_at(h, x)->size)
 		return false;
 	*p = hole_ok(h, x) ? carve(h, x, granule(h, blk), units) : NULL;
 	return true;
@@ -300,10 +293,14 @@ static bool try_chunk(struct heap *h, uint32_t c, uint32_t units, size_t align, 
 	for (uint64_t holes = chunk_holes(h, c); holes; holes &= holes - 1) {
 		uint32_t x = c * CHUNK + (uint32_t)__builtin_ctzll(holes);
 		uintptr_t blk;
+		uint64_t need;
 
-		if (x == top || need_at(h, x, units, align, &blk) > most)
-			continue; /* the common case, here without a call */
-		if (try_hole(h, x, units, align, most, p))
+		if (x == top)
+			continue;
+		need = need_at(h, x, units, align, &blk);
+		if (need > most)
+			continue; /* the common case, decided without the header */
+		if (try_hole(h, x, units, need, blk, p))
 			return true;
 	}
 	return false;
@@ -332,8 +329,13 @@ static void *alloc_aligned(struct heap *h, uint32_t units, size_t align)
 		}
 	}
 	x = top_hole(h);
-	if (x != NIL && try_hole(h, x, units, align, UINT64_MAX, &p))
-		return p;
+	if (x != NIL) {
+		uintptr_t blk;
+		uint64_t need = need_at(h, x, units, align, &blk);
+
+		if (try_hole(h, x, units, need, blk, &p))
+			return p;
+	}
 	return NULL;
 }
 
@@ -438,12 +440,11 @@ HOT uint32_t start_below(const struct heap *h, uint32_t g)
  * size and tag in g's own header, which in a large heap is itself a
  * cache miss: found from the bitmap instead, the three misses overlap
  * rather than follow one another (steady_100000: 13 % faster).  A heap
- * that fits the caches would pay the instructions for nothing. */
+ * that fits the caches would pay the instructions for nothing.  Returns
+ * where the block above starts, as the bitmap says (NIL when that is out
+ * of reach or the heap is small): find_live takes g's size from it. */
 HOT uint32_t prefetch_neighbours(const struct heap *h, uint32_t g)
 {
-	/* Returns where the block above starts, as the bitmap says (NIL when
-	 * that is not within reach or the heap is small): find_live takes
-	 * the block's size from it. */
 	uint32_t up, down;
 
 	if (granules(h) - h->top_prev < PREFETCH_FROM)

@@ -244,14 +244,18 @@ static inline uint32_t top_hole(const struct heap *h)
  * without its first step. */
 uint32_t index_descend(struct heap *h, uint32_t units);
 
-/* The lowest hole of at least units granules, or NIL.  The top entry of
- * the tree bounds every hole in it, so most calls in a young or
- * stack-like heap (where the holes are at top) end here, with no call. */
+/* May a hole of units granules be in the tree at all?  Its top entry
+ * bounds every hole in it, so most searches in a young or stack-like
+ * heap (where the holes are at top) end here, with no call. */
+static inline bool index_may_hold(const struct heap *h, uint32_t units)
+{
+	return h->level[h->levels - 1][0] >= cap(units);
+}
+
+/* The lowest hole of at least units granules, or NIL. */
 static inline uint32_t index_first_fit(struct heap *h, uint32_t units)
 {
-	if (h->level[h->levels - 1][0] < cap(units))
-		return NIL;
-	return index_descend(h, units);
+	return index_may_hold(h, units) ? index_descend(h, units) : NIL;
 }
 
 /* The first chunk at or after c whose leaf says a hole of units granules

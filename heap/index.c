@@ -101,11 +101,17 @@ static uint32_t fits_mask(const bound *g, bound b)
 }
 #endif
 
-/* The first entry at or after position `from` of the group at g that is
- * at least b, or FAN when there is none. */
+/* The entries at or after position `from` of the group at g that are
+ * at least b, one bit each. */
+static uint32_t fits_from(const bound *g, unsigned from, bound b)
+{
+	return fits_mask(g, b) & (~0u << from);
+}
+
+/* The first of them, or FAN when there is none. */
 static unsigned first_fit_in(const bound *g, unsigned from, bound b)
 {
-	uint32_t mask = fits_mask(g, b) & (~0u << from);
+	uint32_t mask = fits_from(g, from, b);
 
 	return mask ? (unsigned)__builtin_ctz(mask) : FAN;
 }
@@ -328,14 +334,12 @@ uint32_t index_descend(struct heap *h, uint32_t units)
 
 uint32_t index_fits_in_group(const struct heap *h, uint32_t c, uint32_t units)
 {
-	return fits_mask(h->level[0] + (c - c % FAN), cap(units)) & (~0u << c % FAN);
+	return fits_from(group_of(h, 0, c), c % FAN, cap(units));
 }
 
 uint32_t index_next_chunk(struct heap *h, uint32_t c, uint32_t units)
 {
-	if (h->level[h->levels - 1][0] < cap(units))
-		return NIL; /* no hole in the tree is that big */
-	return next_chunk(h, 0, c, units);
+	return index_may_hold(h, units) ? next_chunk(h, 0, c, units) : NIL;
 }
 
 /* The largest hole under entry i of level k, exactly, if it beats best:
