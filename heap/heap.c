@@ -400,35 +400,55 @@ HOT bool check_above(const struct heap *h, struct live *l)
 	return (k & 1) && header_ok(h, up, magic_of(k)) && x->prev_size == l->size;
 }
 
-/* The nearest block start above g, from the bitmap, looking no further
- * than the next NEAR_CHUNKS chunks; NIL if there is none so near. */
-#define NEAR_CHUNKS 2
+/* The block starts in chunk c's bitmap entry; none when c is past the
+ * bitmap at either end (c - 1 from chunk 0 wraps to a huge number).
+ * Chunk 0 is read instead, and its bits dropped: no branch. */
+HOT uint64_t starts_in(const struct heap *h, uint32_t c)
+{
+	uint64_t in = c < h->nbits;
 
+	return h->bits[c & (uint32_t)-in].start & -in;
+}
+
+/* The lowest and the highest start of w (bits of chunk c), or `or` when
+ * w has none.  A select, not a branch, like everything below. */
+HOT uint32_t lowest_in(uint64_t w, uint32_t c, uint32_t or)
+{
+	uint32_t at = c * CHUNK + (uint32_t)__builtin_ctzll(w | 1ull << 63);
+
+	return w ? at : or;
+}
+
+HOT uint32_t highest_in(uint64_t w, uint32_t c, uint32_t or)
+{
+	uint32_t at = c * CHUNK + 63 - (uint32_t)__builtin_clzll(w | 1);
+
+	return w ? at : or;
+}
+
+/* The nearest block start above g, from the bitmap, looking into g's
+ * chunk and the next two; NIL if there is none so near.  All three words
+ * are read, and the answer picked without a branch: whether the block
+ * above starts in the same chunk is a coin toss, and a loop that stopped
+ * at the first word with a start was mispredicted about every other free
+ * (steady_10000 0.97x, steady_100000 0.98x). */
 HOT uint32_t start_above(const struct heap *h, uint32_t g)
 {
-	uint32_t c = g / CHUNK, stop = c + NEAR_CHUNKS;
-	uint64_t w = h->bits[c].start & (~1ull << (g % CHUNK)); /* above g */
+	uint32_t c = g / CHUNK;
+	uint64_t here = h->bits[c].start & (~1ull << (g % CHUNK)); /* above g */
 
-	while (!w) {
-		if (++c > stop || c >= h->nbits)
-			return NIL;
-		w = h->bits[c].start;
-	}
-	return c * CHUNK + (uint32_t)__builtin_ctzll(w);
+	return lowest_in(here, c, lowest_in(starts_in(h, c + 1), c + 1,
+					     lowest_in(starts_in(h, c + 2), c + 2, NIL)));
 }
 
 /* The nearest block start below g, as above. */
 HOT uint32_t start_below(const struct heap *h, uint32_t g)
 {
-	uint32_t c = g / CHUNK, stop = c > NEAR_CHUNKS ? c - NEAR_CHUNKS : 0;
-	uint64_t w = h->bits[c].start & ((1ull << (g % CHUNK)) - 1); /* below g */
+	uint32_t c = g / CHUNK;
+	uint64_t here = h->bits[c].start & ((1ull << (g % CHUNK)) - 1); /* below g */
 
-	while (!w) {
-		if (c == stop)
-			return NIL;
-		w = h->bits[--c].start;
-	}
-	return c * CHUNK + 63 - (uint32_t)__builtin_clzll(w);
+	return highest_in(here, c, highest_in(starts_in(h, c - 1), c - 1,
+					      highest_in(starts_in(h, c - 2), c - 2, NIL)));
 }
 
 /* A heap of this many granules (1 MiB, a typical L2 cache) or more no

@@ -276,23 +276,32 @@ static inline bound index_leaf(const struct heap *h, uint32_t c)
 	return h->level[0][c];
 }
 
-/* Leaf c, and the entries above it, learn a hole of size granules, up
- * to the first entry that is already as big.  Here, inline: nearly
- * every free calls it. */
+/* Leaf c, and the entries above it, learn a hole of b granules.  The
+ * leaf's parent takes the larger of the two without a test: whether a
+ * hole is the largest of its 16 chunks is a coin toss, and the branch
+ * that asked was mispredicted about every other time, which cost more
+ * than the store it saved (steady_1000: 0.97x).  Higher up the entries
+ * are nearly always big enough already, and the climb stops at the
+ * first that is.  Here, inline: nearly every free calls it. */
 static inline void index_raise(struct heap *h, uint32_t c, bound b)
 {
+	uint32_t i = c / FAN;
+
 	h->level[0][c] = b;
-	for (unsigned k = 1; k < h->levels; k++) {
-		c /= FAN;
-		if (h->level[k][c] >= b)
+	if (h->levels < 2)
+		return;
+	h->level[1][i] = h->level[1][i] > b ? h->level[1][i] : b;
+	for (unsigned k = 2; k < h->levels; k++) {
+		i /= FAN;
+		if (h->level[k][i] >= b)
 			return;
-		h->level[k][c] = b;
+		h->level[k][i] = b;
 	}
 }
 
 /* Leaf c is recounted from its chunk, and the entries up to two levels
- * above it while they held its old value (index.c: TIGHT_LEVELS): for a
- * chunk whose largest hole just shrank, while it is still in cache. */
+ * above it from their groups (index.c: TIGHT_LEVELS): for a chunk whose
+ * largest hole just shrank, while it is still in cache. */
 void index_tighten(struct heap *h, uint32_t c);
 
 /* The hole that ends at top stays out of the index: most allocations and
