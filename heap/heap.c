@@ -400,9 +400,9 @@ HOT bool check_above(const struct heap *h, struct live *l)
 	return (k & 1) && header_ok(h, up, magic_of(k)) && x->prev_size == l->size;
 }
 
-/* The block starts in chunk c's bitmap entry; none when c is past the
- * bitmap at either end (c - 1 from chunk 0 wraps to a huge number).
- * Chunk 0 is read instead, and its bits dropped: no branch. */
+/* The block starts that chunk c's bitmap entry lists; none when c is
+ * past the bitmap at either end (c - 1 from chunk 0 wraps to a huge
+ * number).  Chunk 0 is read instead, and its bits dropped: no branch. */
 HOT uint64_t starts_in(const struct heap *h, uint32_t c)
 {
 	uint64_t in = c < h->nbits;
@@ -410,20 +410,21 @@ HOT uint64_t starts_in(const struct heap *h, uint32_t c)
 	return h->bits[c & (uint32_t)-in].start & -in;
 }
 
-/* The lowest and the highest start of w (bits of chunk c), or `or` when
- * w has none.  A select, not a branch, like everything below. */
-HOT uint32_t lowest_in(uint64_t w, uint32_t c, uint32_t or)
+/* The lowest and the highest start of w (bits of chunk c), or `none`
+ * when w has none.  A select, not a branch, like everything below; the
+ * bit or'ed in keeps the count defined when w is 0. */
+HOT uint32_t lowest_in(uint64_t w, uint32_t c, uint32_t none)
 {
 	uint32_t at = c * CHUNK + (uint32_t)__builtin_ctzll(w | 1ull << 63);
 
-	return w ? at : or;
+	return w ? at : none;
 }
 
-HOT uint32_t highest_in(uint64_t w, uint32_t c, uint32_t or)
+HOT uint32_t highest_in(uint64_t w, uint32_t c, uint32_t none)
 {
 	uint32_t at = c * CHUNK + 63 - (uint32_t)__builtin_clzll(w | 1);
 
-	return w ? at : or;
+	return w ? at : none;
 }
 
 /* The nearest block start above g, from the bitmap, looking into g's
