@@ -221,20 +221,26 @@ static unsigned start_level(uint32_t last)
 	return last ? (31u - (unsigned)__builtin_clz(last)) / FAN_SHIFT : 0;
 }
 
+/* Entry i of level k becomes max; returns the largest of its group with
+ * max in place, which the entry above must now hold.  The group is read
+ * before max is stored, never after (group_max_with says why). */
+static bound settle(struct heap *h, unsigned k, uint32_t i, bound max)
+{
+	bound above = group_max_with(group_of(h, k, i), i % FAN, max);
+
+	h->level[k][i] = max;
+	return above;
+}
+
 /* Entry i of level k, and the entries above it, are recounted from the
  * level below, up to the first that comes out as it was.  Entries
- * elsewhere may still overstate: that is allowed.  Each new value is
- * stored once the entry above it has been recounted (group_max_with). */
+ * elsewhere may still overstate: that is allowed. */
 static void recount(struct heap *h, unsigned k, uint32_t i)
 {
 	bound max = group_max(h->level[k - 1] + FAN * i);
 
-	for (; k + 1 < h->levels && h->level[k][i] != max; k++, i /= FAN) {
-		bound above = group_max_with(group_of(h, k, i), i % FAN, max);
-
-		h->level[k][i] = max;
-		max = above;
-	}
+	for (; k + 1 < h->levels && h->level[k][i] != max; k++, i /= FAN)
+		max = settle(h, k, i, max);
 	h->level[k][i] = max;
 }
 
@@ -255,12 +261,8 @@ void index_tighten(struct heap *h, uint32_t c)
 	bound max = cap(chunk_max(h, c));
 	unsigned k = 0;
 
-	for (; k < TIGHT_LEVELS && k + 1 < h->levels; k++, c /= FAN) {
-		bound above = group_max_with(group_of(h, k, c), c % FAN, max);
-
-		h->level[k][c] = max;
-		max = above;
-	}
+	for (; k < TIGHT_LEVELS && k + 1 < h->levels; k++, c /= FAN)
+		max = settle(h, k, c, max);
 	h->level[k][c] = max;
 }
 
