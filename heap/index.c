@@ -182,13 +182,8 @@ static uint32_t chunk_fit(const struct heap *h, uint32_t c, uint32_t units)
 	for (uint64_t holes = chunk_holes(h, c); holes; holes &= holes - 1) {
 		uint32_t g = c * CHUNK + (uint32_t)__builtin_ctzll(holes);
 
-		if (block_at(h, g)->size >= units) {
-			/* carve writes the tail's header there: in a heap larger
-			 * than the caches a store miss, which holds up every store
-			 * after it.  Asked for now, the line comes sooner. */
-			__builtin_prefetch(block_at(h, g + units), 1);
+		if (block_at(h, g)->size >= units)
 			return g;
-		}
 	}
 	return NIL;
 }
