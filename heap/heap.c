@@ -10,7 +10,9 @@
  *   1. Blocks tile [base, top): each starts where the one below ends.
  *      Every header is sealed, and its prev_size is the size of the block
  *      just below it (0 for the first): a boundary tag.  top_prev is top's
- *      own tag: the size of the last block.
+ *      own tag: the size of the last block.  (Between two calls, the
+ *      header of the tail the last allocation cut off may still be in
+ *      h->late: heap_impl.h, the late header.)
  *   2. The bitmap marks exactly the block starts, and of those exactly the
  *      used blocks.
  *   3. No two holes touch (a free merges them at once), and the index
