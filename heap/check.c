@@ -11,6 +11,7 @@ void heap_stats(const struct heap *h, struct heap_stats *out)
 	*out = (struct heap_stats){ 0 };
 	if (!h->ready)
 		return;
+	write_late(h); /* largest_free reads hole headers (heap_impl.h) */
 	out->size = h->top - h->base;
 	out->used = h->used;
 	out->free = (h->top - h->base) - h->used;
@@ -118,6 +119,7 @@ int heap_check(const struct heap *h)
 
 	if (!h->ready)
 		return HEAP_EINVAL;
+	write_late(h); /* the walk reads every header (heap_impl.h) */
 	if (h->broken || !layout_ok(h))
 		return HEAP_ECORRUPT;
 	if (walk(h, check_block, &t, &last) != 0)
@@ -154,6 +156,7 @@ int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx)
 
 	if (!h->ready)
 		return HEAP_EINVAL;
+	write_late(h); /* the walk reads every header (heap_impl.h) */
 	if (h->broken)
 		return HEAP_ECORRUPT;
 	return walk(h, call_back, &c, &last);

@@ -10,7 +10,9 @@
  *   1. Blocks tile [base, top): each starts where the one below ends.
  *      Every header is sealed, and its prev_size is the size of the block
  *      just below it (0 for the first): a boundary tag.  top_prev is top's
- *      own tag: the size of the last block.
+ *      own tag: the size of the last block.  (Between two calls, the
+ *      header of the tail the last allocation cut off may still be in
+ *      h->late: heap_impl.h, the late header.)
  *   2. The bitmap marks exactly the block starts, and of those exactly the
  *      used blocks.
  *   3. No two holes touch (a free merges them at once), and the index
@@ -117,6 +119,21 @@ static void new_hole(struct heap *h, uint32_t g, uint32_t units, uint32_t prev)
 	mark(h, g, HOLE);
 	index_grew(h, g, units);
 	h->nholes++;
+}
+
+/* The tail a carve cuts off: a new hole, whose header is left for the
+ * next call to write (heap_impl.h: the late header).  HEAP_POISON
+ * writes it now. */
+static void new_tail(struct heap *h, uint32_t g, uint32_t units, uint32_t prev)
+{
+#ifdef HEAP_POISON
+	new_hole(h, g, units, prev);
+#else
+	leave_late(h, g, units, prev);
+	mark(h, g, HOLE);
+	index_grew(h, g, units);
+	h->nholes++;
+#endif
 }
 
 /* Put the layout's pieces in place in h. */
@@ -253,7 +270,7 @@ HOT void *carve(struct heap *h, uint32_t x, uint32_t g, uint32_t units)
 	if (!index_skips(h, x, size) && size >= index_leaf(h, x / CHUNK))
 		index_tighten(h, x / CHUNK); /* x was its chunk's largest: say so now */
 	if (tail < hi)
-		new_hole(h, tail, hi - tail, units);
+		new_tail(h, tail, hi - tail, units);
 	if (g > x)
 		index_grew(h, x, g - x); /* the front may have been the top hole */
 	if (tail < hi)
@@ -357,6 +374,8 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 
 	if (unlikely(!h->ready || h->broken || !units_for(size, &units) || !power_of_two(align)))
 		return NULL;
+	if (h->late.size && (index_may_hold(h, units) || h->top_prev >= units))
+		write_late(h); /* else no hole is big enough, and none is read */
 	if (align > G)
 		return alloc_aligned(h, units, align);
 	/* With align 16 (or less) any hole big enough fits at its start:
@@ -406,6 +425,10 @@ HOT bool check_above(const struct heap *h, struct live *l)
 	l->hole_above = false;
 	if (up == granules(h))
 		return h->top_prev == l->size;
+	if (is_late(h, up)) { /* the hole just cut off above g: h->late is its header */
+		l->hole_above = true;
+		return h->late.prev == l->size;
+	}
 	k = kind_at(h, up);
 	x = block_at(h, up);
 	l->hole_above = k == HOLE;
@@ -531,6 +554,8 @@ int heap_check_ptr(struct heap *h, const void *ptr)
 {
 	struct live l;
 
+	if (above_late(h, ptr))
+		write_late(h); /* check_below reads it */
 	return find_live(h, ptr, &l);
 }
 
@@ -538,7 +563,11 @@ size_t heap_usable_size(struct heap *h, const void *ptr)
 {
 	struct live l;
 
-	if (!ptr || find_live(h, ptr, &l))
+	if (!ptr)
+		return 0;
+	if (above_late(h, ptr))
+		write_late(h);
+	if (find_live(h, ptr, &l))
 		return 0;
 	return (size_t)l.size * G - G;
 }
@@ -561,7 +590,7 @@ HOT void release(struct heap *h, const struct live *l)
 	h->used -= (size_t)l->size * G;
 	h->nallocs--;
 	if (l->hole_above) {
-		total += block_at(h, above)->size;
+		total += is_late(h, above) ? merge_late(h) : block_at(h, above)->size;
 		mark(h, above, NOTHING);
 		h->nholes--;
 	}
@@ -590,10 +619,13 @@ int heap_free(struct heap *h, void *ptr)
 
 	if (!ptr)
 		return 0;
+	if (unlikely(above_late(h, ptr)))
+		write_late(h); /* check_below and the merge read it */
 	err = find_live(h, ptr, &l);
 	if (unlikely(err))
 		return err;
 	release(h, &l);
+	write_late(h); /* if the block was not its neighbour: the line has come by now */
 	return 0; /* release trusts what find_live checked: it cannot fail */
 }
 
@@ -665,6 +697,8 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size)
 
 	if (!ptr)
 		return heap_alloc(h, size, G);
+	if (above_late(h, ptr) || below_late(h, ptr))
+		write_late(h); /* shrink and grow read the hole above ptr */
 	if (find_live(h, ptr, &l) || !units_for(size, &units))
 		return NULL;
 	if (units <= l.size) {
@@ -678,6 +712,8 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size)
 		return NULL;
 	keep = (size_t)l.size * G - G; /* the whole old payload: size is larger */
 	__builtin_memcpy(to, ptr, keep < size ? keep : size);
+	if (above_late(h, ptr))
+		write_late(h); /* the move's tail may lie just under ptr */
 	find_live(h, ptr, &l); /* still live, but its neighbours may have changed */
 	release(h, &l);
 	return to;
@@ -749,6 +785,7 @@ int heap_extend(struct heap *h, size_t by)
 	h->end = end;
 	if (l.limit <= h->limit)
 		return 0; /* too few bytes to move the bitmap past: wait for more */
+	write_late(h); /* grow_top may read the last hole's header */
 	move_bits(h, &l);
 	grow_top(h);
 	index_build(h); /* the tree moved, and top did: the top hole may have changed */

@@ -64,6 +64,15 @@ enum {
 
 struct heap_bits; /* 64 granules' worth of the bitmap, defined in heap_impl.h */
 
+/* A hole header the last allocation left for the next call to write
+ * (heap_impl.h: the late header).  size 0: none. */
+struct heap_late {
+	uint32_t g;     /* where the hole starts, in 16-byte granules from base */
+	uint32_t size;  /* its size in granules */
+	uint32_t prev;  /* its boundary tag: the size of the block just under it */
+	uint32_t below; /* that block: the one the allocation handed out */
+};
+
 /* One heap.  Blocks tile [base, top) exactly; [top, limit) is a tail too
  * short to be a block (< 32 bytes) that waits for heap_extend; the index
  * (tree, then bitmap) lies between limit and end.  Callers read these
@@ -85,6 +94,7 @@ struct heap {
 	size_t nallocs;          /* number of used blocks */
 	int ready;               /* heap_init succeeded */
 	int broken;              /* the index was found damaged: refuse everything */
+	struct heap_late late;   /* a hole header not written yet (heap_impl.h) */
 };
 
 struct heap_stats {

@@ -238,6 +238,94 @@ static inline uint32_t top_hole(const struct heap *h)
 	return kind_at(h, last) == HOLE ? last : NIL;
 }
 
+/* ---- the late header ----
+ *
+ * An allocation that leaves a tail hole does not write that hole's
+ * header itself: the next call to the heap does, or never has to.  In a
+ * heap larger than the caches the header's line is a miss, and a store
+ * that misses holds up every store behind it (a CPU commits its stores
+ * to the cache in order): the call that came next could not even push
+ * its registers until the line arrived (perf: the largest single stall
+ * of heap_alloc at 10,000 live was on its first instructions).  So
+ * carve asks for the line (a prefetch) and leaves the header in h->late,
+ * and by the time a later call writes it the line is there.
+ *
+ * The bitmap and the index know the hole at once; only its 16 header
+ * bytes wait, and no call reads them from memory before they are there:
+ *   - heap_free writes them at its end, its own stores done; but first,
+ *     if it frees the block above the hole (whose checks read the hole
+ *     as their block below);
+ *   - a free of the block just allocated, the hole's neighbour below,
+ *     takes the hole from h->late instead and merges with it: those
+ *     bytes are then never written (an allocation freed at once, as in
+ *     many_boxes, costs no tail header at all);
+ *   - heap_alloc writes them first, unless no hole is big enough for it
+ *     (then it reads no header at all);
+ *   - heap_check_ptr and heap_usable_size write them first for the block
+ *     above the hole, heap_realloc for either neighbour (its in-place
+ *     paths read the hole above);
+ *   - heap_extend, heap_stats, heap_check and heap_walk write them first.
+ * Writing them is no change a caller can see: the heap already says the
+ * hole is there.  That is why the three functions that take a const
+ * heap write them too, through a cast: the struct is the caller's,
+ * never const itself, and the kernel calls them under the heap's lock.
+ * A call that refuses a pointer writes nothing, unless that pointer is a
+ * live neighbour of the hole whose block turns out to be damaged.
+ *
+ * The cost: until the next call, an overflow off the end of the new
+ * block onto the hole's header is written over instead of caught.
+ * HEAP_POISON builds, made to catch such writes, write the header at
+ * once. */
+
+/* The tail hole [g, g + size), whose block just under it has prev
+ * granules: its header is left for later. */
+static inline void leave_late(struct heap *h, uint32_t g, uint32_t size, uint32_t prev)
+{
+	h->late = (struct heap_late){ g, size, prev, g - prev };
+}
+
+/* Write the late header, if there is one. */
+static inline void write_late(const struct heap *ch)
+{
+	struct heap *h = (struct heap *)ch; /* see above: no visible change */
+
+	if (h->late.size) {
+		set_header(block_at(h, h->late.g), MAGIC_FREE, h->late.size, h->late.prev);
+		h->late.size = 0;
+	}
+}
+
+/* Is the hole at g the one whose header is late? */
+static inline bool is_late(const struct heap *h, uint32_t g)
+{
+	return h->late.size && g == h->late.g;
+}
+
+/* The late hole merges into the block below it, which is being freed:
+ * its header will never be needed.  Returns its size. */
+static inline uint32_t merge_late(struct heap *h)
+{
+	uint32_t size = h->late.size;
+
+	h->late.size = 0;
+	return size;
+}
+
+/* Is ptr the payload of the used block just above the late hole (whose
+ * checks read the hole as their block below)?  Or of the block just
+ * below it, the one the allocation handed out? */
+static inline bool above_late(const struct heap *h, const void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+
+	return h->late.size && p == addr_of(h, h->late.g + h->late.size) + G && p < h->top;
+}
+
+static inline bool below_late(const struct heap *h, const void *ptr)
+{
+	return h->late.size && (uintptr_t)ptr == addr_of(h, h->late.below) + G;
+}
+
 /* ---- index.c: where the big holes are ---- */
 
 /* The lowest hole of at least units granules, or NIL: index_first_fit

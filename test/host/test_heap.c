@@ -908,6 +908,82 @@ static void heap_free_refuses_tag_past_block_below(void **state)
 	assert_int_equal(heap_check(&f->h), 0);
 }
 
+/* A hole an allocation cuts off between two used blocks:
+ *   |U80 b|F192 tail|U80 c|F rest|
+ * b is the block just handed out, so the tail's header is still late
+ * (heap_impl.h: the late header) when this returns. */
+static void cut_middle(struct fix *f, char **b, char **c)
+{
+	char *a;
+
+	assert_int_equal(heap_init(&f->h, f->mem, REGION), 0);
+	a = heap_alloc(&f->h, 256, 16);
+	*c = heap_alloc(&f->h, 64, 16);
+	assert_int_equal(heap_free(&f->h, a), 0);
+	*b = heap_alloc(&f->h, 64, 16);
+	assert_ptr_equal(*b, a);
+}
+
+/* Expect the tail an allocation cuts off to look, to every later call,
+ * as if its header had been written at once: however the next call
+ * reaches it, and with nothing written by a refused call. */
+static void heap_late_tail_header_seen_by_every_call(void **state)
+{
+	struct fix *f = *state;
+	const struct hdr *tail;
+	struct snap *snap;
+	char *b, *c;
+
+	cut_middle(f, &b, &c); /* refused calls write nothing, the tail's header included */
+	snap = take(f);
+	assert_int_equal(heap_free(&f->h, b + 16), HEAP_EINVAL);
+	assert_int_equal(heap_free(&f->h, b + 80), HEAP_EINVAL); /* the tail's "payload" */
+	assert_null(heap_realloc(&f->h, c + 32, 10));
+	assert_null(heap_alloc(&f->h, REGION, 16));
+	assert_unchanged(f, snap);
+	assert_int_equal(heap_check(&f->h), 0); /* the next call writes it */
+	tail = (const struct hdr *)(b + 64);
+	assert_int_equal(tail->magic, 0x46524545u); /* "FREE" */
+	assert_int_equal(tail->size, 192 / HDR);
+	assert_int_equal(tail->prev_size, 80 / HDR);
+	assert_int_equal(tail->seal, seal_of(tail));
+
+	cut_middle(f, &b, &c); /* freeing the block just handed out merges with it */
+	assert_int_equal(heap_free(&f->h, b), 0);
+	assert_int_equal(stats_of(&f->h).holes, 2);
+	assert_int_equal(heap_check(&f->h), 0);
+	assert_ptr_equal(heap_alloc(&f->h, 256, 16), b); /* the merged hole, whole */
+
+	cut_middle(f, &b, &c); /* so does freeing the block above it */
+	assert_int_equal(heap_free(&f->h, c), 0);
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(heap_check(&f->h), 0);
+
+	cut_middle(f, &b, &c); /* the checks of both neighbours see it */
+	assert_int_equal(heap_check_ptr(&f->h, b), 0);
+	assert_int_equal(heap_usable_size(&f->h, b), 64);
+	assert_int_equal(heap_check_ptr(&f->h, c), 0);
+	assert_int_equal(heap_usable_size(&f->h, c), 64);
+	assert_int_equal(heap_check(&f->h), 0);
+
+	cut_middle(f, &b, &c); /* a realloc grows into it */
+	fill(b, 64, 3);
+	assert_ptr_equal(heap_realloc(&f->h, b, 200), b);
+	assert_true(filled(b, 64, 3));
+	assert_int_equal(stats_of(&f->h).holes, 2);
+	assert_int_equal(heap_check(&f->h), 0);
+
+	cut_middle(f, &b, &c); /* the next allocation takes it */
+	assert_ptr_equal(heap_alloc(&f->h, 176, 16), b + 80);
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(heap_check(&f->h), 0);
+#ifdef HEAP_POISON
+	cut_middle(f, &b, &c); /* checked builds write it at once: an overflow shows */
+	memset(b + 64, 0, 8);
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+#endif
+}
+
 #ifdef HEAP_POISON
 /* Expect a write into freed memory to be caught (checked builds): by
  * heap_check, and by heap_alloc refusing to hand the damaged bytes out. */
@@ -1130,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(heap_extend_need_is_enough),
 		T(heap_free_refuses_corrupt_walk),
 		T(heap_free_refuses_tag_past_block_below),
+		T(heap_late_tail_header_seen_by_every_call),
 #ifdef HEAP_POISON
 		T(heap_check_catches_use_after_free),
 #endif

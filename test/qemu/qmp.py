@@ -79,6 +79,12 @@ class Recorder:
                 if "return" in msg or "error" in msg:
                     self._answers.put(msg)
                 self._keep(msg)
+        except ConnectionResetError:
+            # QEMU exited before reading all we sent (a command racing the
+            # guest's exit), so the socket was reset, not closed: an end,
+            # not an error.  The exit status and the events read decide
+            # the verdict; a lost event can only make it a failure.
+            pass
         except (OSError, ValueError) as e:
             self.error = "QMP: %s" % e
         self._answers.put({"error": "QEMU closed the socket"})
