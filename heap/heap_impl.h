@@ -278,7 +278,8 @@ static inline uint32_t top_hole(const struct heap *h)
  * once. */
 
 /* The tail hole [g, g + size), whose block just under it has prev
- * granules: its header is left for later. */
+ * granules: its header is left for later.  None is pending then: carve
+ * runs only after heap_alloc wrote any. */
 static inline void leave_late(struct heap *h, uint32_t g, uint32_t size, uint32_t prev)
 {
 	h->late = (struct heap_late){ g, size, prev, g - prev };
