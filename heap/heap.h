@@ -185,7 +185,9 @@ struct heap_block {
 typedef int heap_walk_fn(const struct heap_block *b, void *ctx);
 
 /* Call fn(block, ctx) for every block of [base, top), lowest address
- * first, without changing the heap: what a picture of the heap draws.
+ * first, without changing the heap (beyond writing the header the last
+ * allocation left for later: docs/heap.md, the late header): what a
+ * picture of the heap draws.
  * fn must not call into h.  Returns 0 after the last block, fn's first
  * non-zero return, HEAP_EINVAL for a heap that is not initialised, or
  * HEAP_ECORRUPT (after the blocks before it) at the first header that
@@ -194,7 +196,8 @@ typedef int heap_walk_fn(const struct heap_block *b, void *ctx);
 int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx);
 
 /* Is ptr a live block of h?  The same check heap_free and heap_realloc
- * make before they touch anything, with nothing changed: 0, HEAP_EINVAL
+ * make before they touch anything, with nothing changed (a header the
+ * last allocation left for later may be written): 0, HEAP_EINVAL
  * (not a live block: foreign, interior or already free) or HEAP_ECORRUPT.
  * Lets a caller tell a bad pointer from a full heap when heap_realloc
  * returns NULL.  O(1). */

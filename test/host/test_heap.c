@@ -939,7 +939,9 @@ static void heap_late_tail_header_seen_by_every_call(void **state)
 	assert_int_equal(heap_free(&f->h, b + 16), HEAP_EINVAL);
 	assert_int_equal(heap_free(&f->h, b + 80), HEAP_EINVAL); /* the tail's "payload" */
 	assert_null(heap_realloc(&f->h, c + 32, 10));
+	assert_null(heap_realloc(&f->h, b, SIZE_MAX));
 	assert_null(heap_alloc(&f->h, REGION, 16));
+	assert_null(heap_alloc(&f->h, REGION, 64));
 	assert_unchanged(f, snap);
 	assert_int_equal(heap_check(&f->h), 0); /* the next call writes it */
 	tail = (const struct hdr *)(b + 64);
@@ -972,6 +974,16 @@ static void heap_late_tail_header_seen_by_every_call(void **state)
 	assert_true(filled(b, 64, 3));
 	assert_int_equal(stats_of(&f->h).holes, 2);
 	assert_int_equal(heap_check(&f->h), 0);
+
+	/* A late top hole over bytes that look like a huge size: an aligned
+	 * allocation too big for any hole reads no header, so it fails
+	 * without taking those bytes for a damaged header. */
+	memset(f->mem, 0xbe, REGION);
+	assert_int_equal(heap_init(&f->h, f->mem, REGION), 0);
+	assert_non_null(heap_alloc(&f->h, 16, 16));
+	assert_null(heap_alloc(&f->h, REGION, 64));
+	assert_int_equal(heap_check(&f->h), 0);
+	assert_non_null(heap_alloc(&f->h, 16, 64));
 
 	cut_middle(f, &b, &c); /* the next allocation takes it */
 	assert_ptr_equal(heap_alloc(&f->h, 176, 16), b + 80);
