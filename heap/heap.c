@@ -793,9 +793,14 @@ int heap_extend(struct heap *h, size_t by)
 	if (l.limit - h->base > HEAP_MAX_SIZE)
 		return HEAP_ENOSPC;
 	h->end = end;
-	if (l.limit <= h->limit)
-		return 0; /* too few bytes to move the bitmap past: wait for more */
 	write_late(h); /* grow_top may read the last hole's header */
+	if (l.limit <= h->limit) {
+		/* Too few bytes to move the bitmap past: they wait.  But bytes
+		 * that waited past a used last block join it now if it has
+		 * since been freed, as the list version's do. */
+		grow_top(h);
+		return 0;
+	}
 	move_bits(h, &l);
 	grow_top(h);
 	index_build(h); /* the tree moved, and top did: the top hole may have changed */

@@ -147,7 +147,8 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size);
  * The index moves to the new end and is rebuilt (O(size / 1024), so grow
  * in large steps; heap_extend_need says how much an allocation needs);
  * the bytes it leaves join a free last hole, or become a new hole, or wait
- * for more when fewer than 32.  Returns 0, or < 0 (nothing changes) when
+ * for more when fewer than 32 (and join the last block at a later call,
+ * if it has been freed by then).  Returns 0, or < 0 (nothing changes) when
  * the end would wrap the address space or the heap exceed HEAP_MAX_SIZE. */
 int heap_extend(struct heap *h, size_t by);
 

@@ -683,6 +683,34 @@ static void heap_extend_small_steps_stay_inside(void **state)
 	assert_int_equal(stats_of(&f->h).holes, 1);
 }
 
+/* Expect bytes that waited past a used last block (fewer than 32) to
+ * join it once it is freed, at the next heap_extend, even one too small
+ * to move the index, as the list version does: |U ... | 16 waiting |
+ * -> free it -> |F ... + 16|.  (fuzz_heap_diff found the heaps' sizes
+ * disagreeing: test/fuzz/corpus/fuzz_heap_diff/regress-extend-waiting.) */
+static void heap_extend_waiting_bytes_join_freed_last_block(void **state)
+{
+	struct fix *f = *state;
+	uintptr_t limit, top;
+	void *p;
+
+	assert_int_equal(heap_init(&f->h, f->mem, 1024), 0);
+	p = heap_alloc(&f->h, stats_of(&f->h).largest_free, 16); /* one used block, all of it */
+	assert_non_null(p);
+	limit = f->h.limit;
+	while (f->h.limit == limit) /* a byte at a time until the blocks may grow */
+		assert_int_equal(heap_extend(&f->h, 1), 0);
+	assert_int_equal(f->h.limit - limit, 16); /* too few for a hole: they wait */
+	top = f->h.top;
+	assert_int_equal(top, limit);
+	assert_int_equal(heap_free(&f->h, p), 0);
+	assert_int_equal(heap_extend(&f->h, 1), 0); /* moves no index */
+	assert_int_equal(f->h.top, f->h.limit);
+	assert_int_equal(stats_of(&f->h).size, f->h.limit - f->h.base);
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
 /* Expect heap_extend_need to be enough: after extending by what it says,
  * the allocation succeeds, with a used or a free last block, for sizes
  * small and large (past a doubling of the index's tree) and alignments up
@@ -1210,6 +1238,7 @@ int main(void)
 		T(heap_extend_merges_free_tail),
 		T(heap_extend_after_used_tail_new_hole),
 		T(heap_extend_small_steps_stay_inside),
+		T(heap_extend_waiting_bytes_join_freed_last_block),
 		T(heap_extend_zero_and_overflow),
 		T(heap_stats_track_every_operation),
 		T(heap_stats_largest_free_exact),
