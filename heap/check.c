@@ -1,5 +1,6 @@
 /*
- * check.c - looking at a heap without changing it: heap_stats, and
+ * check.c - looking at a heap without changing it (but for the late
+ * header, heap_impl.h, which these write first): heap_stats, and
  * heap_check, which walks every block and holds the bitmap, the index and
  * the counters against that walk (the invariants are listed in heap.c),
  * and heap_walk, the same walk handed to a caller (a picture of the heap).
@@ -11,7 +12,6 @@ void heap_stats(const struct heap *h, struct heap_stats *out)
 	*out = (struct heap_stats){ 0 };
 	if (!h->ready)
 		return;
-	write_late(h); /* largest_free reads hole headers (heap_impl.h) */
 	out->size = h->top - h->base;
 	out->used = h->used;
 	out->free = (h->top - h->base) - h->used;
@@ -20,7 +20,10 @@ void heap_stats(const struct heap *h, struct heap_stats *out)
 	out->index_bytes = (uintptr_t)(h->bits + h->nbits) - (uintptr_t)h->tree;
 	/* With align 16 a hole's payload needs no front gap: it fits bytes - G. */
 	if (!h->broken) {
-		size_t largest = index_largest(h);
+		size_t largest;
+
+		write_late(h); /* index_largest reads hole headers (heap_impl.h) */
+		largest = index_largest(h);
 
 		if (top_hole(h) != NIL && h->top_prev > largest)
 			largest = h->top_prev;
@@ -112,6 +115,14 @@ static bool layout_ok(const struct heap *h)
 	       (size_t)h->nbits * CHUNK * G >= h->limit - h->base;
 }
 
+/* A late header, if any, lies inside the blocks: writing it cannot
+ * stray, even from a struct heap that was itself overwritten. */
+static bool late_ok(const struct heap *h)
+{
+	return !h->late.size || (h->late.g > 0 && h->late.g < h->ngran &&
+				 h->late.size <= h->ngran - h->late.g);
+}
+
 int heap_check(const struct heap *h)
 {
 	struct tally t = { 0 };
@@ -119,9 +130,9 @@ int heap_check(const struct heap *h)
 
 	if (!h->ready)
 		return HEAP_EINVAL;
-	write_late(h); /* the walk reads every header (heap_impl.h) */
-	if (h->broken || !layout_ok(h))
+	if (h->broken || !layout_ok(h) || !late_ok(h))
 		return HEAP_ECORRUPT;
+	write_late(h); /* the walk reads every header (heap_impl.h) */
 	if (walk(h, check_block, &t, &last) != 0)
 		return HEAP_ECORRUPT;
 	if (last != h->top_prev || !bits_counted(h, &t))
@@ -156,8 +167,8 @@ int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx)
 
 	if (!h->ready)
 		return HEAP_EINVAL;
-	write_late(h); /* the walk reads every header (heap_impl.h) */
-	if (h->broken)
+	if (h->broken || !late_ok(h))
 		return HEAP_ECORRUPT;
+	write_late(h); /* the walk reads every header (heap_impl.h) */
 	return walk(h, call_back, &c, &last);
 }

@@ -358,7 +358,7 @@ static void *alloc_aligned(struct heap *h, uint32_t units, size_t align)
 		}
 	}
 	x = top_hole(h);
-	if (x != NIL) {
+	if (x != NIL && h->top_prev >= units) { /* top's tag is its size: none read for less */
 		uintptr_t blk;
 		uint64_t need = need_at(h, x, units, align, &blk);
 
@@ -368,13 +368,21 @@ static void *alloc_aligned(struct heap *h, uint32_t units, size_t align)
 	return NULL;
 }
 
+/* May a hole of units granules exist?  The index's top entry and top's
+ * tag say, without reading a header; when they say no, heap_alloc reads
+ * none and fails. */
+static bool may_fit(const struct heap *h, uint32_t units)
+{
+	return index_may_hold(h, units) || (h->top_prev >= units && top_hole(h) != NIL);
+}
+
 void *heap_alloc(struct heap *h, size_t size, size_t align)
 {
 	uint32_t units, x;
 
 	if (unlikely(!h->ready || h->broken || !units_for(size, &units) || !power_of_two(align)))
 		return NULL;
-	if (h->late.size && (index_may_hold(h, units) || h->top_prev >= units))
+	if (h->late.size && may_fit(h, units))
 		write_late(h); /* else no hole is big enough, and none is read */
 	if (align > G)
 		return alloc_aligned(h, units, align);
@@ -697,9 +705,11 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size)
 
 	if (!ptr)
 		return heap_alloc(h, size, G);
+	if (!units_for(size, &units))
+		return NULL;
 	if (above_late(h, ptr) || below_late(h, ptr))
 		write_late(h); /* shrink and grow read the hole above ptr */
-	if (find_live(h, ptr, &l) || !units_for(size, &units))
+	if (find_live(h, ptr, &l))
 		return NULL;
 	if (units <= l.size) {
 		shrink(h, &l, units);
@@ -783,9 +793,14 @@ int heap_extend(struct heap *h, size_t by)
 	if (l.limit - h->base > HEAP_MAX_SIZE)
 		return HEAP_ENOSPC;
 	h->end = end;
-	if (l.limit <= h->limit)
-		return 0; /* too few bytes to move the bitmap past: wait for more */
 	write_late(h); /* grow_top may read the last hole's header */
+	if (l.limit <= h->limit) {
+		/* Too few bytes to move the bitmap past: they wait.  But bytes
+		 * that waited past a used last block join it now if it has
+		 * since been freed, as the list version's do. */
+		grow_top(h);
+		return 0;
+	}
 	move_bits(h, &l);
 	grow_top(h);
 	index_build(h); /* the tree moved, and top did: the top hole may have changed */

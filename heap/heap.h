@@ -147,7 +147,8 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size);
  * The index moves to the new end and is rebuilt (O(size / 1024), so grow
  * in large steps; heap_extend_need says how much an allocation needs);
  * the bytes it leaves join a free last hole, or become a new hole, or wait
- * for more when fewer than 32.  Returns 0, or < 0 (nothing changes) when
+ * for more when fewer than 32 (and join the last block at a later call,
+ * if it has been freed by then).  Returns 0, or < 0 (nothing changes) when
  * the end would wrap the address space or the heap exceed HEAP_MAX_SIZE. */
 int heap_extend(struct heap *h, size_t by);
 
@@ -185,7 +186,9 @@ struct heap_block {
 typedef int heap_walk_fn(const struct heap_block *b, void *ctx);
 
 /* Call fn(block, ctx) for every block of [base, top), lowest address
- * first, without changing the heap: what a picture of the heap draws.
+ * first, without changing the heap (beyond writing the header the last
+ * allocation left for later: docs/heap.md, the late header): what a
+ * picture of the heap draws.
  * fn must not call into h.  Returns 0 after the last block, fn's first
  * non-zero return, HEAP_EINVAL for a heap that is not initialised, or
  * HEAP_ECORRUPT (after the blocks before it) at the first header that
@@ -194,7 +197,8 @@ typedef int heap_walk_fn(const struct heap_block *b, void *ctx);
 int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx);
 
 /* Is ptr a live block of h?  The same check heap_free and heap_realloc
- * make before they touch anything, with nothing changed: 0, HEAP_EINVAL
+ * make before they touch anything, with nothing changed (a header the
+ * last allocation left for later may be written): 0, HEAP_EINVAL
  * (not a live block: foreign, interior or already free) or HEAP_ECORRUPT.
  * Lets a caller tell a bad pointer from a full heap when heap_realloc
  * returns NULL.  O(1). */

@@ -259,18 +259,21 @@ static inline uint32_t top_hole(const struct heap *h)
  *     takes the hole from h->late instead and merges with it: those
  *     bytes are then never written (an allocation freed at once, as in
  *     many_boxes, costs no tail header at all);
- *   - heap_alloc writes them first, unless no hole is big enough for it
- *     (then it reads no header at all);
+ *   - heap_alloc writes them first, unless neither the index nor the top
+ *     hole has room for it (then it reads no header at all, and fails);
  *   - heap_check_ptr and heap_usable_size write them first for the block
  *     above the hole, heap_realloc for either neighbour (its in-place
  *     paths read the hole above);
- *   - heap_extend, heap_stats, heap_check and heap_walk write them first.
+ *   - heap_extend before it moves the index; heap_stats, heap_check and
+ *     heap_walk first (after their own checks of the struct).
  * Writing them is no change a caller can see: the heap already says the
  * hole is there.  That is why the three functions that take a const
  * heap write them too, through a cast: the struct is the caller's,
  * never const itself, and the kernel calls them under the heap's lock.
- * A call that refuses a pointer writes nothing, unless that pointer is a
- * live neighbour of the hole whose block turns out to be damaged.
+ * A call that fails may have written them only if it was given a live
+ * neighbour of the hole (a free or check of a block then found damaged,
+ * a realloc that then finds no room), or is an allocation the index
+ * said might fit (which may also have tightened the index). 
  *
  * The cost: until the next call, an overflow off the end of the new
  * block onto the hole's header is written over instead of caught.

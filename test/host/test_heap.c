@@ -683,6 +683,34 @@ static void heap_extend_small_steps_stay_inside(void **state)
 	assert_int_equal(stats_of(&f->h).holes, 1);
 }
 
+/* Expect bytes that waited past a used last block (fewer than 32) to
+ * join it once it is freed, at the next heap_extend, even one too small
+ * to move the index, as the list version does: |U ... | 16 waiting |
+ * -> free it -> |F ... + 16|.  (fuzz_heap_diff found the heaps' sizes
+ * disagreeing: test/fuzz/corpus/fuzz_heap_diff/regress-extend-waiting.) */
+static void heap_extend_waiting_bytes_join_freed_last_block(void **state)
+{
+	struct fix *f = *state;
+	uintptr_t limit, top;
+	void *p;
+
+	assert_int_equal(heap_init(&f->h, f->mem, 1024), 0);
+	p = heap_alloc(&f->h, stats_of(&f->h).largest_free, 16); /* one used block, all of it */
+	assert_non_null(p);
+	limit = f->h.limit;
+	while (f->h.limit == limit) /* a byte at a time until the blocks may grow */
+		assert_int_equal(heap_extend(&f->h, 1), 0);
+	assert_int_equal(f->h.limit - limit, 16); /* too few for a hole: they wait */
+	top = f->h.top;
+	assert_int_equal(top, limit);
+	assert_int_equal(heap_free(&f->h, p), 0);
+	assert_int_equal(heap_extend(&f->h, 1), 0); /* moves no index */
+	assert_int_equal(f->h.top, f->h.limit);
+	assert_int_equal(stats_of(&f->h).size, f->h.limit - f->h.base);
+	assert_int_equal(stats_of(&f->h).holes, 1);
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
 /* Expect heap_extend_need to be enough: after extending by what it says,
  * the allocation succeeds, with a used or a free last block, for sizes
  * small and large (past a doubling of the index's tree) and alignments up
@@ -939,7 +967,9 @@ static void heap_late_tail_header_seen_by_every_call(void **state)
 	assert_int_equal(heap_free(&f->h, b + 16), HEAP_EINVAL);
 	assert_int_equal(heap_free(&f->h, b + 80), HEAP_EINVAL); /* the tail's "payload" */
 	assert_null(heap_realloc(&f->h, c + 32, 10));
+	assert_null(heap_realloc(&f->h, b, SIZE_MAX));
 	assert_null(heap_alloc(&f->h, REGION, 16));
+	assert_null(heap_alloc(&f->h, REGION, 64));
 	assert_unchanged(f, snap);
 	assert_int_equal(heap_check(&f->h), 0); /* the next call writes it */
 	tail = (const struct hdr *)(b + 64);
@@ -972,6 +1002,16 @@ static void heap_late_tail_header_seen_by_every_call(void **state)
 	assert_true(filled(b, 64, 3));
 	assert_int_equal(stats_of(&f->h).holes, 2);
 	assert_int_equal(heap_check(&f->h), 0);
+
+	/* A late top hole over bytes that look like a huge size: an aligned
+	 * allocation too big for any hole reads no header, so it fails
+	 * without taking those bytes for a damaged header. */
+	memset(f->mem, 0xbe, REGION);
+	assert_int_equal(heap_init(&f->h, f->mem, REGION), 0);
+	assert_non_null(heap_alloc(&f->h, 16, 16));
+	assert_null(heap_alloc(&f->h, REGION, 64));
+	assert_int_equal(heap_check(&f->h), 0);
+	assert_non_null(heap_alloc(&f->h, 16, 64));
 
 	cut_middle(f, &b, &c); /* the next allocation takes it */
 	assert_ptr_equal(heap_alloc(&f->h, 176, 16), b + 80);
@@ -1198,6 +1238,7 @@ int main(void)
 		T(heap_extend_merges_free_tail),
 		T(heap_extend_after_used_tail_new_hole),
 		T(heap_extend_small_steps_stay_inside),
+		T(heap_extend_waiting_bytes_join_freed_last_block),
 		T(heap_extend_zero_and_overflow),
 		T(heap_stats_track_every_operation),
 		T(heap_stats_largest_free_exact),
