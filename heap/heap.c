@@ -755,13 +755,16 @@ static void move_bits(struct heap *h, const struct layout *l)
 	adopt(h, l);
 }
 
-/* limit moved up: the free last hole grows to it, or a new hole fills
- * [top, limit), or fewer than 32 bytes wait for the next extend. */
+/* The bytes [top, limit), if any (limit moved up now, or they waited
+ * since an earlier extend): the free last hole grows over them, or they
+ * become a new hole, or, fewer than 32, wait for the next extend. */
 static void grow_top(struct heap *h)
 {
 	uint32_t top = granules(h), more = granule(h, h->limit) - top, last = top - h->top_prev;
 	uintptr_t old = h->top;
 
+	if (more == 0)
+		return; /* no bytes wait past top */
 	if (kind_at(h, last) == HOLE) {
 		struct block *x = block_at(h, last);
 
