@@ -111,14 +111,21 @@ static void retag_above(struct heap *h, uint32_t g, uint32_t size)
 		set_prev(block_at(h, g + size), size);
 }
 
+/* [g, g + units) is a new hole, its header written or left late: the
+ * bitmap, the index and the count learn it. */
+static void count_hole(struct heap *h, uint32_t g, uint32_t units)
+{
+	mark(h, g, HOLE);
+	index_grew(h, g, units);
+	h->nholes++;
+}
+
 /* Make [g, g + units) a new hole: header, bitmap, index.  prev is the size
  * of the block below.  The caller retags the block above. */
 static void new_hole(struct heap *h, uint32_t g, uint32_t units, uint32_t prev)
 {
 	set_header(block_at(h, g), MAGIC_FREE, units, prev);
-	mark(h, g, HOLE);
-	index_grew(h, g, units);
-	h->nholes++;
+	count_hole(h, g, units);
 }
 
 /* The tail a carve cuts off: a new hole, whose header is left for the
@@ -127,13 +134,11 @@ static void new_hole(struct heap *h, uint32_t g, uint32_t units, uint32_t prev)
 static void new_tail(struct heap *h, uint32_t g, uint32_t units, uint32_t prev)
 {
 #ifdef HEAP_POISON
-	new_hole(h, g, units, prev);
+	set_header(block_at(h, g), MAGIC_FREE, units, prev);
 #else
 	leave_late(h, g, units, prev);
-	mark(h, g, HOLE);
-	index_grew(h, g, units);
-	h->nholes++;
 #endif
+	count_hole(h, g, units);
 }
 
 /* Put the layout's pieces in place in h. */
@@ -750,13 +755,16 @@ static void move_bits(struct heap *h, const struct layout *l)
 	adopt(h, l);
 }
 
-/* limit moved up: the free last hole grows to it, or a new hole fills
- * [top, limit), or fewer than 32 bytes wait for the next extend. */
+/* The bytes [top, limit), if any (limit moved up now, or they waited
+ * since an earlier extend): the free last hole grows over them, or they
+ * become a new hole, or, fewer than 32, wait for the next extend. */
 static void grow_top(struct heap *h)
 {
 	uint32_t top = granules(h), more = granule(h, h->limit) - top, last = top - h->top_prev;
 	uintptr_t old = h->top;
 
+	if (more == 0)
+		return; /* no bytes wait past top */
 	if (kind_at(h, last) == HOLE) {
 		struct block *x = block_at(h, last);
 

@@ -69,8 +69,8 @@ struct heap_bits; /* 64 granules' worth of the bitmap, defined in heap_impl.h */
 struct heap_late {
 	uint32_t g;     /* where the hole starts, in 16-byte granules from base */
 	uint32_t size;  /* its size in granules */
-	uint32_t prev;  /* its boundary tag: the size of the block just under it */
-	uint32_t below; /* that block: the one the allocation handed out */
+	uint32_t prev;  /* its boundary tag: the size of the block just under
+			 * it, the one the allocation handed out */
 };
 
 /* One heap.  Blocks tile [base, top) exactly; [top, limit) is a tail too

@@ -285,7 +285,7 @@ static inline uint32_t top_hole(const struct heap *h)
  * runs only after heap_alloc wrote any. */
 static inline void leave_late(struct heap *h, uint32_t g, uint32_t size, uint32_t prev)
 {
-	h->late = (struct heap_late){ g, size, prev, g - prev };
+	h->late = (struct heap_late){ g, size, prev };
 }
 
 /* Write the late header, if there is one. */
@@ -327,7 +327,7 @@ static inline bool above_late(const struct heap *h, const void *ptr)
 
 static inline bool below_late(const struct heap *h, const void *ptr)
 {
-	return h->late.size && (uintptr_t)ptr == addr_of(h, h->late.below) + G;
+	return h->late.size && (uintptr_t)ptr == addr_of(h, h->late.g - h->late.prev) + G;
 }
 
 /* ---- index.c: where the big holes are ---- */
