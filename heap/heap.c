@@ -669,23 +669,27 @@ static void shrink(struct heap *h, const struct live *l, uint32_t units)
 	}
 }
 
+/* What grow did: the block grew, the hole above is too small (or not
+ * there), or it holds bytes written after their free (HEAP_POISON). */
+enum growth { GREW, NO_ROOM, DAMAGED };
+
 /* Grow live block l to `units` into the hole right above it (which
  * find_live already found and checked), if that hole is big enough.
  * What is left of the hole stays a hole. */
-static bool grow(struct heap *h, const struct live *l, uint32_t units)
+static enum growth grow(struct heap *h, const struct live *l, uint32_t units)
 {
 	struct block *b = block_at(h, l->g);
 	uint32_t g = l->g, above = g + l->size, total;
 
 	if (!l->hole_above)
-		return false;
+		return NO_ROOM;
 	total = l->size + block_at(h, above)->size;
 	if (total < units)
-		return false;
+		return NO_ROOM;
 	if (total - units < MIN_BLOCK / G)
 		units = total;
 	if (!poisoned(inside(h, above), addr_of(h, g + units)))
-		return false;
+		return DAMAGED; /* refused, as heap_alloc refuses such a hole */
 	mark(h, above, NOTHING);
 	set_header(b, MAGIC_USED, units, b->prev_size);
 	if (units < total) { /* the hole above moves up, smaller */
@@ -698,7 +702,7 @@ static bool grow(struct heap *h, const struct live *l, uint32_t units)
 		retag_above(h, g, units);
 	}
 	h->used += (size_t)(units - l->size) * G;
-	return true;
+	return GREW;
 }
 
 void *heap_realloc(struct heap *h, void *ptr, size_t size)
@@ -720,8 +724,14 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size)
 		shrink(h, &l, units);
 		return ptr;
 	}
-	if (grow(h, &l, units))
+	switch (grow(h, &l, units)) {
+	case GREW:
 		return ptr;
+	case DAMAGED:
+		return NULL;
+	case NO_ROOM:
+		break;
+	}
 	to = heap_alloc(h, size, G);
 	if (!to)
 		return NULL;
@@ -837,5 +847,9 @@ size_t heap_extend_need(const struct heap *h, size_t size, size_t align)
 	 * bytes: ask for the shortfall again until the blocks reach want. */
 	for (plan(h->base, h->end, &l); l.limit < want; plan(h->base, h->end + by, &l))
 		by += want - l.limit;
-	return by;
+	/* Bytes an earlier extend left waiting past top join the last hole
+	 * only at the next extend (grow_top), never at a free.  A block that
+	 * needs them needs that call, if not one byte more: never answer 0,
+	 * which says "it fits already". */
+	return by == 0 && want > h->top ? 1 : by;
 }

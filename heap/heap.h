@@ -139,7 +139,9 @@ int heap_free(struct heap *h, void *ptr);
  * min(old, new) bytes.  Grows or shrinks in place when it can, else moves
  * to a new 16-aligned block.  ptr NULL acts as heap_alloc(h, size, 16);
  * size 0 shrinks to a minimum block (never frees), so NULL always means
- * failure: bad ptr or no room, and then the old block is untouched.
+ * failure: bad ptr or no room (or, in HEAP_POISON builds, the hole it
+ * would grow into was written after its free), and then the old block is
+ * untouched.
  * O(log chunks) in place, plus the copy when it moves. */
 void *heap_realloc(struct heap *h, void *ptr, size_t size);
 
@@ -154,9 +156,11 @@ int heap_extend(struct heap *h, size_t by);
 
 /* How many bytes heap_extend needs so that heap_alloc(h, size, align)
  * then succeeds: the block goes into the top hole or after the last
- * block, and the index takes its share of the new bytes.  0 when the heap
- * can already hold it there, or when no extension can (bad align, or past
- * HEAP_MAX_SIZE).  O(1): a few steps, each a little arithmetic. */
+ * block, and the index takes its share of the new bytes.  1 when only
+ * bytes waiting past the last block (heap_extend above) are missing: any
+ * extend lets them join.  0 when the heap can already hold it there, or
+ * when no extension can (bad align, or past HEAP_MAX_SIZE).  O(1): a few
+ * steps, each a little arithmetic. */
 size_t heap_extend_need(const struct heap *h, size_t size, size_t align);
 
 /* Fill *out from counters kept on every call, O(1): the tree's root
@@ -205,7 +209,8 @@ int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx);
 int heap_check_ptr(struct heap *h, const void *ptr);
 
 /* The payload bytes ptr's block really has (at least what was asked for,
- * up to 16 + 15 more): what C's malloc_usable_size reports.  0 when ptr is
+ * up to 31 more, or 32 for a request of 0): what C's malloc_usable_size
+ * reports.  0 when ptr is
  * NULL or not a live block of h.  O(1). */
 size_t heap_usable_size(struct heap *h, const void *ptr);
 

@@ -711,6 +711,59 @@ static void heap_extend_waiting_bytes_join_freed_last_block(void **state)
 	assert_int_equal(heap_check(&f->h), 0);
 }
 
+/* Expect heap_usable_size to be at least what was asked for and at most
+ * 31 bytes more (32 for 0 bytes, which gets a 16-byte payload), also when
+ * a block takes the end of its hole, too small to stay a hole. */
+static void heap_usable_size_bounds(void **state)
+{
+	struct fix *f = *state;
+
+	for (size_t size = 0; size <= 80; size++) {
+		for (size_t extra = 0; extra <= 48; extra += 8) {
+			char *x, *p;
+			size_t u;
+
+			assert_int_equal(heap_init(&f->h, f->mem, REGION), 0);
+			x = heap_alloc(&f->h, size + extra, 16); /* a hole of this size, */
+			assert_non_null(heap_alloc(&f->h, 16, 16)); /* off the top */
+			assert_int_equal(heap_free(&f->h, x), 0);
+			p = heap_alloc(&f->h, size, 16);
+			assert_ptr_equal(p, x);
+			u = heap_usable_size(&f->h, p);
+			assert_true(u >= size);
+			assert_true(u <= (size ? size + 31 : 32));
+		}
+	}
+}
+
+/* Expect heap_extend_need to count bytes that wait past a freed last
+ * block: the block that needs them fails until an extend lets them join,
+ * so the answer cannot be 0 ("it fits already"), which a caller takes as
+ * "do not grow" (kernel/kheap.c, the preload library). */
+static void heap_extend_need_counts_waiting_bytes(void **state)
+{
+	struct fix *f = *state;
+	uintptr_t limit;
+	size_t ask, need;
+	void *p;
+
+	assert_int_equal(heap_init(&f->h, f->mem, 1024), 0);
+	p = heap_alloc(&f->h, stats_of(&f->h).largest_free, 16);
+	assert_non_null(p);
+	limit = f->h.limit;
+	while (f->h.limit == limit)
+		assert_int_equal(heap_extend(&f->h, 1), 0);
+	assert_int_equal(f->h.limit - f->h.top, 16); /* waiting */
+	assert_int_equal(heap_free(&f->h, p), 0);
+	ask = stats_of(&f->h).largest_free + 16; /* the last hole and the 16 bytes */
+	assert_null(heap_alloc(&f->h, ask, 16));
+	need = heap_extend_need(&f->h, ask, 16);
+	assert_true(need > 0);
+	assert_int_equal(heap_extend(&f->h, need), 0);
+	assert_non_null(heap_alloc(&f->h, ask, 16));
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
 /* Expect heap_extend_need to be enough: after extending by what it says,
  * the allocation succeeds, with a used or a free last block, for sizes
  * small and large (past a doubling of the index's tree) and alignments up
@@ -1041,6 +1094,29 @@ static void heap_check_catches_use_after_free(void **state)
 	a[100] = (char)0xdf;
 	assert_ptr_equal(heap_alloc(&f->h, 256, 16), a);
 }
+
+/* Expect heap_realloc to refuse to grow into a hole written after its
+ * free (checked builds), as heap_alloc refuses to hand it out: NULL, the
+ * block where it was, not a quiet move to a sound hole below; and to grow
+ * in place once the bytes are restored. */
+static void heap_realloc_refuses_written_hole(void **state)
+{
+	struct fix *f = *state;
+	char *low = heap_alloc(&f->h, 256, 16), *a = heap_alloc(&f->h, 64, 16),
+	     *b = heap_alloc(&f->h, 256, 16);
+
+	assert_non_null(heap_alloc(&f->h, 16, 16)); /* keeps b's hole off the top */
+	memset(a, 'a', 64);
+	assert_int_equal(heap_free(&f->h, low), 0); /* a sound hole a move could take */
+	assert_int_equal(heap_free(&f->h, b), 0);
+	b[20] = 1; /* inside what a 200-byte a would take */
+	assert_null(heap_realloc(&f->h, a, 200));
+	assert_int_equal(heap_usable_size(&f->h, a), 64);
+	assert_int_equal(a[63], 'a');
+	b[20] = (char)0xdf;
+	assert_ptr_equal(heap_realloc(&f->h, a, 200), a);
+	assert_int_equal(heap_check(&f->h), 0);
+}
 #endif
 
 /* ---- all together ---- */
@@ -1245,11 +1321,14 @@ int main(void)
 		T(heap_check_catches_corrupted_header),
 		T(heap_write_after_free_cannot_mislead),
 		cmocka_unit_test(heap_extend_need_is_enough),
+		T(heap_extend_need_counts_waiting_bytes),
+		T(heap_usable_size_bounds),
 		T(heap_free_refuses_corrupt_walk),
 		T(heap_free_refuses_tag_past_block_below),
 		T(heap_late_tail_header_seen_by_every_call),
 #ifdef HEAP_POISON
 		T(heap_check_catches_use_after_free),
+		T(heap_realloc_refuses_written_hole),
 #endif
 		T(heap_first_fit_past_the_tree_cap),
 		T(heap_free_refuses_resealed_size),
