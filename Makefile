@@ -325,6 +325,14 @@ $(B)/host/test_secureboot: test/host/test_secureboot.c efi/secureboot.c efi/secu
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/secureboot.c -o $@ -lcmocka
 # The heap picture (kernel/heapbar.c, pure) drawn into host buffers.
+# The kernel's heap policy (kernel/kheap.c, included by the test) over a
+# window the test maps at HEAP_START; the frame count and kmap are the
+# test's own, so no paging/ code is linked (test/host/test_kheap.c).
+$(B)/host/test_kheap: test/host/test_kheap.c kernel/kheap.c $(HEAP_SRCS) $(wildcard */*.h) | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< $(HEAP_SRCS) -o $@ -lcmocka
+
 $(B)/host/test_heapbar: test/host/test_heapbar.c kernel/heapbar.c $(HOST_SRCS) \
                         $(wildcard */*.h) | deps
 	$(call say,HOSTCC,$@)
