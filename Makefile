@@ -487,10 +487,18 @@ $(B)/libheap-preload.so: test/preload/preload.c $(HEAP_SRCS) $(wildcard heap/*.h
 	$(Q)mkdir -p $(B)
 	$(Q)$(CC) $(PRELOAD_CFLAGS) -shared -Wl,-z,defs test/preload/preload.c $(HEAP_SRCS) -o $@
 
-$(B)/preload/cases: test/preload/cases.c | deps
+# cases links forklib, a library whose constructor registers fork
+# handlers that allocate (test/preload/forklib.c), found beside it.
+$(B)/preload/libforklib.so: test/preload/forklib.c | deps
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -pthread $< -o $@
+	$(Q)$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -fPIC -shared -pthread $< -o $@
+
+$(B)/preload/cases: test/preload/cases.c $(B)/preload/libforklib.so | deps
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -pthread $< \
+		-L$(B)/preload -lforklib -Wl,-rpath,'$$ORIGIN' -o $@
 
 .PHONY: preload preload-test bench-preload
 preload: $(B)/libheap-preload.so
