@@ -286,15 +286,10 @@ static void *busy(void *arg)
 	return NULL;
 }
 
-/* fork while another thread allocates without pause: without the
- * pthread_atfork handlers a child would inherit a held lock and hang in
- * its first malloc (check.py runs this under a timeout). */
-static void fork_while_busy(void)
+/* fork n times; each child allocates once, and must exit 0. */
+static void fork_times(int n)
 {
-	pthread_t t;
-
-	CHECK(pthread_create(&t, NULL, busy, NULL) == 0);
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < n; i++) {
 		int status = -1;
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -304,6 +299,17 @@ static void fork_while_busy(void)
 		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+}
+
+/* fork while another thread allocates without pause: without the
+ * pthread_atfork handlers a child would inherit a held lock and hang in
+ * its first malloc (check.py runs this under a timeout). */
+static void fork_while_busy(void)
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, busy, NULL) == 0);
+	fork_times(200);
 	stop_busy = 1;
 	pthread_join(t, NULL);
 }
@@ -316,16 +322,7 @@ int forklib_linked(void); /* forklib.c */
 static void fork_handlers_allocate(void)
 {
 	CHECK(forklib_linked());
-	for (int i = 0; i < 20; i++) {
-		int status = -1;
-		pid_t pid = fork();
-		if (pid == 0) {
-			free(malloc(100));
-			_exit(0);
-		}
-		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
+	fork_times(20);
 }
 
 /* Expect abort() in the malloc after an overrun of a onto the header of
