@@ -325,6 +325,14 @@ $(B)/host/test_secureboot: test/host/test_secureboot.c efi/secureboot.c efi/secu
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/secureboot.c -o $@ -lcmocka
 # The heap picture (kernel/heapbar.c, pure) drawn into host buffers.
+# The kernel's heap policy (kernel/kheap.c, included by the test) over a
+# window the test maps at HEAP_START; the frame count and kmap are the
+# test's own, so no paging/ code is linked (test/host/test_kheap.c).
+$(B)/host/test_kheap: test/host/test_kheap.c kernel/kheap.c $(HEAP_SRCS) $(wildcard */*.h) | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ikernel $< $(HEAP_SRCS) -o $@ -lcmocka
+
 $(B)/host/test_heapbar: test/host/test_heapbar.c kernel/heapbar.c $(HOST_SRCS) \
                         $(wildcard */*.h) | deps
 	$(call say,HOSTCC,$@)
@@ -479,10 +487,18 @@ $(B)/libheap-preload.so: test/preload/preload.c $(HEAP_SRCS) $(wildcard heap/*.h
 	$(Q)mkdir -p $(B)
 	$(Q)$(CC) $(PRELOAD_CFLAGS) -shared -Wl,-z,defs test/preload/preload.c $(HEAP_SRCS) -o $@
 
-$(B)/preload/cases: test/preload/cases.c | deps
+# cases links forklib, a library whose constructor registers fork
+# handlers that allocate (test/preload/forklib.c), found beside it.
+$(B)/preload/libforklib.so: test/preload/forklib.c | deps
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -pthread $< -o $@
+	$(Q)$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -fPIC -shared -pthread $< -o $@
+
+$(B)/preload/cases: test/preload/cases.c $(B)/preload/libforklib.so | deps
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -pthread $< \
+		-L$(B)/preload -lforklib -Wl,-rpath,'$$ORIGIN' -o $@
 
 .PHONY: preload preload-test bench-preload
 preload: $(B)/libheap-preload.so

@@ -572,6 +572,11 @@ int heap_check_ptr(struct heap *h, const void *ptr)
 	return find_live(h, ptr, &l);
 }
 
+int heap_broken(const struct heap *h)
+{
+	return h->broken;
+}
+
 size_t heap_usable_size(struct heap *h, const void *ptr)
 {
 	struct live l;

@@ -208,6 +208,12 @@ int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx);
  * returns NULL.  O(1). */
 int heap_check_ptr(struct heap *h, const void *ptr);
 
+/* Has the heap found itself damaged (an allocation met a hole whose
+ * header was overwritten)?  From then on it refuses every call, so a
+ * NULL from heap_alloc or heap_realloc means that, not a full heap.
+ * O(1). */
+int heap_broken(const struct heap *h);
+
 /* The payload bytes ptr's block really has (at least what was asked for,
  * up to 31 more, or 32 for a request of 0): what C's malloc_usable_size
  * reports.  0 when ptr is

@@ -77,6 +77,22 @@ int kheap_init(uint64_t size)
 	return heap_init(&heap, (void *)(uintptr_t)HEAP_START, size);
 }
 
+/* Map at least `need` bytes (page-rounded) more: GROW_MIN if it can be
+ * had, so that a run of small allocations does not grow the heap page by
+ * page, else only `need`, for near the window's end or when frames are
+ * short a step of GROW_MIN fails where the allocation itself would fit.
+ * Returns the bytes mapped, or 0. */
+static uint64_t map_step(uint64_t need)
+{
+	uint64_t step = need < GROW_MIN ? GROW_MIN : need;
+
+	if (map_more(step) == 0)
+		return step;
+	if (step > need && map_more(need) == 0)
+		return need;
+	return 0;
+}
+
 /* Grow the heap so that heap_alloc(size, align) can succeed: the heap
  * says how many bytes that takes (its index at the region's end takes a
  * share of every extension).  Returns 0, or -1 when no growth can help. */
@@ -85,11 +101,9 @@ static int grow_locked(size_t size, size_t align)
 	uint64_t bytes = heap_extend_need(&heap, size, align);
 
 	if (bytes == 0)
-		return -1; /* it fits already (so the heap refused it), or never will */
-	bytes = (bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	if (bytes < GROW_MIN)
-		bytes = GROW_MIN;
-	if (map_more(bytes) != 0)
+		return -1; /* it never will (too big, or a bad alignment) */
+	bytes = map_step((bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+	if (bytes == 0)
 		return -1;
 	if (heap_extend(&heap, bytes) != 0)
 		panic("kheap: heap_extend refused %lu bytes at 0x%lX (%s)", bytes, (uint64_t)(HEAP_START + mapped - bytes),
@@ -97,13 +111,28 @@ static int grow_locked(size_t size, size_t align)
 	return 0;
 }
 
+/* The heap found a hole's header overwritten while allocating for `who`
+ * and now refuses everything: a bug wrote past a block or into a freed
+ * one.  Stop and say so, rather than hand out NULLs as if memory were
+ * short (and later blame whichever block is freed next). */
+static NORETURN void heap_damaged(const char *who, uint64_t size)
+{
+	panic("%s(%lu): the heap is corrupt: a free block's header was overwritten "
+	      "(a write past the end of a block, or into freed memory)",
+	      who, size);
+}
+
 void *kmalloc_aligned(size_t size, size_t align)
 {
 	uint64_t flags = lock();
 	void *p = heap_alloc(&heap, size, align);
 
-	if (!p && size < HEAP_MAX && grow_locked(size, align) == 0)
+	if (!p && !heap_broken(&heap) && size < HEAP_MAX && grow_locked(size, align) == 0)
 		p = heap_alloc(&heap, size, align);
+	if (!p && heap_broken(&heap)) {
+		unlock(flags);
+		heap_damaged("kmalloc", size);
+	}
 	unlock(flags);
 	return p;
 }
@@ -151,6 +180,10 @@ void *krealloc(void *ptr, size_t size)
 		bad = heap_check_ptr(&heap, ptr);
 	if (!p && !bad && size < HEAP_MAX && grow_locked(size, 16) == 0)
 		p = heap_realloc(&heap, ptr, size);
+	if (!p && heap_broken(&heap)) { /* broken by this call: ptr did nothing wrong */
+		unlock(flags);
+		heap_damaged("krealloc", size);
+	}
 	unlock(flags);
 	if (bad)
 		bad_pointer("krealloc", ptr, bad);

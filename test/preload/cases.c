@@ -286,15 +286,10 @@ static void *busy(void *arg)
 	return NULL;
 }
 
-/* fork while another thread allocates without pause: without the
- * pthread_atfork handlers a child would inherit a held lock and hang in
- * its first malloc (check.py runs this under a timeout). */
-static void fork_while_busy(void)
+/* fork n times; each child allocates once, and must exit 0. */
+static void fork_times(int n)
 {
-	pthread_t t;
-
-	CHECK(pthread_create(&t, NULL, busy, NULL) == 0);
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < n; i++) {
 		int status = -1;
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -304,8 +299,44 @@ static void fork_while_busy(void)
 		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+}
+
+/* fork while another thread allocates without pause: without the
+ * pthread_atfork handlers a child would inherit a held lock and hang in
+ * its first malloc (check.py runs this under a timeout). */
+static void fork_while_busy(void)
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, busy, NULL) == 0);
+	fork_times(200);
 	stop_busy = 1;
 	pthread_join(t, NULL);
+}
+
+int forklib_linked(void); /* forklib.c */
+
+/* fork with forklib's handlers, which allocate, registered before the
+ * preload's: in the parent before and after the fork, and in the child
+ * before the preload releases its lock there. */
+static void fork_handlers_allocate(void)
+{
+	CHECK(forklib_linked());
+	fork_times(20);
+}
+
+/* Expect abort() in the malloc after an overrun of a onto the header of
+ * the freed block b above it: a corrupt heap, not "out of memory". */
+static void overrun_then_malloc(void)
+{
+	char *a = malloc(2000), *b = malloc(2000);
+
+	CHECK(malloc(16) != NULL); /* keeps b's hole off the top */
+	free(b);
+	memset(a, 'A', malloc_usable_size(a) + 32); /* 32 bytes too many */
+	malloc(2000);
+	fprintf(stderr, "malloc returned on a corrupt heap\n");
+	failures++;
 }
 
 static const struct {
@@ -324,6 +355,8 @@ static const struct {
 	{ "large_block", large_block },
 	{ "threads", threads },
 	{ "fork_while_busy", fork_while_busy },
+	{ "fork_handlers_allocate", fork_handlers_allocate },
+	{ "overrun_then_malloc", overrun_then_malloc },
 };
 
 int main(int argc, char **argv)

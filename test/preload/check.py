@@ -15,7 +15,8 @@ Checks, in order:
     served it and left a sound heap;
   - each case of build/preload/cases (test/preload/cases.c) under the
     preload: the bad-pointer cases must die by SIGABRT after our message
-    naming the pointer; the others must exit 0 with a clean exit line.
+    naming the pointer, the corrupt-heap case after ours saying so; the
+    others must exit 0 with a clean exit line.
 Exits 1 if any check failed.
 """
 import os
@@ -41,9 +42,11 @@ EXPORTS = {"malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalig
            "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size"}
 STATS = re.compile(r"^heap-preload: allocs=(\d+) .* heap_check=(\w+)$", re.M)
 REFUSAL = "heap-preload: %s(%s): not a live block (double free, interior or foreign pointer)"
+CORRUPT = "heap-preload: malloc(2000): the heap is corrupt"
 
-# name -> the call that must refuse the pointer, or None for a case that
-# must pass its own checks.
+# name -> the call that must refuse the pointer, CORRUPT for a case that
+# must be stopped with that message, or None for a case that must pass
+# its own checks.
 CASE_LIST = [
     ("double_free", "free"),
     ("interior_free", "free"),
@@ -57,6 +60,8 @@ CASE_LIST = [
     ("large_block", None),
     ("threads", None),
     ("fork_while_busy", None),
+    ("fork_handlers_allocate", None),
+    ("overrun_then_malloc", CORRUPT),
 ]
 
 
@@ -147,6 +152,11 @@ def check_case(name, refuser):
     if refuser is None:
         problems = [] if status == 0 else ["status %s" % status] + ["  " + l for l in tail(err)]
         return problems + stats_problems(err), None
+    if refuser == CORRUPT:
+        problems = [] if status == -signal.SIGABRT else ["status %s, expected death by SIGABRT" % status]
+        if CORRUPT not in text:
+            problems += ["missing on stderr: " + CORRUPT] + ["  " + l for l in tail(err)]
+        return problems, None
     m = re.search(r"bad pointer (0x[0-9a-f]+)", out.decode(errors="replace"))
     if not m:
         return ["the case never printed its pointer"], None

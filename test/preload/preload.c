@@ -41,6 +41,29 @@
 _Static_assert(RESERVE_MAX <= HEAP_MAX_SIZE, "one heap covers the whole reservation");
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* True in the thread that is forking, from fork_prepare until the fork
+ * handlers after it (and in its copy, the child's one thread): that
+ * thread holds the lock, every other waits.  Other libraries' fork
+ * handlers run inside that window, in that thread, and may allocate;
+ * they must not wait for a lock their own thread holds.  Which of them
+ * run inside it depends on the order the handlers were registered in,
+ * which this library does not control: the constructors of the libraries
+ * a program links against run before this one's (check.py:
+ * fork_handlers_allocate). */
+static __thread bool forking __attribute__((tls_model("initial-exec")));
+
+static void lock_heap(void)
+{
+	if (!forking)
+		pthread_mutex_lock(&lock);
+}
+
+static void unlock_heap(void)
+{
+	if (!forking)
+		pthread_mutex_unlock(&lock);
+}
 static struct heap heap;
 static uintptr_t region;  /* start of the reservation; 0 until the first call */
 static size_t reserved;   /* bytes reserved at region */
@@ -110,6 +133,20 @@ static _Noreturn void refuse(const char *who, const void *ptr, int err)
 	say(err == HEAP_ECORRUPT ? "the heap is corrupt around this block"
 				 : "not a live block (double free, interior or foreign pointer)");
 	say("\n");
+	abort();
+}
+
+/* The heap found a free block's header overwritten while allocating for
+ * `who` and now refuses everything.  Not "out of memory": say so and
+ * stop, as for a refused pointer.  Lock held; abort() does not return. */
+static _Noreturn void corrupt(const char *who, size_t size)
+{
+	say("heap-preload: ");
+	say(who);
+	say("(");
+	say_num(size, 10);
+	say("): the heap is corrupt: a free block's header was overwritten "
+	    "(a write past the end of a block, or after its free)\n");
 	abort();
 }
 
@@ -191,8 +228,10 @@ static void *alloc_locked(size_t size, size_t align)
 	if (!init_locked())
 		return NULL;
 	p = heap_alloc(&heap, size, align);
-	if (!p && grow_locked(size, align))
+	if (!p && !heap_broken(&heap) && grow_locked(size, align))
 		p = heap_alloc(&heap, size, align);
+	if (!p && heap_broken(&heap))
+		corrupt("malloc", size);
 	if (p)
 		count.allocs++;
 	return p;
@@ -206,9 +245,9 @@ static void *allocate(size_t size, size_t align)
 {
 	void *p;
 
-	pthread_mutex_lock(&lock);
+	lock_heap();
 	p = alloc_locked(size, align);
-	pthread_mutex_unlock(&lock);
+	unlock_heap();
 	if (!p)
 		errno = ENOMEM;
 	return p;
@@ -236,20 +275,26 @@ EXPORT void *calloc(size_t n, size_t size)
 	return p;
 }
 
-/* free(ptr); a pointer the heap refuses stops the process. */
-EXPORT void free(void *ptr)
+/* free(ptr) for the call `who`; a pointer the heap refuses stops the
+ * process. */
+static void release(const char *who, void *ptr)
 {
 	int err;
 
 	if (!ptr)
 		return;
-	pthread_mutex_lock(&lock);
+	lock_heap();
 	err = region ? heap_free(&heap, ptr) : HEAP_EINVAL;
 	if (!err)
 		count.frees++;
-	pthread_mutex_unlock(&lock);
+	unlock_heap();
 	if (err)
-		refuse("free", ptr, err);
+		refuse(who, ptr, err);
+}
+
+EXPORT void free(void *ptr)
+{
+	release("free", ptr);
 }
 
 /* heap_realloc, and when it returns NULL: a bad pointer stops the process,
@@ -258,6 +303,8 @@ static void *realloc_locked(void *ptr, size_t size, int *bad)
 {
 	void *p = region ? heap_realloc(&heap, ptr, size) : NULL;
 
+	if (!p && region && heap_broken(&heap))
+		corrupt("realloc", size); /* broken by this call: ptr did nothing wrong */
 	if (!p)
 		*bad = region ? heap_check_ptr(&heap, ptr) : HEAP_EINVAL;
 	if (!p && !*bad && grow_locked(size, HEAP_ALIGN))
@@ -277,12 +324,12 @@ EXPORT void *realloc(void *ptr, size_t size)
 	if (!ptr)
 		return malloc(size);
 	if (size == 0) {
-		free(ptr);
+		release("realloc", ptr);
 		return NULL;
 	}
-	pthread_mutex_lock(&lock);
+	lock_heap();
 	p = realloc_locked(ptr, size, &bad);
-	pthread_mutex_unlock(&lock);
+	unlock_heap();
 	if (bad)
 		refuse("realloc", ptr, bad);
 	if (!p)
@@ -315,9 +362,9 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 
 	if (!power_of_two(align) || align % sizeof(void *))
 		return EINVAL;
-	pthread_mutex_lock(&lock);
+	lock_heap();
 	p = alloc_locked(size, align);
-	pthread_mutex_unlock(&lock);
+	unlock_heap();
 	if (!p)
 		return ENOMEM;
 	*out = p;
@@ -372,9 +419,9 @@ EXPORT size_t malloc_usable_size(void *ptr)
 {
 	size_t n;
 
-	pthread_mutex_lock(&lock);
+	lock_heap();
 	n = region ? heap_usable_size(&heap, ptr) : 0;
-	pthread_mutex_unlock(&lock);
+	unlock_heap();
 	return n;
 }
 
@@ -383,10 +430,12 @@ EXPORT size_t malloc_usable_size(void *ptr)
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
+	forking = true;
 }
 
 static void fork_release(void)
 {
+	forking = false;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -428,7 +477,7 @@ __attribute__((destructor)) static void preload_stop(void)
 
 	if (stats_fd < 0)
 		return;
-	pthread_mutex_lock(&lock);
+	lock_heap();
 	say_fd = stats_fd;
 	heap_stats(&heap, &s);
 	check = heap.ready ? heap_check(&heap) : 0;
@@ -442,5 +491,5 @@ __attribute__((destructor)) static void preload_stop(void)
 	say_count("reserved", reserved);
 	say(check == 0 ? " heap_check=ok\n" : " heap_check=CORRUPT\n");
 	say_fd = 2;
-	pthread_mutex_unlock(&lock);
+	unlock_heap();
 }
