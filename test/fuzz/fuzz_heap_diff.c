@@ -3,7 +3,9 @@
  * list heap, on programs the fuzzer writes.
  *
  * The first two bytes choose the region (misalignment and size, tiny ones
- * included); the rest is a program for test/reference/heap_pair.c, which
+ * included) and, with bit 4 of the first, junk in the late header before
+ * every call (pair_scramble); the rest is a program for
+ * test/reference/heap_pair.c, which
  * makes each call on both heaps and aborts on the first disagreement:
  * another address, another result, other heap_stats, or a heap_check that
  * fails.  libFuzzer reports the abort with the input that caused it.
@@ -31,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	p = pair_new(off, size, ROOM);
 	if (!p)
 		return 0; /* too small for the fast heap: nothing to compare */
+	if (data[0] & 16)
+		pair_scramble(p);
 	while (prog.at < prog.end)
 		pair_step(p, &prog);
 	pair_drain(p);

@@ -30,8 +30,9 @@ static uint64_t next(uint64_t *rng)
 	return *rng;
 }
 
-/* Run `steps` calls of random programs on a fresh pair, seed by seed. */
-static void run(size_t off, size_t size, size_t room, int seeds, int steps)
+/* Run `steps` calls of random programs on a fresh pair, seed by seed,
+ * with junk in the late header before every call if scramble. */
+static void run_pairs(size_t off, size_t size, size_t room, int seeds, int steps, int scramble)
 {
 	static uint8_t bytes[PROGRAM];
 
@@ -41,6 +42,8 @@ static void run(size_t off, size_t size, size_t room, int seeds, int steps)
 		struct program prog = { bytes, bytes };
 
 		assert_non_null(p);
+		if (scramble)
+			pair_scramble(p);
 		for (int i = 0; i < steps; i++) {
 			if (prog.end - prog.at < 16) { /* refill */
 				for (size_t j = 0; j < PROGRAM; j++)
@@ -52,6 +55,11 @@ static void run(size_t off, size_t size, size_t room, int seeds, int steps)
 		pair_drain(p);
 		pair_free(p);
 	}
+}
+
+static void run(size_t off, size_t size, size_t room, int seeds, int steps)
+{
+	run_pairs(off, size, room, seeds, steps, 0);
 }
 
 /* Expect the same choices in a heap that is often full (64 KiB). */
@@ -93,6 +101,17 @@ static void heap_diff_tiny_regions(void **state)
 		run(size % 16, size, 64 << 10, 3, 500);
 }
 
+/* Expect the same choices with junk in the late header before every
+ * call (heap_pair.h: pair_scramble), small heaps and one past 1 MiB: a
+ * call that read the header before writing it would see the junk (a
+ * mutant without heap_free's first write_late fails here at once). */
+static void heap_diff_late_header_scrambled(void **state)
+{
+	(void)state;
+	run_pairs(0, 64 << 10, 1 << 20, 10, 3000, 1);
+	run_pairs(0, 2 << 20, 4 << 20, 2, 20000, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -101,6 +120,7 @@ int main(void)
 		cmocka_unit_test(heap_diff_large_heap),
 		cmocka_unit_test(heap_diff_unaligned_region),
 		cmocka_unit_test(heap_diff_tiny_regions),
+		cmocka_unit_test(heap_diff_late_header_scrambled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "heap.h"
 #include "list_heap.h"
@@ -25,6 +26,7 @@ struct pair {
 	unsigned char *a, *b;  /* the two buffers */
 	size_t off, size, room; /* the region is [off, size) of room bytes */
 	size_t freed;          /* offset of the last payload freed, for double frees */
+	int scramble;          /* pair_scramble() */
 	struct slot live[SLOTS];
 };
 
@@ -186,10 +188,32 @@ static void do_extend(struct pair *p, struct program *prog)
 	p->size += by;
 }
 
+/* Junk where the fast heap's late header goes, if one is pending: bytes
+ * of a hole that nothing may read before the heap writes them. */
+static void scramble_late(struct pair *p, struct program *prog)
+{
+	const struct heap_late *l = &p->fast.late;
+
+	if (l->size)
+		memset((void *)(p->fast.base + (uintptr_t)l->g * HEAP_ALIGN), (int)next8(prog) ^ 0xA5,
+		       HEAP_ALIGN);
+}
+
+void pair_scramble(struct pair *p)
+{
+	p->scramble = 1;
+}
+
 void pair_step(struct pair *p, struct program *prog)
 {
-	unsigned op = next8(prog) % 8;
-	struct slot *s = &p->live[next8(prog) % SLOTS];
+	unsigned op, pick;
+	struct slot *s;
+
+	if (p->scramble)
+		scramble_late(p, prog);
+	op = next8(prog) % 8;
+	pick = next8(prog) % SLOTS;
+	s = &p->live[pick];
 
 	if (op == 7)
 		do_extend(p, prog);
@@ -201,7 +225,8 @@ void pair_step(struct pair *p, struct program *prog)
 		do_realloc(p, s, some_size(prog));
 	else if (op == 6)
 		bad_free(p, s, prog);
-	same_stats(p);
+	if (!p->scramble || next8(prog) % 8 == 0)
+		same_stats(p);
 }
 
 struct pair *pair_new(size_t off, size_t size, size_t room)

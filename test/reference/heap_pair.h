@@ -36,6 +36,13 @@ struct pair *pair_new(size_t off, size_t size, size_t room);
 /* One call on both heaps, read from prog, and every check after it. */
 void pair_step(struct pair *p, struct program *prog);
 
+/* From now on, before every call, fill the 16 bytes of the fast heap's
+ * late header (heap_impl.h: a tail's header an allocation left for a
+ * later call to write) with junk, and compare heap_stats only after one
+ * step in 8, as the program says (heap_stats writes that header): no
+ * call may read it from memory before the heap has written it. */
+void pair_scramble(struct pair *p);
+
 /* Free every live block on both; both must end as one hole. */
 void pair_drain(struct pair *p);
 
