@@ -7,29 +7,6 @@
  */
 #include "heap_impl.h"
 
-void heap_stats(const struct heap *h, struct heap_stats *out)
-{
-	*out = (struct heap_stats){ 0 };
-	if (!h->ready)
-		return;
-	out->size = h->top - h->base;
-	out->used = h->used;
-	out->free = (h->top - h->base) - h->used;
-	out->holes = h->nholes;
-	out->allocations = h->nallocs;
-	out->index_bytes = (uintptr_t)(h->bits + h->nbits) - (uintptr_t)h->tree;
-	/* With align 16 a hole's payload needs no front gap: it fits bytes - G. */
-	if (!h->broken) {
-		size_t largest;
-
-		write_late(h); /* index_largest reads hole headers (heap_impl.h) */
-		largest = index_largest(h);
-
-		if (top_hole(h) != NIL && h->top_prev > largest)
-			largest = h->top_prev;
-		out->largest_free = largest ? largest * G - G : 0;
-	}
-}
 
 /* Every block from the lowest, in address order: visit(h, g, ctx) is
  * called for each whose header is sound (block_ok: sealed, tagged with
@@ -101,12 +78,28 @@ static bool bits_counted(const struct heap *h, const struct tally *t)
 	return starts == t->nholes + t->nallocs && used == t->nallocs;
 }
 
+/* The split of [base, end) is heap_plan's for end, or for an earlier
+ * end when the extends since moved no limit (heap_extend: their bytes
+ * wait).  An end raised by damage would move the bitmap past the region
+ * at the next extend; caught here when it would also have moved the
+ * limit.  Needs end - base within what heap_plan takes. */
+static bool split_ok(const struct heap *h)
+{
+	struct layout l;
+
+	if (h->end < h->base || h->end - h->base > 2 * (uintptr_t)HEAP_MAX_SIZE)
+		return false;
+	heap_plan(h->base, h->end, &l);
+	return (l.limit == h->limit && l.tree == h->tree && l.bits == h->bits && l.nbits == h->nbits) ||
+	       l.limit <= h->limit;
+}
+
 /* base, top, limit, the bitmap and end lie as heap.h draws them. */
 static bool layout_ok(const struct heap *h)
 {
 	uintptr_t bits = (uintptr_t)h->bits, tree = (uintptr_t)h->tree;
 
-	return h->base % G == 0 && h->top % G == 0 && h->limit % G == 0 &&
+	return split_ok(h) && h->base % G == 0 && h->top % G == 0 && h->limit % G == 0 &&
 	       h->ngran == (h->top - h->base) / G &&
 	       h->base < h->top && h->top <= h->limit && h->limit - h->top < MIN_BLOCK &&
 	       tree >= h->limit &&
@@ -115,12 +108,45 @@ static bool layout_ok(const struct heap *h)
 	       (size_t)h->nbits * CHUNK * G >= h->limit - h->base;
 }
 
-/* A late header, if any, lies inside the blocks: writing it cannot
- * stray, even from a struct heap that was itself overwritten. */
+/* A late header, if any, is where the bitmap says a hole starts, just
+ * above a used block of prev granules and just under a used block or
+ * top: writing it cannot stray into a payload, even from a struct heap
+ * that was itself overwritten.  (A wrong size or prev is then written
+ * into the hole's own header, where the walk finds it.)  Needs
+ * layout_ok: the bitmap covers every granule below ngran. */
 static bool late_ok(const struct heap *h)
 {
-	return !h->late.size || (h->late.g > 0 && h->late.g < h->ngran &&
-				 h->late.size <= h->ngran - h->late.g);
+	const struct heap_late *l = &h->late;
+
+	if (!l->size)
+		return true;
+	return l->g > 0 && l->g < h->ngran && l->size <= h->ngran - l->g && l->prev <= l->g &&
+	       kind_at(h, l->g) == HOLE && kind_at(h, l->g - l->prev) == USED &&
+	       (l->g + l->size == h->ngran || kind_at(h, l->g + l->size) == USED);
+}
+
+void heap_stats(const struct heap *h, struct heap_stats *out)
+{
+	*out = (struct heap_stats){ 0 };
+	if (!h->ready)
+		return;
+	out->size = h->top - h->base;
+	out->used = h->used;
+	out->free = (h->top - h->base) - h->used;
+	out->holes = h->nholes;
+	out->allocations = h->nallocs;
+	out->index_bytes = (uintptr_t)(h->bits + h->nbits) - (uintptr_t)h->tree;
+	/* With align 16 a hole's payload needs no front gap: it fits bytes - G. */
+	if (!h->broken && layout_ok(h) && late_ok(h)) {
+		size_t largest;
+
+		write_late(h); /* index_largest reads hole headers (heap_impl.h) */
+		largest = index_largest(h);
+
+		if (top_hole(h) != NIL && h->top_prev > largest)
+			largest = h->top_prev;
+		out->largest_free = largest ? largest * G - G : 0;
+	}
 }
 
 int heap_check(const struct heap *h)
@@ -167,7 +193,7 @@ int heap_walk(const struct heap *h, heap_walk_fn *fn, void *ctx)
 
 	if (!h->ready)
 		return HEAP_EINVAL;
-	if (h->broken || !late_ok(h))
+	if (h->broken || !layout_ok(h) || !late_ok(h))
 		return HEAP_ECORRUPT;
 	write_late(h); /* the walk reads every header (heap_impl.h) */
 	return walk(h, call_back, &c, &last);

@@ -17,12 +17,18 @@
  *      used blocks.
  *   3. No two holes touch (a free merges them at once), and the index
  *      never understates the largest hole that starts in a chunk; the
- *      hole that ends at top stays out of it (index.c).
+ *      hole that ends at top stays out of it (index.c).  Every entry is
+ *      at most CAP, the padding of each level's last group is 0, and the
+ *      levels lie where index.c's lay_out puts them.
  *   4. used counts the bytes of the used blocks (the rest of [base, top) is
  *      free: heap_stats says how much), and nholes / nallocs count the blocks.
  *   5. limit - top < 32: too few bytes for a block after a used last block
- *      (they wait for the next heap_extend).
- *   6. HEAP_POISON: every byte of a hole past its header holds POISON_BYTE.
+ *      (they wait for the next heap_extend).  limit, the tree and the
+ *      bitmap are heap_plan's split of [base, end), or of an earlier end
+ *      whose extends moved no limit.
+ *   6. A late header (h->late), if any, names a hole start in the bitmap,
+ *      just above a used block and just under a used block or top.
+ *   7. HEAP_POISON: every byte of a hole past its header holds POISON_BYTE.
  *
  * Why a bitmap: a pointer into the middle of a live block points at bytes
  * the caller wrote, so no header, magic or seal found there can prove it
@@ -36,14 +42,6 @@
  */
 #include "heap_impl.h"
 
-/* How [base, end) is split: blocks up to limit, then the index's tree,
- * then the bitmap at the very end. */
-struct layout {
-	uintptr_t limit;
-	bound *tree;
-	struct heap_bits *bits;
-	uint32_t nbits;
-};
 
 static uintptr_t addr(const void *p)
 {
@@ -87,7 +85,7 @@ static bool units_for(size_t size, uint32_t *units)
  * need one; the tree takes index_space() bytes (index.c: about 2.1 per
  * KiB).  The caller has checked that end - base is at most
  * 2 * HEAP_MAX_SIZE, so the counts fit 32 bits. */
-static void plan(uintptr_t base, uintptr_t end, struct layout *l)
+void heap_plan(uintptr_t base, uintptr_t end, struct layout *l)
 {
 	uintptr_t e = end & ~(uintptr_t)(G - 1);
 	size_t span = e > base ? e - base : 0, per = CHUNK * G + sizeof(struct heap_bits);
@@ -162,7 +160,7 @@ int heap_init(struct heap *h, void *start, size_t size)
 		return HEAP_EINVAL;
 	if (s + size - base > 2 * HEAP_MAX_SIZE)
 		return HEAP_ENOSPC;
-	plan(base, s + size, &l);
+	heap_plan(base, s + size, &l);
 	if (l.limit - base < MIN_BLOCK)
 		return HEAP_EINVAL;
 	if (l.limit - base > HEAP_MAX_SIZE)
@@ -812,7 +810,7 @@ int heap_extend(struct heap *h, size_t by)
 	end = h->end + by;
 	if (end - h->base > 2 * HEAP_MAX_SIZE)
 		return HEAP_ENOSPC;
-	plan(h->base, end, &l);
+	heap_plan(h->base, end, &l);
 	if (l.limit - h->base > HEAP_MAX_SIZE)
 		return HEAP_ENOSPC;
 	h->end = end;
@@ -850,7 +848,7 @@ size_t heap_extend_need(const struct heap *h, size_t size, size_t align)
 	want = blk + (size_t)units * G;
 	/* The index grows with the region and takes its share of the new
 	 * bytes: ask for the shortfall again until the blocks reach want. */
-	for (plan(h->base, h->end, &l); l.limit < want; plan(h->base, h->end + by, &l))
+	for (heap_plan(h->base, h->end, &l); l.limit < want; heap_plan(h->base, h->end + by, &l))
 		by += want - l.limit;
 	/* Bytes an earlier extend left waiting past top join the last hole
 	 * only at the next extend (grow_top), never at a free.  A block that

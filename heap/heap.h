@@ -172,8 +172,10 @@ void heap_stats(const struct heap *h, struct heap_stats *out);
  * sealed, blocks tile [base, top), holes never adjacent, the bitmap marks
  * exactly the block starts and the used ones, no entry of the tree
  * understates (a leaf its chunk's largest hole, an entry above the largest
- * of its group of 16 below), and
- * the counters match.  HEAP_POISON builds also check freed memory.
+ * of its group of 16 below) or exceeds its cap, its padding is 0 and its
+ * levels lie where heap_init put them, the region's split agrees with
+ * end, a pending late header names a hole, and the counters match.
+ * HEAP_POISON builds also check freed memory.
  * Returns 0 or HEAP_ECORRUPT.  O(blocks + size / 1024), O(size) with
  * HEAP_POISON. */
 int heap_check(const struct heap *h);

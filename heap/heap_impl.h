@@ -149,6 +149,19 @@ static inline void set_prev(struct block *b, uint32_t prev)
 
 /* ---- helpers of heap.c and check.c ---- */
 
+/* How [base, end) is split: blocks up to limit, then the index's tree,
+ * then the bitmap at the very end. */
+struct layout {
+	uintptr_t limit;
+	bound *tree;
+	struct heap_bits *bits;
+	uint32_t nbits;
+};
+
+/* heap.c: the split heap_init makes, and heap_extend when the bitmap
+ * moves; end - base at most 2 * HEAP_MAX_SIZE. */
+void heap_plan(uintptr_t base, uintptr_t end, struct layout *l);
+
 #define POISON_BYTE 0xdf
 
 static inline size_t bytes(const struct block *b)

@@ -402,18 +402,27 @@ size_t index_space(uint32_t nbits)
 /* Where the levels go in the index_space() bytes plan() set aside at
  * tree: one after the other, leaves first, up to the single entry at the
  * top, each a whole number of groups; a tree of more than one group
- * starts on a 32-byte boundary, so no group straddles two cache lines. */
+ * starts on a 32-byte boundary, so no group straddles two cache lines.
+ * Returns how many levels (more than HEAP_LEVELS, with level[] filled
+ * only that far, for an nbits no heap can have). */
+static unsigned place_levels(bound *tree, uint32_t nbits, bound *level[HEAP_LEVELS])
+{
+	bound *at = tree;
+	unsigned levels;
+
+	tree_entries(nbits, &levels);
+	if (levels > 1)
+		at = (bound *)(((uintptr_t)tree + GROUP_BYTES - 1) & ~(uintptr_t)(GROUP_BYTES - 1));
+	for (unsigned k = 0; k < levels && k < HEAP_LEVELS; k++) {
+		level[k] = at;
+		at += whole_groups(entries_at(nbits, k));
+	}
+	return levels;
+}
+
 static void lay_out(struct heap *h)
 {
-	bound *at = h->tree;
-
-	tree_entries(h->nbits, &h->levels);
-	if (h->levels > 1)
-		at = (bound *)(((uintptr_t)h->tree + GROUP_BYTES - 1) & ~(uintptr_t)(GROUP_BYTES - 1));
-	for (unsigned k = 0; k < h->levels; k++) {
-		h->level[k] = at;
-		at += whole_groups(used_at(h, k));
-	}
+	h->levels = place_levels(h->tree, h->nbits, h->level);
 }
 
 void index_build(struct heap *h)
@@ -429,14 +438,43 @@ void index_build(struct heap *h)
 	}
 }
 
+/* The levels lie where lay_out puts them, inside the tree's space. */
+static bool levels_ok(const struct heap *h)
+{
+	bound *want[HEAP_LEVELS];
+
+	if (place_levels(h->tree, h->nbits, want) != h->levels || h->levels > HEAP_LEVELS)
+		return false;
+	for (unsigned k = 0; k < h->levels; k++)
+		if (h->level[k] != want[k])
+			return false;
+	return h->level[h->levels - 1] + FAN <= (bound *)h->bits;
+}
+
+/* Every entry of level k is at most CAP (an entry above it would read
+ * as negative to SSE2's signed compares, and its holes be passed over),
+ * and the padding after the used ones, to the end of their group, is 0
+ * (no chunk is there; a search that believed one would read past the
+ * bitmap). */
+static bool entries_ok(const struct heap *h, unsigned k)
+{
+	uint32_t used = used_at(h, k);
+
+	for (uint32_t i = 0; i < whole_groups(used); i++)
+		if (h->level[k][i] > CAP || (i >= used && h->level[k][i] != 0))
+			return false;
+	return true;
+}
+
 bool index_check(const struct heap *h)
 {
 	uint32_t n = h->nbits;
 
-	if (h->levels < 1 || h->levels > HEAP_LEVELS || used_at(h, h->levels - 1) != 1 ||
-	    h->level[0] < h->tree ||
-	    h->level[h->levels - 1] + FAN > (bound *)h->bits)
+	if (!levels_ok(h))
 		return false;
+	for (unsigned k = 0; k < h->levels; k++)
+		if (!entries_ok(h, k))
+			return false;
 	for (uint32_t c = 0; c < n; c++)
 		if (h->level[0][c] < cap(chunk_max(h, c)))
 			return false;

@@ -874,6 +874,85 @@ static void heap_stats_largest_free_exact(void **state)
 /* Expect a damaged header (size, magic, boundary tag, a hole's link) to be
  * reported by heap_check and to make free refuse with HEAP_ECORRUPT
  * without writing; repairing it makes the heap sound again. */
+/* heap_walk's visitor where only the walk's verdict matters. */
+static int count_block(const struct heap_block *blk, void *ctx)
+{
+	(void)blk;
+	(void)ctx;
+	return 0;
+}
+
+/* The first entry of level k of the index past those in use (padding to
+ * the end of its group), or -1 when that level fills its groups. */
+static long index_padding(const struct heap *h, unsigned *k)
+{
+	for (*k = 0; *k < h->levels; (*k)++) {
+		uint64_t used = h->nbits, span = 1;
+
+		for (unsigned j = 0; j < *k; j++)
+			span *= 16;
+		used = (used + span - 1) / span;
+		if (used % 16)
+			return (long)used;
+	}
+	return -1;
+}
+
+/* Expect heap_check to catch damage to the index and to the struct that
+ * would mislead later calls without upsetting any header (a review found
+ * each passing): an entry past CAP (SSE2 reads it as negative and passes
+ * its holes over), a padding entry no longer 0 (a search would look past
+ * the bitmap), the levels moved or one too many (it read through a null
+ * pointer), an end past the region's (the next extend would have moved
+ * the bitmap past it), a late header said to lie inside a payload
+ * (heap_check would have written it there); heap_walk refuses the last
+ * too. */
+static void heap_check_catches_damaged_index_and_struct(void **state)
+{
+	struct fix *f = *state;
+	char *a = heap_alloc(&f->h, 100, 16), *b = heap_alloc(&f->h, 1000, 16);
+	struct heap saved;
+	unsigned k;
+	long pad;
+	uint16_t keep;
+
+	assert_non_null(heap_alloc(&f->h, 100, 16));
+	assert_int_equal(heap_free(&f->h, b), 0);
+	assert_int_equal(heap_check(&f->h), 0);
+	saved = f->h;
+
+	keep = f->h.level[0][0];
+	f->h.level[0][0] |= 0x8000;
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	f->h.level[0][0] = keep;
+
+	pad = index_padding(&f->h, &k);
+	assert_true(pad > 0);
+	f->h.level[k][pad] = 1;
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	f->h.level[k][pad] = 0;
+	assert_int_equal(heap_check(&f->h), 0);
+
+	f->h.levels++;
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	f->h = saved;
+	f->h.level[1] += 16;
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	f->h = saved;
+	f->h.end += 4096; /* the next extend would put the bitmap past the region */
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	f->h = saved;
+
+	memset(a, 'a', 100);
+	f->h.late = (struct heap_late){ (uint32_t)((uintptr_t)a - f->h.base) / 16 + 1, 2, 2 };
+	assert_int_equal(heap_check(&f->h), HEAP_ECORRUPT);
+	assert_int_equal(heap_walk(&f->h, count_block, NULL), HEAP_ECORRUPT);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(a[i], 'a'); /* nothing written into the payload */
+	f->h = saved;
+	assert_int_equal(heap_check(&f->h), 0);
+}
+
 static void heap_check_catches_corrupted_header(void **state)
 {
 	struct fix *f = *state;
@@ -1319,6 +1398,7 @@ int main(void)
 		T(heap_stats_track_every_operation),
 		T(heap_stats_largest_free_exact),
 		T(heap_check_catches_corrupted_header),
+		T(heap_check_catches_damaged_index_and_struct),
 		T(heap_write_after_free_cannot_mislead),
 		cmocka_unit_test(heap_extend_need_is_enough),
 		T(heap_extend_need_counts_waiting_bytes),
