@@ -6,8 +6,8 @@
  *   bench_heap --markdown           the same as a markdown table
  *   bench_heap --only ALLOC WORK    one run of one allocator on one
  *                                   workload, for perf or callgrind
- *     --warm                        after one untimed run (another seed),
- *                                   as in the table
+ *     --warm                        after one untimed run (another seed;
+ *                                   the table warms up from the same one)
  *     --steps-x N                   N times the steady-state steps: a
  *                                   longer timed part, for steadier figures
  *
@@ -26,8 +26,9 @@
  * footprints (so memory an allocator kept from an earlier run cannot hide
  * growth).  Then, per workload, one untimed warm-up run per allocator and
  * RUNS timed rounds; a round runs every allocator once, starting with a
- * different one each round, so noise hits all of them alike.  The median
- * round is reported.  Times are the thread's CPU time
+ * different one each round, so noise hits all of them alike.  Each
+ * allocator's median over the rounds is reported, and the ratios are of
+ * those medians (which may come from different rounds).  Times are the thread's CPU time
  * (CLOCK_THREAD_CPUTIME_ID, user + kernel, so page faults count): on a
  * machine shared with other work, the time spent running someone else is
  * left out; on an idle one it equals wall time.  The bench's own arrays
@@ -136,6 +137,15 @@ static uint64_t rnd(struct run *r)
 	return r->rng * 0x2545f4914f6cdd1dull;
 }
 
+/* x scaled to [0, n): the high half of x * n, one multiply (Lemire's
+ * reduction).  x % n would be a 64-bit divide, some 15 to 40 cycles: the
+ * bench's own work counts in every allocator's time, and made the
+ * ratios between them look closer than they are. */
+static size_t below(uint64_t x, size_t n)
+{
+	return (size_t)(((unsigned __int128)x * n) >> 64);
+}
+
 static size_t mixed_size(struct run *r)
 {
 	uint64_t x = rnd(r);
@@ -237,7 +247,7 @@ static void *r_alloc(struct run *r, size_t size, size_t align)
 {
 	void *p = r->a->alloc(size, align);
 
-	if (!p || (uintptr_t)p % align) {
+	if (!p || ((uintptr_t)p & (align - 1))) { /* align is a power of two: no divide */
 		fprintf(stderr, "bench_heap: %s: %s for %zu bytes aligned %zu\n", r->a->name,
 			p ? "misaligned block" : "out of memory", size, align);
 		exit(1);
@@ -316,17 +326,17 @@ static size_t steady_aligned(struct run *r, const struct workload *w, unsigned a
 
 	for (size_t i = 0; i < w->n; i++) {
 		slot_size[i] = mixed_size(r);
-		slot[i] = r_alloc(r, slot_size[i], (size_t)16 << rnd(r) % align_kinds);
+		slot[i] = r_alloc(r, slot_size[i], (size_t)16 << below(rnd(r), align_kinds));
 	}
 	r_sample(r);
 	for (size_t s = 0; s < w->warm + steps; s++) {
-		size_t i = rnd(r) % w->n;
+		size_t i = below(rnd(r), w->n);
 
 		if (s == w->warm)
 			clock_start(r);
 		r_free(r, slot[i], slot_size[i]);
 		slot_size[i] = mixed_size(r);
-		slot[i] = r_alloc(r, slot_size[i], (size_t)16 << rnd(r) % align_kinds);
+		slot[i] = r_alloc(r, slot_size[i], (size_t)16 << below(rnd(r), align_kinds));
 	}
 	clock_stop(r);
 	for (size_t i = 0; i < w->n; i++)
@@ -487,13 +497,15 @@ static const struct workload *workload_named(const char *name)
 }
 
 /* --only ALLOC WORKLOAD: one run, its ops and ns/op on stdout; with
- * warm, after an untimed one (the table's warm-up: a region heap's pages
- * are then mapped, as in the table's timed rounds).  The warm-up starts
- * from another seed: from the same one, ours and the list (which reset
- * to the same region) would replay the very addresses of the run before,
- * whose lines the L3 still holds, and come out some 7 % faster at
- * 10,000 live than in the table, where other allocators run in between;
- * glibc, which keeps its heap from run to run, gains nothing from it. */
+ * warm, after an untimed one (like the table's warm-up: a region heap's
+ * pages are then mapped, as in the table's timed rounds).  That warm-up
+ * starts from another seed: from the same one, ours would replay the very
+ * addresses of the run before, whose lines the L3 still holds, and came
+ * out some 7 % faster at 10,000 live than in the table, where another
+ * allocator runs before it.  (In the table the list usually follows ours
+ * over the same region and seed; a cache simulation of that order found
+ * it no faster than after another allocator.)  glibc, which keeps its
+ * heap from run to run, gains nothing from it. */
 static int only(const char *alloc, const char *work, int warm)
 {
 	const struct allocator *a = allocator_named(alloc);
