@@ -7,7 +7,6 @@
  */
 #include "heap_impl.h"
 
-
 /* Every block from the lowest, in address order: visit(h, g, ctx) is
  * called for each whose header is sound (block_ok: sealed, tagged with
  * the size of the block below, inside the heap, so its size keeps the
@@ -80,9 +79,10 @@ static bool bits_counted(const struct heap *h, const struct tally *t)
 
 /* The split of [base, end) is heap_plan's for end, or for an earlier
  * end when the extends since moved no limit (heap_extend: their bytes
- * wait).  An end raised by damage would move the bitmap past the region
- * at the next extend; caught here when it would also have moved the
- * limit.  Needs end - base within what heap_plan takes. */
+ * wait): either way heap_plan's limit for end is no higher than limit.
+ * An end raised by damage would move the bitmap past the region at the
+ * next extend; caught here when it would also have moved the limit.
+ * Needs end - base within what heap_plan takes. */
 static bool split_ok(const struct heap *h)
 {
 	struct layout l;
@@ -90,8 +90,7 @@ static bool split_ok(const struct heap *h)
 	if (h->end < h->base || h->end - h->base > 2 * (uintptr_t)HEAP_MAX_SIZE)
 		return false;
 	heap_plan(h->base, h->end, &l);
-	return (l.limit == h->limit && l.tree == h->tree && l.bits == h->bits && l.nbits == h->nbits) ||
-	       l.limit <= h->limit;
+	return l.limit <= h->limit;
 }
 
 /* base, top, limit, the bitmap and end lie as heap.h draws them. */

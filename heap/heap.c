@@ -42,7 +42,6 @@
  */
 #include "heap_impl.h"
 
-
 static uintptr_t addr(const void *p)
 {
 	return (uintptr_t)p;

@@ -218,8 +218,7 @@ int heap_broken(const struct heap *h);
 
 /* The payload bytes ptr's block really has (at least what was asked for,
  * up to 31 more, or 32 for a request of 0): what C's malloc_usable_size
- * reports.  0 when ptr is
- * NULL or not a live block of h.  O(1). */
+ * reports.  0 when ptr is NULL or not a live block of h.  O(1). */
 size_t heap_usable_size(struct heap *h, const void *ptr);
 
 #endif /* HEAP_H */

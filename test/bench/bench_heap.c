@@ -28,8 +28,9 @@
  * RUNS timed rounds; a round runs every allocator once, starting with a
  * different one each round, so noise hits all of them alike.  Each
  * allocator's median over the rounds is reported, and the ratios are of
- * those medians (which may come from different rounds).  Times are the thread's CPU time
- * (CLOCK_THREAD_CPUTIME_ID, user + kernel, so page faults count): on a
+ * those medians (which may come from different rounds).  Times are the
+ * thread's CPU time (CLOCK_THREAD_CPUTIME_ID, user + kernel, so page
+ * faults count): on a
  * machine shared with other work, the time spent running someone else is
  * left out; on an idle one it equals wall time.  The bench's own arrays
  * are mmap'd and touched before any of that, so they count in no

@@ -64,6 +64,7 @@ static void unlock_heap(void)
 	if (!forking)
 		pthread_mutex_unlock(&lock);
 }
+
 static struct heap heap;
 static uintptr_t region;  /* start of the reservation; 0 until the first call */
 static size_t reserved;   /* bytes reserved at region */
