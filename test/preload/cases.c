@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE /* reallocarray, memalign, valloc, pvalloc */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -153,6 +154,48 @@ static void calloc_cases(void)
 		zero &= p[i] == 0;
 	CHECK(p && zero);
 	free(p);
+}
+
+/* Resident bytes of this process, from /proc/self/statm; read without
+ * stdio, whose buffers would come from the heap under test. */
+static long resident(void)
+{
+	char buf[128] = { 0 };
+	int fd = open("/proc/self/statm", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	char *at = strchr(buf, ' ');
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 && at ? strtol(at + 1, NULL, 10) * sysconf(_SC_PAGESIZE) : -1;
+}
+
+/* A big calloc costs no memory until it is written: the pages past what
+ * the heap ever handed out are zero already and are left alone.  The
+ * block starts in bytes that were written and freed, so the part below
+ * them must still be cleared. */
+static void calloc_fresh(void)
+{
+	size_t used = (size_t)8 << 20, n = (size_t)512 << 20;
+	unsigned char *p = malloc(used), *q;
+	long before;
+	int zero = 1;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	memset(p, 0xaa, used);
+	free(p);
+	before = resident();
+	q = calloc(1, n);
+	CHECK(q == p); /* first fit: the freed bytes come first */
+	if (!q)
+		return;
+	CHECK(before > 0 && resident() - before < (long)(64 << 20));
+	for (size_t i = 0; i < n; i++)
+		zero &= q[i] == 0;
+	CHECK(zero);
+	free(q);
 }
 
 /* malloc_usable_size covers the request, and all of it may be written. */
@@ -350,6 +393,7 @@ static const struct {
 	{ "alignments", alignments },
 	{ "bad_alignments", bad_alignments },
 	{ "calloc", calloc_cases },
+	{ "calloc_fresh", calloc_fresh },
 	{ "usable_size", usable_size },
 	{ "realloc", realloc_cases },
 	{ "large_block", large_block },

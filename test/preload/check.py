@@ -55,6 +55,7 @@ CASE_LIST = [
     ("alignments", None),
     ("bad_alignments", None),
     ("calloc", None),
+    ("calloc_fresh", None),
     ("usable_size", None),
     ("realloc", None),
     ("large_block", None),

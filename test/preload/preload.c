@@ -69,6 +69,7 @@ static struct heap heap;
 static uintptr_t region;  /* start of the reservation; 0 until the first call */
 static size_t reserved;   /* bytes reserved at region */
 static size_t committed;  /* [region, region + committed) is read-write */
+static uintptr_t dirty;   /* below it, bytes may have been written: see calloc */
 
 /* Counters for HEAP_PRELOAD_STATS, changed under the lock. */
 static struct {
@@ -192,6 +193,7 @@ static bool init_locked(void)
 		region = reserved = committed = 0;
 		return false;
 	}
+	dirty = region + committed; /* the first hole's header, the index */
 	return true;
 }
 
@@ -213,6 +215,10 @@ static bool grow_locked(size_t size, size_t align)
 		by = room & ~(PAGE - 1);
 	if (by < need || !commit(by))
 		return false;
+	/* The index at the old end becomes heap now, old bytes in it.  The
+	 * new pages stay zero up to the new index, which lies past every
+	 * block until the next extend. */
+	dirty = region + committed - by > dirty ? region + committed - by : dirty;
 	if (heap_extend(&heap, by) != 0) {
 		/* Only a corrupt heap refuses bytes the reservation holds. */
 		refuse("heap_extend", (void *)(region + committed - by), HEAP_ECORRUPT);
@@ -221,8 +227,35 @@ static bool grow_locked(size_t size, size_t align)
 	return true;
 }
 
-/* heap_alloc, growing the heap once when nothing fits.  Lock held. */
-static void *alloc_locked(size_t size, size_t align)
+/* Bytes past a block's requested end that a call handing it out may
+ * write: the payload holds up to 32 more (heap.h, heap_usable_size), and
+ * the hole left above it gets a 16-byte header. */
+#define WRITTEN_PAST 48
+
+/* A block of size bytes at p was handed out: its bytes, and the header
+ * after it, may be written from now on. */
+static void written(const void *p, size_t size)
+{
+	uintptr_t end = (uintptr_t)p + size + WRITTEN_PAST;
+
+	dirty = end > dirty ? end : dirty;
+}
+
+/* Where the bytes of a block handed out now stop needing a memset: pages
+ * at or above `dirty` are as mmap gave them, zero.  HEAP_POISON builds
+ * fill every hole, fresh ones too. */
+static uintptr_t zero_from(void)
+{
+#ifdef HEAP_POISON
+	return UINTPTR_MAX;
+#else
+	return dirty;
+#endif
+}
+
+/* heap_alloc, growing the heap once when nothing fits; *zero, if asked
+ * for, gets zero_from() as it was for the block (calloc).  Lock held. */
+static void *alloc_locked(size_t size, size_t align, uintptr_t *zero)
 {
 	void *p;
 
@@ -233,8 +266,12 @@ static void *alloc_locked(size_t size, size_t align)
 		p = heap_alloc(&heap, size, align);
 	if (!p && heap_broken(&heap))
 		corrupt("malloc", size);
-	if (p)
+	if (p && zero)
+		*zero = zero_from();
+	if (p) {
 		count.allocs++;
+		written(p, size);
+	}
 	return p;
 }
 
@@ -247,7 +284,7 @@ static void *allocate(size_t size, size_t align)
 	void *p;
 
 	lock_heap();
-	p = alloc_locked(size, align);
+	p = alloc_locked(size, align, NULL);
 	unlock_heap();
 	if (!p)
 		errno = ENOMEM;
@@ -260,9 +297,14 @@ EXPORT void *malloc(size_t size)
 }
 
 /* n * size zeroed bytes; NULL with ENOMEM when the product overflows.
- * The heap does not zero: reused blocks hold old data. */
+ * The heap does not zero: reused blocks hold old data.  But a block in
+ * memory no call has written yet is zero already, and clearing it would
+ * make every page of it resident: calloc(1, 1 << 30) would cost a GiB
+ * before the program writes a byte.  So only the part below `dirty` is
+ * cleared, as glibc does for fresh memory at the top of its heap. */
 EXPORT void *calloc(size_t n, size_t size)
 {
+	uintptr_t zero = 0;
 	size_t total;
 	void *p;
 
@@ -270,9 +312,15 @@ EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = allocate(total, HEAP_ALIGN);
-	if (p)
-		memset(p, 0, total);
+	lock_heap();
+	p = alloc_locked(total, HEAP_ALIGN, &zero);
+	unlock_heap();
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (zero > (uintptr_t)p)
+		memset(p, 0, zero - (uintptr_t)p < total ? zero - (uintptr_t)p : total);
 	return p;
 }
 
@@ -310,8 +358,10 @@ static void *realloc_locked(void *ptr, size_t size, int *bad)
 		*bad = region ? heap_check_ptr(&heap, ptr) : HEAP_EINVAL;
 	if (!p && !*bad && grow_locked(size, HEAP_ALIGN))
 		p = heap_realloc(&heap, ptr, size);
-	if (p)
+	if (p) {
 		count.reallocs++;
+		written(p, size);
+	}
 	return p;
 }
 
@@ -364,7 +414,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	if (!power_of_two(align) || align % sizeof(void *))
 		return EINVAL;
 	lock_heap();
-	p = alloc_locked(size, align);
+	p = alloc_locked(size, align, NULL);
 	unlock_heap();
 	if (!p)
 		return ENOMEM;
