@@ -36,16 +36,40 @@ uint64_t frames_free_count(void)
 	return frames_left;
 }
 
-/* kmap.c's contract: all of [va, va + size) backed with fresh frames, or
- * nothing. */
+/* Which 2 MiB and 1 GiB pieces of the address space already have their
+ * page table or page directory: the window may span two of the latter. */
+static bool have_table[HEAP_MAX / PT_SPAN + 1], have_dir[2];
+
+/* Frames kmap_fresh takes for the tables of [va, va + size): one per 2 MiB
+ * or 1 GiB piece it begins that had none, as pt_map allocates them. */
+static uint64_t new_tables(uint64_t va, uint64_t size, bool take)
+{
+	uint64_t n = 0;
+
+	for (uint64_t at = va & ~(PT_SPAN - 1); at < va + size; at += PT_SPAN) {
+		bool *t = &have_table[(at - (HEAP_START & ~(PT_SPAN - 1))) / PT_SPAN];
+		bool *d = &have_dir[at / PD_SPAN - HEAP_START / PD_SPAN];
+
+		n += !*t + !*d;
+		if (take)
+			*t = *d = true;
+	}
+	return n;
+}
+
+/* kmap.c's contract: all of [va, va + size) backed with fresh frames, its
+ * page tables included, or nothing. */
 int kmap_fresh(uint64_t va, uint64_t size, bool shared)
 {
+	uint64_t need = size / PAGE_SIZE + new_tables(va, size, false);
+
 	(void)shared;
-	if (size / PAGE_SIZE > frames_left)
+	if (need > frames_left)
 		return -1;
 	if (mprotect((void *)(uintptr_t)va, size, PROT_READ | PROT_WRITE) != 0)
 		return -1;
-	frames_left -= size / PAGE_SIZE;
+	new_tables(va, size, true);
+	frames_left -= need;
 	return 0;
 }
 
@@ -78,6 +102,8 @@ static void fresh_kheap(uint64_t frames)
 	assert_int_equal(mprotect((void *)(uintptr_t)HEAP_START, HEAP_MAX, PROT_NONE), 0);
 	assert_int_equal(madvise((void *)(uintptr_t)HEAP_START, HEAP_MAX, MADV_DONTNEED), 0);
 	heap = (struct heap){ 0 };
+	memset(have_table, 0, sizeof have_table);
+	memset(have_dir, 0, sizeof have_dir);
 	heap_lock = (struct spinlock)SPINLOCK_INIT;
 	mapped = initial = 0;
 	frames_left = frames;
@@ -106,6 +132,28 @@ static void kheap_grows_by_need_when_frames_are_short(void **state)
 	frames_left = 40; /* GROW_MIN is 64 pages, and 16 stay back */
 	assert_non_null(kmalloc(100 << 10));
 	assert_true(mapped > initial && mapped < initial + GROW_MIN);
+	assert_true(frames_left >= TABLE_HEADROOM);
+	assert_int_equal(kheap_check(), 0);
+}
+
+/* Expect TABLE_HEADROOM frames to stay free after a growth, counting the
+ * page tables it took: a 64 MiB block needs 33 of them, twice the
+ * headroom, which counting its pages alone would have eaten.  Then,
+ * short of frames for the tables, expect NULL, with the headroom kept. */
+static void kheap_keeps_headroom_for_tables(void **state)
+{
+	uint64_t block = 64 << 20, pages;
+
+	(void)state;
+	fresh_kheap(1 << 20);
+	assert_int_equal(kheap_init(64 << 10), 0);
+	/* The pages the block and the index's share of it take. */
+	pages = (heap_extend_need(&heap, block, 16) + PAGE_SIZE - 1) / PAGE_SIZE;
+	frames_left = pages + 40; /* the pages and 40 more */
+	assert_null(kmalloc(block));
+	assert_int_equal(frames_left, pages + 40);
+	frames_left = pages + 80;
+	assert_non_null(kmalloc(block));
 	assert_true(frames_left >= TABLE_HEADROOM);
 	assert_int_equal(kheap_check(), 0);
 }
@@ -186,6 +234,7 @@ int main(void)
 		cmocka_unit_test(kheap_grows_in_steps),
 		cmocka_unit_test(kheap_grows_by_need_when_frames_are_short),
 		cmocka_unit_test(kheap_grows_to_the_window_end),
+		cmocka_unit_test(kheap_keeps_headroom_for_tables),
 		cmocka_unit_test(kmalloc_panics_on_damaged_heap),
 		cmocka_unit_test(krealloc_panics_on_damaged_heap_not_on_its_block),
 	};
