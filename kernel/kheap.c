@@ -22,8 +22,6 @@
 
 #define GROW_MIN (256ull << 10) /* grow in steps of at least 256 KiB */
 #define TABLE_HEADROOM 16       /* frames left for page tables, ours and others' */
-#define PT_SPAN (2ull << 20)    /* what one page table maps: 512 pages */
-#define PD_SPAN (1ull << 30)    /* what one page directory maps */
 
 static struct heap heap;
 static uint64_t mapped;            /* [HEAP_START, HEAP_START + mapped) is backed */
@@ -56,23 +54,15 @@ void kheap_lock_counts(uint64_t *acquired, uint64_t *contended)
 	unlock(flags);
 }
 
-/* Frames the page tables for `bytes` more of the window may take, at
- * most: a page table per 2 MiB begun, a directory per 1 GiB begun (the
- * range may start inside either), and a directory-pointer table. */
-static uint64_t tables_for(uint64_t bytes)
-{
-	return bytes / PT_SPAN + 2 + bytes / PD_SPAN + 2 + 1;
-}
-
 /* Back [HEAP_START + mapped, + bytes) with fresh frames, all or nothing
  * (kmap.c), so one failed large request does not swallow the machine's
- * last frames; TABLE_HEADROOM frames stay free after the pages and their
- * tables.  Other CPUs allocate here, so an undo shoots its pages down
+ * last frames; at least TABLE_HEADROOM frames stay free after the pages
+ * and their tables.  Other CPUs allocate here, so an undo shoots its pages down
  * everywhere.  Returns 0, or -1 (window full, or not enough frames). */
 static int map_more(uint64_t bytes)
 {
 	if (bytes > HEAP_MAX - mapped ||
-	    frames_free_count() < bytes / PAGE_SIZE + tables_for(bytes) + TABLE_HEADROOM)
+	    frames_free_count() < bytes / PAGE_SIZE + layout_heap_tables(bytes) + TABLE_HEADROOM)
 		return -1;
 	if (kmap_fresh(HEAP_START + mapped, bytes, true) != 0)
 		return -1;

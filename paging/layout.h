@@ -63,6 +63,15 @@
 #define HEAP_MAX (1ull << 30)
 #define HEAP_END (HEAP_START + HEAP_MAX)
 
+/* Frames the page tables for `bytes` more of the heap window can take,
+ * wherever in it they start: a page table per 2 MiB begun and a page
+ * directory per 1 GiB begun (the start may fall inside either), and a
+ * directory-pointer table (the window lies in one PML4 slot). */
+static inline uint64_t layout_heap_tables(uint64_t bytes)
+{
+	return (bytes >> 21) + 2 + (bytes >> 30) + 2 + 1;
+}
+
 /* The kernel's stacks: the only physically contiguous memory it needs
  * besides the frame allocator's bookkeeping (and a large region table). */
 #define LAYOUT_KSTACK_SIZE (64ull << 10)

@@ -73,7 +73,7 @@ enum plan_verdict plan_check(const struct memblock *mb, const struct boot_info *
 	if (!take_runs(mb, bi, p))
 		return p->verdict;
 	uint64_t heap_frames = (heap_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
-	uint64_t heap_tables = heap_bytes / PAGE_SIZE_2M + 3;
+	uint64_t heap_tables = layout_heap_tables(heap_bytes);
 	uint64_t need = (layout_tables_bound(mb, bi) + heap_frames + heap_tables) * PAGE_SIZE +
 			PLAN_KERNEL_SPARE;
 	uint64_t have = frames_free_count() * PAGE_SIZE;

@@ -36,23 +36,35 @@ uint64_t frames_free_count(void)
 	return frames_left;
 }
 
-/* Which 2 MiB and 1 GiB pieces of the address space already have their
- * page table or page directory: the window may span two of the latter. */
-static bool have_table[HEAP_MAX / PT_SPAN + 1], have_dir[2];
+#define PT_SPAN (2ull << 20) /* what one page table maps */
+#define PD_SPAN (1ull << 30) /* what one page directory maps */
 
-/* Frames kmap_fresh takes for the tables of [va, va + size): one per 2 MiB
- * or 1 GiB piece it begins that had none, as pt_map allocates them. */
+/* Which 2 MiB and 1 GiB pieces of the window already have their page
+ * table or page directory (it may span two of the latter), and whether
+ * its directory-pointer table exists. */
+static bool have_table[HEAP_MAX / PT_SPAN + 1], have_dir[2], have_pdpt;
+
+/* Frames kmap_fresh takes for the tables of [va, va + size): one for each
+ * table it needs that did not exist yet, as pt_map allocates them; with
+ * take, they exist from now on. */
 static uint64_t new_tables(uint64_t va, uint64_t size, bool take)
 {
-	uint64_t n = 0;
+	bool dir[2] = { have_dir[0], have_dir[1] };
+	uint64_t n = !have_pdpt;
 
 	for (uint64_t at = va & ~(PT_SPAN - 1); at < va + size; at += PT_SPAN) {
 		bool *t = &have_table[(at - (HEAP_START & ~(PT_SPAN - 1))) / PT_SPAN];
-		bool *d = &have_dir[at / PD_SPAN - HEAP_START / PD_SPAN];
+		bool *d = &dir[at / PD_SPAN - HEAP_START / PD_SPAN];
 
 		n += !*t + !*d;
+		*d = true;
 		if (take)
-			*t = *d = true;
+			*t = true;
+	}
+	if (take) {
+		have_dir[0] = dir[0];
+		have_dir[1] = dir[1];
+		have_pdpt = true;
 	}
 	return n;
 }
@@ -104,6 +116,7 @@ static void fresh_kheap(uint64_t frames)
 	heap = (struct heap){ 0 };
 	memset(have_table, 0, sizeof have_table);
 	memset(have_dir, 0, sizeof have_dir);
+	have_pdpt = false;
 	heap_lock = (struct spinlock)SPINLOCK_INIT;
 	mapped = initial = 0;
 	frames_left = frames;
@@ -136,24 +149,44 @@ static void kheap_grows_by_need_when_frames_are_short(void **state)
 	assert_int_equal(kheap_check(), 0);
 }
 
-/* Expect TABLE_HEADROOM frames to stay free after a growth, counting the
- * page tables it took: a 64 MiB block needs 33 of them, twice the
- * headroom, which counting its pages alone would have eaten.  Then,
- * short of frames for the tables, expect NULL, with the headroom kept. */
+/* The frames map_more asks to have free before it maps bytes more. */
+static uint64_t frames_wanted(uint64_t bytes)
+{
+	return bytes / PAGE_SIZE + layout_heap_tables(bytes) + TABLE_HEADROOM;
+}
+
+/* Expect a growth to go ahead only when TABLE_HEADROOM frames would stay
+ * free after its pages and their page tables (a 64 MiB block takes 32
+ * tables, twice the headroom, which counting its pages alone would have
+ * eaten), and then to leave them free.  One frame short: NULL, and
+ * nothing taken. */
 static void kheap_keeps_headroom_for_tables(void **state)
 {
-	uint64_t block = 64 << 20, pages;
+	uint64_t block = 64 << 20, bytes;
 
 	(void)state;
 	fresh_kheap(1 << 20);
 	assert_int_equal(kheap_init(64 << 10), 0);
-	/* The pages the block and the index's share of it take. */
-	pages = (heap_extend_need(&heap, block, 16) + PAGE_SIZE - 1) / PAGE_SIZE;
-	frames_left = pages + 40; /* the pages and 40 more */
+	/* What the block and the index's share of it take, in whole pages. */
+	bytes = (heap_extend_need(&heap, block, 16) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	frames_left = frames_wanted(bytes) - 1;
 	assert_null(kmalloc(block));
-	assert_int_equal(frames_left, pages + 40);
-	frames_left = pages + 80;
+	assert_int_equal(frames_left, frames_wanted(bytes) - 1);
+	frames_left = frames_wanted(bytes);
 	assert_non_null(kmalloc(block));
+	assert_true(frames_left >= TABLE_HEADROOM);
+	assert_int_equal(kheap_check(), 0);
+}
+
+/* Expect the bound on page tables to hold for the whole window: mapped
+ * at once, it fits in the frames map_more asks for, headroom kept. */
+static void kheap_tables_bound_covers_the_window(void **state)
+{
+	uint64_t bytes = HEAP_MAX - (64 << 10);
+
+	(void)state;
+	fresh_kheap(frames_wanted(bytes));
+	assert_int_equal(kheap_init(bytes), 0);
 	assert_true(frames_left >= TABLE_HEADROOM);
 	assert_int_equal(kheap_check(), 0);
 }
@@ -235,6 +268,7 @@ int main(void)
 		cmocka_unit_test(kheap_grows_by_need_when_frames_are_short),
 		cmocka_unit_test(kheap_grows_to_the_window_end),
 		cmocka_unit_test(kheap_keeps_headroom_for_tables),
+		cmocka_unit_test(kheap_tables_bound_covers_the_window),
 		cmocka_unit_test(kmalloc_panics_on_damaged_heap),
 		cmocka_unit_test(krealloc_panics_on_damaged_heap_not_on_its_block),
 	};

@@ -198,6 +198,37 @@ static void calloc_fresh(void)
 	free(q);
 }
 
+/* A calloc over bytes written before clears all of them, to the last:
+ * the payload a malloc(n) had (up to 32 bytes past n) and the header of
+ * the hole the heap left after it, which the free of another block wrote.
+ * Each block lies just past everything written before it, where calloc
+ * clears only what it must. */
+static void calloc_boundary(void)
+{
+	unsigned char *other = malloc(64), *past = malloc(2 << 20), *q, *r;
+	int zero = 1;
+
+	/* past takes the heap beyond its first MiB, all of which calloc
+	 * clears: the blocks after it lie in memory the heap grew into. */
+	CHECK(other != NULL && past != NULL);
+	for (size_t n = 0; other && n < 100; n++) {
+		q = malloc(n);
+		CHECK(q != NULL);
+		if (!q)
+			return;
+		memset(q, 0xaa, malloc_usable_size(q));
+		free(other); /* the heap writes the header after q's block now */
+		other = malloc(64);
+		free(q);
+		r = calloc(1, n + 256); /* over q's bytes and that header */
+		CHECK(r == q);
+		for (size_t i = 0; r && i < n + 256; i++)
+			zero &= r[i] == 0;
+		/* r stays: the next block goes past it. */
+	}
+	CHECK(zero);
+}
+
 /* malloc_usable_size covers the request, and all of it may be written. */
 static void usable_size(void)
 {
@@ -394,6 +425,7 @@ static const struct {
 	{ "bad_alignments", bad_alignments },
 	{ "calloc", calloc_cases },
 	{ "calloc_fresh", calloc_fresh },
+	{ "calloc_boundary", calloc_boundary },
 	{ "usable_size", usable_size },
 	{ "realloc", realloc_cases },
 	{ "large_block", large_block },

@@ -56,6 +56,7 @@ CASE_LIST = [
     ("bad_alignments", None),
     ("calloc", None),
     ("calloc_fresh", None),
+    ("calloc_boundary", None),
     ("usable_size", None),
     ("realloc", None),
     ("large_block", None),

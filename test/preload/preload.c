@@ -227,10 +227,12 @@ static bool grow_locked(size_t size, size_t align)
 	return true;
 }
 
-/* Bytes past a block's requested end that a call handing it out may
- * write: the payload holds up to 32 more (heap.h, heap_usable_size), and
- * the hole left above it gets a 16-byte header. */
-#define WRITTEN_PAST 48
+/* Bytes past a block's requested end that may be written once it is
+ * handed out: its payload holds up to 32 more (heap.h, heap_usable_size),
+ * and when the payload ends short of that, at most 16 past the request,
+ * the heap may write the header of the hole it leaves after the block
+ * there, which ends 32 past at most (calloc_boundary in cases.c). */
+#define WRITTEN_PAST 32
 
 /* A block of size bytes at p was handed out: its bytes, and the header
  * after it, may be written from now on. */
