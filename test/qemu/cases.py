@@ -38,6 +38,7 @@ class Case:
     esp: str = "esp.img"        # the removable-path image under build/
     stop_at: str = None         # a regex: stop QEMU there (ending "stop-line")
     stops: list = None  # pause=key stops, in order: screendumps checked by screen.py
+    devices: list = field(default_factory=list)  # more QEMU arguments: -device ...
     expect_raw: list = field(default_factory=list)  # regexes on serial with its ANSI codes
     reject_raw: list = field(default_factory=list)  # ... that must not match
 
@@ -208,6 +209,17 @@ CASES = [
 # picture must agree with the heap_stats it was drawn from, the verdict
 # line must be green.  color=on puts ANSI colour on serial too: the
 # judge reads through it.
+# Two GPUs, as on a desktop with an integrated and a discrete one: edk2's
+# console splitter then gives the console-out handle a GOP of its own
+# that only does Blt, with no framebuffer, and the loader must look on
+# the GPUs' own handles for one to draw on.
+# (From the removable path: started from the UEFI Shell, OVMF's splitter
+# still had a framebuffer here, and the old loader passed.)
+CASES.append(Case("two_gpus_framebuffer", status=0, ending="shutdown",
+                  devices=["-device", "bochs-display"],
+                  expect=[r"^boot: framebuffer \d+x\d+ \(stride \d+ pixels, [BR]GRX\)",
+                          FIRMWARE_LINES[2]]))
+
 CASES.append(Case("screen_heapmap", shell=["BOOTX64.EFI heapmap pause=key color=on exit=qemu"],
                   stops=["heapmap-%d" % i for i in range(1, 7)] + ["verdict"],
                   expect=[r"^ok 6 heapmap_free_all$", r"^# heapview: \d+ pictures"],
