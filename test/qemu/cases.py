@@ -244,15 +244,22 @@ for mem in ("128M", "1G", "6G"):
 # firmware's map in pieces, as busy firmware does: hundreds of RAM pieces
 # and thousands of 4 KiB free ranges must all be used, and a map with no
 # 64 KiB free run must be refused before ExitBootServices, with a reason.
-FRAG_EFI = os.path.join(qemu.BUILD, "FRAG.EFI")
-
-
 @dataclass
-class FragCase(Case):
+class ToolCase(Case):
+    """A shell case whose image also holds test tools, build/NAME.EFI,
+    at its root beside BOOTX64.EFI."""
+    tools: list = field(default_factory=list)
+
     def image(self):
         img = make_shell_image(self.name, self.shell)
-        subprocess.run(["mcopy", "-i", img, FRAG_EFI, "::/FRAG.EFI"], check=True)
+        for tool in self.tools:
+            subprocess.run(["mcopy", "-i", img, os.path.join(qemu.BUILD, tool), "::/" + tool],
+                           check=True)
         return img
+
+
+def FragCase(name, **kw):
+    return ToolCase(name, tools=["FRAG.EFI"], **kw)
 
 
 CASES += [
@@ -269,6 +276,27 @@ CASES += [
                  r"no 64 KiB run of free memory for the kernel stack \(largest run: 60 KiB\)",
                  r"^frag: BOOTX64.EFI returned"],
              reject=[r"exiting boot services"]),
+]
+
+
+# --- A boot entry's options -----------------------------------------------------
+# BOOTOPT.EFI (test/qemu/bootopt_efi.c) starts BOOTX64.EFI as the boot
+# manager starts an entry: LoadOptions set, no shell protocol.  Text
+# options are a command line with no program name in front (efibootmgr
+# -u); data is the entry's own and must not stop the boot.
+def BootoptCase(name, **kw):
+    return ToolCase(name, tools=["BOOTOPT.EFI"], **kw)
+
+
+CASES += [
+    BootoptCase("entry_options_text", shell=["BOOTOPT.EFI BOOTX64.EFI memmap exit=qemu"],
+                ktap=False, expect=[r"^memmap: \d+ entries", r"^kernel: run PASSED$"],
+                reject=[r"^demo:", r"^bootopt: BOOTX64.EFI returned"]),
+    BootoptCase("entry_options_data", shell=["BOOTOPT.EFI -data BOOTX64.EFI"],
+                status=0, ending="shutdown",
+                expect=[r"^loader: the boot entry's options are not text: ignored$",
+                        r"^demo: It did not crash!$", r"^kernel: run PASSED$"],
+                reject=[r"^bootopt: BOOTX64.EFI returned"]),
 ]
 
 
