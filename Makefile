@@ -452,7 +452,7 @@ FUZZ_SMOKE = test/fuzz/run.sh smoke $(B)/fuzz $(FUZZ_TARGETS)
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)$(FUZZ_SMOKE)
 
-# --- Small test applications: FRAG.EFI ----------------------------------------
+# --- Small test applications: FRAG.EFI, BOOTOPT.EFI ---------------------------
 # $(call efi_app,DIR/NAME): $@ from $<, a plain gnu-efi application linked
 # with gnu-efi's own linker script (not ours: nothing of the kernel).
 define efi_app
@@ -469,10 +469,15 @@ endef
 
 # FRAG.EFI fragments the firmware's memory map before BOOTX64.EFI runs
 # (the frag_* QEMU cases); see test/qemu/frag_efi.c.
-$(B)/FRAG.EFI: test/qemu/frag_efi.c | deps
+$(B)/FRAG.EFI: test/qemu/frag_efi.c test/qemu/efi_tool.h | deps
 	$(call efi_app,test/frag)
 
-all: $(B)/FRAG.EFI
+# BOOTOPT.EFI starts BOOTX64.EFI as a boot entry with options would (the
+# entry_options_* QEMU cases); see test/qemu/bootopt_efi.c.
+$(B)/BOOTOPT.EFI: test/qemu/bootopt_efi.c test/qemu/efi_tool.h | deps
+	$(call efi_app,test/bootopt)
+
+all: $(B)/FRAG.EFI $(B)/BOOTOPT.EFI
 
 # --- The heap as a process's malloc (LD_PRELOAD) ----------------------------
 # Only the malloc family is exported (-fvisibility=hidden); -fno-builtin so

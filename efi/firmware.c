@@ -26,24 +26,66 @@ struct memory_attributes_table {
 
 #define MAT_MAX_BYTES (1u << 20) /* a table bigger than this is not believed */
 
-/*
- * The GOP to draw on: the one on the console-out handle first (the
- * screen the firmware's own text goes to; a machine with two GPUs may
- * have a GOP on each), else any.  The Linux EFI stub looks in the same
- * order.
- */
-static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st)
+/* Installed on the handle of every device the firmware's text goes to
+ * (edk2's ConsoleOutDevice.h; the UEFI spec leaves it to the platform). */
+#define CONSOLE_OUT_DEVICE_GUID \
+	{ 0xd3b36f2c, 0xd551, 0x11d4, { 0x9a, 0x46, 0x00, 0x90, 0x27, 0x3f, 0xc1, 0x4d } }
+
+/* The GOP on handle h, or NULL. */
+static EFI_GRAPHICS_OUTPUT_PROTOCOL *gop_on(EFI_SYSTEM_TABLE *st, EFI_HANDLE h)
 {
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = NULL;
 
-	if (st->ConsoleOutHandle &&
-	    !EFI_ERROR(st->BootServices->HandleProtocol(st->ConsoleOutHandle,
-							&GraphicsOutputProtocol, (void **)&gop)) &&
-	    gop)
-		return gop;
-	if (EFI_ERROR(LibLocateProtocol(&GraphicsOutputProtocol, (void **)&gop)))
+	if (!h || EFI_ERROR(st->BootServices->HandleProtocol(h, &GraphicsOutputProtocol,
+							     (void **)&gop)))
 		return NULL;
 	return gop;
+}
+
+/* Can we draw on gop: a framebuffer, in a pixel format we know?  Not
+ * one with bit masks, nor one that only does Blt (no framebuffer). */
+static BOOLEAN drawable(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
+{
+	EFI_GRAPHICS_PIXEL_FORMAT f;
+
+	if (!gop || !gop->Mode || !gop->Mode->Info || !gop->Mode->FrameBufferBase)
+		return FALSE;
+	f = gop->Mode->Info->PixelFormat;
+	return f == PixelRedGreenBlueReserved8BitPerColor ||
+	       f == PixelBlueGreenRedReserved8BitPerColor;
+}
+
+/*
+ * The GOP to draw on.  First the one on the console-out handle: the
+ * screen the firmware's own text went to.  But with two GPUs that handle
+ * is edk2's console splitter, whose GOP draws on both through Blt and
+ * has no framebuffer.  Then, among every GOP, the first we can draw on
+ * whose handle is a console-out device; else the first we can draw on.
+ * The Linux EFI stub chooses the same way.  NULL: none we can draw on.
+ */
+static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st)
+{
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = gop_on(st, st->ConsoleOutHandle), *any = NULL;
+	EFI_GUID conout = CONSOLE_OUT_DEVICE_GUID;
+	EFI_HANDLE *handles = NULL;
+	UINTN n = 0;
+	void *dev;
+
+	if (drawable(gop))
+		return gop;
+	if (EFI_ERROR(LibLocateHandle(ByProtocol, &GraphicsOutputProtocol, NULL, &n, &handles)))
+		return NULL;
+	for (UINTN i = 0; i < n; i++) {
+		gop = gop_on(st, handles[i]);
+		if (!drawable(gop))
+			continue;
+		if (!EFI_ERROR(st->BootServices->HandleProtocol(handles[i], &conout, &dev)))
+			break; /* a screen the firmware's text goes to */
+		any = any ? any : gop;
+		gop = NULL;
+	}
+	FreePool(handles);
+	return gop ? gop : any;
 }
 
 static void record_framebuffer(EFI_SYSTEM_TABLE *st, struct framebuffer *fb)
@@ -56,11 +98,7 @@ static void record_framebuffer(EFI_SYSTEM_TABLE *st, struct framebuffer *fb)
 	if (!gop)
 		return; /* serial-only machines exist */
 	info = gop->Mode->Info;
-	switch (info->PixelFormat) {
-	case PixelRedGreenBlueReserved8BitPerColor: fb->format = FB_RGBX; break;
-	case PixelBlueGreenRedReserved8BitPerColor: fb->format = FB_BGRX; break;
-	default: return; /* bit masks or Blt-only: we do not draw there */
-	}
+	fb->format = info->PixelFormat == PixelRedGreenBlueReserved8BitPerColor ? FB_RGBX : FB_BGRX;
 	fb->base = gop->Mode->FrameBufferBase;
 	fb->size = gop->Mode->FrameBufferSize;
 	fb->width = info->HorizontalResolution;

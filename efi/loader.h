@@ -8,12 +8,15 @@
 #include <efi.h>
 #include "boot_info.h"
 
-#define LOADER_MAX_ARGS 16
-#define LOADER_ARG_LEN  64
+#include "options.h"
 
-/* The shell's arguments as ASCII argv[] (argv[0] is the program).
- * Returns argc (1 when not started from a shell), or -1 on a non-ASCII
- * or over-long argument. */
+#define LOADER_MAX_ARGS OPTIONS_MAX_WORDS
+#define LOADER_ARG_LEN  OPTIONS_WORD_LEN
+
+/* Our arguments as ASCII argv[] (argv[0] is "", for the program): the
+ * shell's words, or without a shell the boot entry's options when they
+ * are text (options_from_load_options).  Returns argc (1 when there are
+ * none), or -1 on a non-ASCII or over-long argument, or too many. */
 int loader_get_args(EFI_HANDLE image, char argv_buf[LOADER_MAX_ARGS][LOADER_ARG_LEN],
 		    const char *argv[LOADER_MAX_ARGS]);
 

@@ -278,3 +278,70 @@ int options_parse(int argc, const char *const argv[], struct boot_options *out, 
 	set_defaults(out);
 	return -1;
 }
+
+/* opts[0..n) up to the first NUL is printable ASCII, as UCS-2. */
+static int is_text(const uint16_t *opts, size_t n)
+{
+	for (size_t i = 0; i < n && opts[i]; i++)
+		if (opts[i] < 0x20 || opts[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* The word at opts[i..) ends before *end; does it end in ".efi"? */
+static int names_efi_file(const uint16_t *opts, size_t i, size_t end)
+{
+	static const char ext[] = ".efi";
+
+	if (end - i < 4)
+		return 0;
+	for (size_t k = 0; k < 4; k++) {
+		uint16_t c = opts[end - 4 + k];
+		if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != ext[k])
+			return 0;
+	}
+	return 1;
+}
+
+/* Where the word starting at opts[i] ends: a space, a NUL or n. */
+static size_t word_end(const uint16_t *opts, size_t i, size_t n)
+{
+	while (i < n && opts[i] && opts[i] != ' ')
+		i++;
+	return i;
+}
+
+int options_from_load_options(const uint16_t *opts, size_t bytes,
+			      char buf[OPTIONS_MAX_WORDS][OPTIONS_WORD_LEN],
+			      const char *argv[OPTIONS_MAX_WORDS])
+{
+	size_t n = bytes / 2, end;
+	int argc = 1, first = 1;
+
+	buf[0][0] = '\0';
+	argv[0] = buf[0];
+	if (!opts || bytes == 0)
+		return 1;
+	if (bytes % 2 || !is_text(opts, n))
+		return 0;
+	for (size_t i = 0; i < n && opts[i]; i = end) {
+		if (opts[i] == ' ') {
+			end = i + 1;
+			continue;
+		}
+		end = word_end(opts, i, n);
+		if (first && names_efi_file(opts, i, end)) {
+			first = 0;
+			continue; /* the loader's own path */
+		}
+		first = 0;
+		if (argc == OPTIONS_MAX_WORDS || end - i >= OPTIONS_WORD_LEN)
+			return -1;
+		for (size_t k = i; k < end; k++)
+			buf[argc][k - i] = (char)opts[k];
+		buf[argc][end - i] = '\0';
+		argv[argc] = buf[argc];
+		argc++;
+	}
+	return argc;
+}

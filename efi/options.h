@@ -27,6 +27,24 @@
 int options_parse(int argc, const char *const argv[], struct boot_options *out,
 		  char *err, size_t errlen);
 
+#define OPTIONS_MAX_WORDS 16 /* argv[0] included */
+#define OPTIONS_WORD_LEN 64  /* NUL included */
+
+/*
+ * The options a firmware boot entry gives (its OptionalData, our
+ * LoadOptions, as `efibootmgr -u '...'` or a boot manager's entry sets
+ * them) as argv words for options_parse: UCS-2 text split at spaces,
+ * into buf; argv[0] is "".  Some boot managers put the loader's own path
+ * first: a first word ending in ".efi" (any case) is dropped.
+ * Returns argc (1 when there is no word); 0 when the bytes are not text
+ * (odd in size, or a character outside ' '..'~' before the first NUL):
+ * a boot entry's binary data, not meant for us; -1 when a word is longer
+ * than OPTIONS_WORD_LEN - 1 or there are more than OPTIONS_MAX_WORDS - 1.
+ */
+int options_from_load_options(const uint16_t *opts, size_t bytes,
+			      char buf[OPTIONS_MAX_WORDS][OPTIONS_WORD_LEN],
+			      const char *argv[OPTIONS_MAX_WORDS]);
+
 /* Parse "4096", "64K", "4M", "1G" (case-insensitive suffix) into bytes.
  * Returns 0, or -1 on garbage, an empty number, or overflow. */
 int options_parse_size(const char *s, uint64_t *bytes);

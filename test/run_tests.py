@@ -154,7 +154,8 @@ def run_case(case):
     on_pause = screen.dumper(case.name) if case.stops is not None else None
     b = qemu.boot(case.image(), case.name, timeout=case.timeout, mem=case.mem,
                   machine=case.machine, cpu=case.cpu, firmware=case.firmware,
-                  stop_at=case.stop_at, on_pause=on_pause, smp=case.smp)
+                  stop_at=case.stop_at, on_pause=on_pause, smp=case.smp,
+                  devices=case.devices)
     return case, b, judge(case, b)
 
 

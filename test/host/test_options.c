@@ -258,6 +258,90 @@ static void options_heap_limit_is_the_window(void **state)
 	assert_non_null(strstr(err, "out of range"));
 }
 
+/* ---- A boot entry's options (options_from_load_options) ---- */
+
+static char words[OPTIONS_MAX_WORDS][OPTIONS_WORD_LEN];
+static const char *wargv[OPTIONS_MAX_WORDS];
+
+/* Split s (ASCII, widened to UCS-2 with its NUL, as efibootmgr -u
+ * stores it) into wargv. */
+static int split(const char *s)
+{
+	uint16_t u[256];
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i <= n; i++)
+		u[i] = (unsigned char)s[i];
+	return options_from_load_options(u, 2 * (n + 1), words, wargv);
+}
+
+/* Expect text options to be words for options_parse, with no program name
+ * in front: the first word is the command. */
+static void load_options_text_gives_words(void **state)
+{
+	(void)state;
+	assert_int_equal(split("memmap exit=halt"), 3);
+	assert_string_equal(wargv[0], "");
+	assert_string_equal(wargv[1], "memmap");
+	assert_string_equal(wargv[2], "exit=halt");
+	assert_int_equal(options_parse(3, wargv, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.command, CMD_MEMMAP);
+	assert_int_equal(o.exit, EXIT_HALT);
+	assert_int_equal(split("  selftest   heap_  "), 3);
+	assert_string_equal(wargv[2], "heap_");
+	assert_int_equal(split(""), 1);
+	assert_int_equal(options_from_load_options(NULL, 0, words, wargv), 1);
+}
+
+/* Expect a first word naming an .efi file (a boot manager that puts the
+ * loader's path first) to be dropped, in any case, and only the first. */
+static void load_options_drop_the_loader_path(void **state)
+{
+	(void)state;
+	assert_int_equal(split("\\EFI\\BOOT\\BOOTX64.EFI memmap"), 2);
+	assert_string_equal(wargv[1], "memmap");
+	assert_int_equal(split("bootx64.efi"), 1);
+	assert_int_equal(split("memmap x.efi"), 3);
+	assert_string_equal(wargv[2], "x.efi");
+	/* A path longer than any word may be, dropped all the same. */
+	assert_int_equal(split("\\EFI\\a-very-long-folder-name-for-tools-and-loaders\\BOOTX64.EFI cpus"), 2);
+	assert_string_equal(wargv[1], "cpus");
+}
+
+/* Expect data that is not text to be left alone (0), and options that do
+ * not fit to be refused (-1). */
+static void load_options_refuse_data_and_overflow(void **state)
+{
+	const uint16_t guid[8] = { 0x9a46, 0xd551, 0x11d4, 0x0090, 0x273f, 0xc14d, 0x0001, 0 };
+	const uint16_t odd[2] = { 'm', 'e' };
+	char many[200] = "";
+
+	(void)state;
+	assert_int_equal(options_from_load_options(guid, sizeof guid, words, wargv), 0);
+	assert_int_equal(options_from_load_options(odd, 3, words, wargv), 0);
+	assert_int_equal(split("memmap\texit=halt"), 0); /* a tab: not text */
+	for (int i = 0; i < OPTIONS_MAX_WORDS; i++)
+		strcat(many, "a ");
+	assert_int_equal(split(many), -1); /* one word too many */
+	many[2 * (OPTIONS_MAX_WORDS - 1)] = '\0';
+	assert_int_equal(split(many), OPTIONS_MAX_WORDS);
+	memset(many, 'x', OPTIONS_WORD_LEN);
+	many[OPTIONS_WORD_LEN] = '\0';
+	assert_int_equal(split(many), -1); /* a word one too long */
+	many[OPTIONS_WORD_LEN - 1] = '\0';
+	assert_int_equal(split(many), 2);
+}
+
+/* Expect the words to stop at the first NUL, whatever follows it. */
+static void load_options_stop_at_nul(void **state)
+{
+	const uint16_t u[8] = { 'c', 'p', 'u', 's', 0, 0xffff, 0x0001, 0 };
+
+	(void)state;
+	assert_int_equal(options_from_load_options(u, sizeof u, words, wargv), 2);
+	assert_string_equal(wargv[1], "cpus");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +361,10 @@ int main(void)
 		cmocka_unit_test(options_heap_limit_is_the_window),
 		cmocka_unit_test(options_parse_cpus_and_smp),
 		cmocka_unit_test(options_parse_smp_rejects_bad_counts),
+		cmocka_unit_test(load_options_text_gives_words),
+		cmocka_unit_test(load_options_drop_the_loader_path),
+		cmocka_unit_test(load_options_refuse_data_and_overflow),
+		cmocka_unit_test(load_options_stop_at_nul),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

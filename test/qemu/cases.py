@@ -38,6 +38,7 @@ class Case:
     esp: str = "esp.img"        # the removable-path image under build/
     stop_at: str = None         # a regex: stop QEMU there (ending "stop-line")
     stops: list = None  # pause=key stops, in order: screendumps checked by screen.py
+    devices: list = field(default_factory=list)  # more QEMU arguments: -device ...
     expect_raw: list = field(default_factory=list)  # regexes on serial with its ANSI codes
     reject_raw: list = field(default_factory=list)  # ... that must not match
 
@@ -208,6 +209,17 @@ CASES = [
 # picture must agree with the heap_stats it was drawn from, the verdict
 # line must be green.  color=on puts ANSI colour on serial too: the
 # judge reads through it.
+# Two GPUs, as on a desktop with an integrated and a discrete one: edk2's
+# console splitter then gives the console-out handle a GOP of its own
+# that only does Blt, with no framebuffer, and the loader must look on
+# the GPUs' own handles for one to draw on.
+# (From the removable path: started from the UEFI Shell, OVMF's splitter
+# still had a framebuffer here, and the old loader passed.)
+CASES.append(Case("two_gpus_framebuffer", status=0, ending="shutdown",
+                  devices=["-device", "bochs-display"],
+                  expect=[r"^boot: framebuffer \d+x\d+ \(stride \d+ pixels, [BR]GRX\)",
+                          FIRMWARE_LINES[2]]))
+
 CASES.append(Case("screen_heapmap", shell=["BOOTX64.EFI heapmap pause=key color=on exit=qemu"],
                   stops=["heapmap-%d" % i for i in range(1, 7)] + ["verdict"],
                   expect=[r"^ok 6 heapmap_free_all$", r"^# heapview: \d+ pictures"],
@@ -232,15 +244,22 @@ for mem in ("128M", "1G", "6G"):
 # firmware's map in pieces, as busy firmware does: hundreds of RAM pieces
 # and thousands of 4 KiB free ranges must all be used, and a map with no
 # 64 KiB free run must be refused before ExitBootServices, with a reason.
-FRAG_EFI = os.path.join(qemu.BUILD, "FRAG.EFI")
-
-
 @dataclass
-class FragCase(Case):
+class ToolCase(Case):
+    """A shell case whose image also holds test tools, build/NAME.EFI,
+    at its root beside BOOTX64.EFI."""
+    tools: list = field(default_factory=list)
+
     def image(self):
         img = make_shell_image(self.name, self.shell)
-        subprocess.run(["mcopy", "-i", img, FRAG_EFI, "::/FRAG.EFI"], check=True)
+        for tool in self.tools:
+            subprocess.run(["mcopy", "-i", img, os.path.join(qemu.BUILD, tool), "::/" + tool],
+                           check=True)
         return img
+
+
+def FragCase(name, **kw):
+    return ToolCase(name, tools=["FRAG.EFI"], **kw)
 
 
 CASES += [
@@ -257,6 +276,27 @@ CASES += [
                  r"no 64 KiB run of free memory for the kernel stack \(largest run: 60 KiB\)",
                  r"^frag: BOOTX64.EFI returned"],
              reject=[r"exiting boot services"]),
+]
+
+
+# --- A boot entry's options -----------------------------------------------------
+# BOOTOPT.EFI (test/qemu/bootopt_efi.c) starts BOOTX64.EFI as the boot
+# manager starts an entry: LoadOptions set, no shell protocol.  Text
+# options are a command line with no program name in front (efibootmgr
+# -u); data is the entry's own and must not stop the boot.
+def BootoptCase(name, **kw):
+    return ToolCase(name, tools=["BOOTOPT.EFI"], **kw)
+
+
+CASES += [
+    BootoptCase("entry_options_text", shell=["BOOTOPT.EFI BOOTX64.EFI memmap exit=qemu"],
+                ktap=False, expect=[r"^memmap: \d+ entries", r"^kernel: run PASSED$"],
+                reject=[r"^demo:", r"^bootopt: BOOTX64.EFI returned"]),
+    BootoptCase("entry_options_data", shell=["BOOTOPT.EFI -data BOOTX64.EFI"],
+                status=0, ending="shutdown",
+                expect=[r"^loader: the boot entry's options are not text: ignored$",
+                        r"^demo: It did not crash!$", r"^kernel: run PASSED$"],
+                reject=[r"^bootopt: BOOTX64.EFI returned"]),
 ]
 
 

@@ -20,6 +20,7 @@
  */
 #include <efi.h>
 #include <efilib.h>
+#include "efi_tool.h"
 
 
 /* The largest EfiConventionalMemory descriptor now: base and pages. */
@@ -91,20 +92,16 @@ static EFI_STATUS take_all_but(UINT64 keep, UINT64 run)
 
 static EFI_STATUS runs(EFI_HANDLE image, UINT64 run, UINT64 keep, CHAR16 *file)
 {
-	EFI_LOADED_IMAGE *me;
 	EFI_HANDLE h = NULL;
-	EFI_STATUS st;
+	EFI_STATUS st = tool_load(image, file, &h);
 
-	BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&me);
-	st = BS->LoadImage(FALSE, image, FileDevicePath(me->DeviceHandle, file), NULL, 0, &h);
 	if (EFI_ERROR(st))
 		return st;
 	Print(L"frag: leaving %ld KiB free in %ld KiB runs\n", keep >> 10, run >> 10);
 	st = take_all_but(keep, run);
 	if (!EFI_ERROR(st))
 		st = BS->StartImage(h, NULL, NULL);
-	Print(L"frag: %s returned %r\n", file, st);
-	__asm__ volatile("outl %0, %1" : : "a"(0x10u), "Nd"((uint16_t)0xf4));
+	tool_returned(L"frag", file, st);
 	return st;
 }
 

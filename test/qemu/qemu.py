@@ -83,7 +83,7 @@ def firmware_args(firmware, machine, vars_copy):
 
 
 def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
-                 serial="stdio", extra=(), firmware="ovmf", smp=1):
+                 serial="stdio", extra=(), firmware="ovmf", smp=1, devices=()):
     """The QEMU command line for one boot of `image`.  With smp > 1 the
     CPUs run on host threads of their own (multi-threaded TCG), so they
     really do run at the same time."""
@@ -106,7 +106,7 @@ def qemu_command(image, name, mem="256M", machine="q35", cpu="qemu64",
         # exits with status 0, just like a clean shutdown.
         "-d", "cpu_reset", "-D", os.path.join(LOGS, name + ".qemu.log"),
         "-global", "isa-debugcon.iobase=0x402",
-        *fw_extra, *extra,
+        *fw_extra, *extra, *devices,
     ]
 
 
