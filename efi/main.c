@@ -44,6 +44,21 @@ static EFI_STATUS read_options(EFI_HANDLE image, struct boot_options *opts)
 	return EFI_SUCCESS;
 }
 
+/* Back to the shell: give the firmware what the loader took for the
+ * kernel (the copy of the memory attributes table, the pages below
+ * 640 KiB that start the other CPUs), or every try at the shell would
+ * keep some, and the low pages would run out.  Returns status. */
+static EFI_STATUS give_back(struct boot_info *bi, EFI_STATUS status)
+{
+	if (bi->mat)
+		BS->FreePool(bi->mat);
+	if (bi->trampoline)
+		BS->FreePages(bi->trampoline, BOOT_TRAMPOLINE_PAGES);
+	bi->mat = NULL;
+	bi->trampoline = 0;
+	return status;
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	EFI_STATUS status;
@@ -59,14 +74,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	loader_reserve_trampoline(&boot_info);
 	status = loader_check_memory(&boot_info);
 	if (EFI_ERROR(status))
-		return status;
+		return give_back(&boot_info, status);
 
 	/* For `make debug`: gdb loads the symbols at this address. */
 	Print(L"loader: image base 0x%lx size 0x%lx\n", boot_info.image_base, boot_info.image_size);
 	Print(L"loader: exiting boot services\n");
 
 	status = loader_exit_boot_services(image, &boot_info);
-	if (EFI_ERROR(status))
-		return status;
+	if (EFI_ERROR(status)) /* boot services still run: see exit.c */
+		return give_back(&boot_info, status);
 	kernel_main(&boot_info); /* never returns */
 }

@@ -17,12 +17,18 @@
 void loader_reserve_trampoline(struct boot_info *bi)
 {
 	EFI_PHYSICAL_ADDRESS addr = TRAMPOLINE_LIMIT;
+	EFI_STATUS st;
 
 	bi->trampoline = 0;
 	if (bi->opts.smp_max == 1)
 		return; /* one CPU asked for: nothing to start */
-	if (EFI_ERROR(BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, BOOT_TRAMPOLINE_PAGES,
-					&addr)) || addr == 0) {
+	st = BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, BOOT_TRAMPOLINE_PAGES, &addr);
+	if (!EFI_ERROR(st) && addr == 0) {
+		/* Page 0 would read as "none" in bi->trampoline: give it back. */
+		BS->FreePages(addr, BOOT_TRAMPOLINE_PAGES);
+		st = EFI_NOT_FOUND;
+	}
+	if (EFI_ERROR(st)) {
 		Print(L"loader: no free pages below 640 KiB to start other CPUs from; "
 		      L"running on one CPU\n");
 		return;

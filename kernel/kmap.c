@@ -22,8 +22,12 @@ uint64_t kmap_release(uint64_t va, uint64_t size, bool shared)
 
 		if (pt_translate(pml4, at, &pa, NULL) != 0 || pt_unmap(pml4, at, PAGE_SIZE) != 0)
 			continue;
+		/* Before another owner gets the frame: pt_unmap leaves the
+		 * TLB to us, and a stale entry would still reach it. */
 		if (shared)
-			tlb_shootdown(at, PAGE_SIZE); /* before another owner gets the frame */
+			tlb_shootdown(at, PAGE_SIZE);
+		else
+			invlpg(at);
 		frames_free(pa);
 		freed++;
 	}

@@ -19,8 +19,9 @@ int kmap_fresh(uint64_t va, uint64_t size, bool shared);
 /* Unmap every mapped page of [va, va + size) and free its frame; pages
  * not mapped are skipped.  `shared`: other CPUs may hold these
  * translations (the range lies where they run), so each page is shot
- * down on every CPU before its frame goes back; else this CPU's TLB is
- * enough (pt_unmap flushes it).  Returns the frames freed. */
+ * down on every CPU before its frame goes back; else only from this
+ * CPU's TLB (invlpg; pt_unmap leaves the TLB to its caller).  Returns
+ * the frames freed. */
 uint64_t kmap_release(uint64_t va, uint64_t size, bool shared);
 
 #endif

@@ -152,6 +152,30 @@ static void paging_kmap_all_or_nothing(void)
 	EXPECT(!pt_is_mapped(pml4, SCRATCH_VA) && free_or_tables(pml4) == before);
 }
 
+/* Expect a page kmap_release gave back to be gone from this CPU's TLB:
+ * mapped again at once, to another frame, the address must reach the
+ * new frame, not the old one through a stale translation (QEMU's TCG
+ * keeps translations until invlpg, as a CPU may). */
+static void paging_kmap_release_flushes_tlb(void)
+{
+	volatile uint64_t *p = (volatile uint64_t *)SCRATCH_VA;
+	uint64_t pml4 = current_pml4(), other = frames_alloc(), old = 0;
+
+	EXPECT(other != 0);
+	if (!other)
+		return;
+	*(volatile uint64_t *)phys_to_virt(other) = 0xCCCC;
+	EXPECT(kmap_fresh(SCRATCH_VA, PAGE_SIZE, false) == 0);
+	*p = 0xAAAA; /* the translation is cached now */
+	EXPECT(pt_translate(pml4, SCRATCH_VA, &old, NULL) == 0 && old != other);
+	EXPECT(kmap_release(SCRATCH_VA, PAGE_SIZE, false) == 1);
+	EXPECT(pt_map(pml4, SCRATCH_VA, other, PAGE_SIZE, VM_WRITE) == 0);
+	EXPECT(*p == 0xCCCC); /* 0xAAAA: the old frame, through the TLB */
+	EXPECT(pt_unmap(pml4, SCRATCH_VA, PAGE_SIZE) == 0);
+	invlpg(SCRATCH_VA);
+	EXPECT(frames_free(other) == 0);
+}
+
 const struct selftest paging_tests[] = {
 	{ "paging_firmware_cr3_unloaded", paging_firmware_cr3_unloaded },
 	{ "paging_layout_translates", paging_layout_translates },
@@ -160,6 +184,7 @@ const struct selftest paging_tests[] = {
 	{ "paging_map_unmap_live", paging_map_unmap_live },
 	{ "paging_frames_alloc_free", paging_frames_alloc_free },
 	{ "paging_kmap_all_or_nothing", paging_kmap_all_or_nothing },
+	{ "paging_kmap_release_flushes_tlb", paging_kmap_release_flushes_tlb },
 	{ "paging_frames_accounted", paging_frames_accounted },
 	{ NULL, NULL },
 };

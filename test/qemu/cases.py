@@ -168,6 +168,17 @@ CASES = [
     ], expect=[r"too little conventional memory", r"^shell-alive-after-oom",
                r"^ok \d+ boot_frames_only_conventional"]),
 
+    # Each refusal at the shell gives back what the loader took: after
+    # 150 of them the pages below 640 KiB that start the other CPUs are
+    # still there (two per try, before).
+    Case("shell_refusals_give_back", mem="128M", ktap=False, shell=[
+        "for %a run (1 150)",
+        "  BOOTX64.EFI heap=1G exit=qemu",
+        "endfor",
+        "BOOTX64.EFI cpus exit=qemu",
+    ], expect=[r"too little conventional memory", r"^cpus: 2 found, 2 started"],
+       reject=[r"no free pages below 640 KiB"]),
+
     # One test by name prefix.
     selftest("selftest_by_name", "heap_random", expect=[r"^1\.\.1$", r"^ok 1 heap_random_stress$"]),
 
