@@ -60,8 +60,6 @@ static int entry_words(EFI_HANDLE image, char argv_buf[LOADER_MAX_ARGS][LOADER_A
 	EFI_LOADED_IMAGE *me = NULL;
 	int argc;
 
-	argv_buf[0][0] = '\0';
-	argv[0] = argv_buf[0];
 	if (EFI_ERROR(BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&me)) || !me)
 		return 1;
 	argc = options_from_load_options(me->LoadOptions, me->LoadOptionsSize, argv_buf, argv);
@@ -76,12 +74,12 @@ int loader_get_args(EFI_HANDLE image, char argv_buf[LOADER_MAX_ARGS][LOADER_ARG_
 	CHAR16 **words = NULL;
 	UINTN argc = shell_words(image, &words);
 
-	if (argc == 0)
-		return entry_words(image, argv_buf, argv);
 	/* The program's name, however long or wherever it lies, is not ours
 	 * to judge: argv[0] stays empty, as options_parse never reads it. */
 	argv_buf[0][0] = '\0';
 	argv[0] = argv_buf[0];
+	if (argc == 0)
+		return entry_words(image, argv_buf, argv);
 	if (argc > LOADER_MAX_ARGS)
 		return -1;
 	for (UINTN i = 1; i < argc; i++) {

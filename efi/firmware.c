@@ -65,7 +65,8 @@ static BOOLEAN drawable(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
  */
 static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st)
 {
-	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = gop_on(st, st->ConsoleOutHandle), *any = NULL;
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = gop_on(st, st->ConsoleOutHandle), *console = NULL,
+				     *any = NULL;
 	EFI_GUID conout = CONSOLE_OUT_DEVICE_GUID;
 	EFI_HANDLE *handles = NULL;
 	UINTN n = 0;
@@ -75,17 +76,17 @@ static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st)
 		return gop;
 	if (EFI_ERROR(LibLocateHandle(ByProtocol, &GraphicsOutputProtocol, NULL, &n, &handles)))
 		return NULL;
-	for (UINTN i = 0; i < n; i++) {
+	for (UINTN i = 0; i < n && !console; i++) {
 		gop = gop_on(st, handles[i]);
 		if (!drawable(gop))
 			continue;
 		if (!EFI_ERROR(st->BootServices->HandleProtocol(handles[i], &conout, &dev)))
-			break; /* a screen the firmware's text goes to */
-		any = any ? any : gop;
-		gop = NULL;
+			console = gop; /* a screen the firmware's text goes to */
+		else if (!any)
+			any = gop;
 	}
 	FreePool(handles);
-	return gop ? gop : any;
+	return console ? console : any;
 }
 
 static void record_framebuffer(EFI_SYSTEM_TABLE *st, struct framebuffer *fb)

@@ -288,7 +288,7 @@ static int is_text(const uint16_t *opts, size_t n)
 	return 1;
 }
 
-/* The word at opts[i..) ends before *end; does it end in ".efi"? */
+/* Does the word opts[i..end) end in ".efi", in any case? */
 static int names_efi_file(const uint16_t *opts, size_t i, size_t end)
 {
 	static const char ext[] = ".efi";

@@ -57,8 +57,9 @@ void kheap_lock_counts(uint64_t *acquired, uint64_t *contended)
 /* Back [HEAP_START + mapped, + bytes) with fresh frames, all or nothing
  * (kmap.c), so one failed large request does not swallow the machine's
  * last frames; at least TABLE_HEADROOM frames stay free after the pages
- * and their tables.  Other CPUs allocate here, so an undo shoots its pages down
- * everywhere.  Returns 0, or -1 (window full, or not enough frames). */
+ * and their tables.  Other CPUs allocate here, so an undo shoots its
+ * pages down everywhere.  Returns 0, or -1 (window full, or not enough
+ * frames). */
 static int map_more(uint64_t bytes)
 {
 	if (bytes > HEAP_MAX - mapped ||

@@ -205,6 +205,7 @@ static bool init_locked(void)
 static bool grow_locked(size_t size, size_t align)
 {
 	size_t room = reserved - committed, need, by;
+	uintptr_t old_end = region + committed;
 
 	need = heap_extend_need(&heap, size, align);
 	if (need == 0 || need > room)
@@ -218,10 +219,10 @@ static bool grow_locked(size_t size, size_t align)
 	/* The index at the old end becomes heap now, old bytes in it.  The
 	 * new pages stay zero up to the new index, which lies past every
 	 * block until the next extend. */
-	dirty = region + committed - by > dirty ? region + committed - by : dirty;
+	dirty = old_end > dirty ? old_end : dirty;
 	if (heap_extend(&heap, by) != 0) {
 		/* Only a corrupt heap refuses bytes the reservation holds. */
-		refuse("heap_extend", (void *)(region + committed - by), HEAP_ECORRUPT);
+		refuse("heap_extend", (void *)old_end, HEAP_ECORRUPT);
 	}
 	count.extends++;
 	return true;
@@ -268,9 +269,9 @@ static void *alloc_locked(size_t size, size_t align, uintptr_t *zero)
 		p = heap_alloc(&heap, size, align);
 	if (!p && heap_broken(&heap))
 		corrupt("malloc", size);
-	if (p && zero)
-		*zero = zero_from();
 	if (p) {
+		if (zero)
+			*zero = zero_from();
 		count.allocs++;
 		written(p, size);
 	}
@@ -280,13 +281,13 @@ static void *alloc_locked(size_t size, size_t align, uintptr_t *zero)
 /* ---- The malloc family ----------------------------------------------------- */
 
 /* Every allocating entry point: size bytes aligned to align (a power of
- * two), or NULL with errno ENOMEM. */
-static void *allocate(size_t size, size_t align)
+ * two), or NULL with errno ENOMEM; *zero as alloc_locked says. */
+static void *allocate(size_t size, size_t align, uintptr_t *zero)
 {
 	void *p;
 
 	lock_heap();
-	p = alloc_locked(size, align, NULL);
+	p = alloc_locked(size, align, zero);
 	unlock_heap();
 	if (!p)
 		errno = ENOMEM;
@@ -295,7 +296,7 @@ static void *allocate(size_t size, size_t align)
 
 EXPORT void *malloc(size_t size)
 {
-	return allocate(size, HEAP_ALIGN);
+	return allocate(size, HEAP_ALIGN, NULL);
 }
 
 /* n * size zeroed bytes; NULL with ENOMEM when the product overflows.
@@ -314,14 +315,8 @@ EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	lock_heap();
-	p = alloc_locked(total, HEAP_ALIGN, &zero);
-	unlock_heap();
-	if (!p) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (zero > (uintptr_t)p)
+	p = allocate(total, HEAP_ALIGN, &zero);
+	if (p && zero > (uintptr_t)p)
 		memset(p, 0, zero - (uintptr_t)p < total ? zero - (uintptr_t)p : total);
 	return p;
 }
@@ -433,7 +428,7 @@ EXPORT void *aligned_alloc(size_t align, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return allocate(size, align);
+	return allocate(size, align, NULL);
 }
 
 /* glibc's memalign: an alignment that is not a power of two is rounded up
@@ -448,12 +443,12 @@ EXPORT void *memalign(size_t align, size_t size)
 	}
 	while (a < align)
 		a *= 2;
-	return allocate(size, a);
+	return allocate(size, a, NULL);
 }
 
 EXPORT void *valloc(size_t size)
 {
-	return allocate(size, PAGE);
+	return allocate(size, PAGE, NULL);
 }
 
 /* valloc with size rounded up to whole pages (ENOMEM if that wraps). */
@@ -463,7 +458,7 @@ EXPORT void *pvalloc(size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return allocate((size + PAGE - 1) & ~(PAGE - 1), PAGE);
+	return allocate((size + PAGE - 1) & ~(PAGE - 1), PAGE, NULL);
 }
 
 /* The bytes ptr's block really holds; 0 for NULL or a pointer that is not
