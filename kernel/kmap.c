@@ -16,11 +16,13 @@
 uint64_t kmap_release(uint64_t va, uint64_t size, bool shared)
 {
 	uint64_t pml4 = current_pml4(), freed = 0;
+	struct pt_gather tables = PT_GATHER_INIT;
 
 	for (uint64_t at = va; at < va + size; at += PAGE_SIZE) {
 		uint64_t pa;
 
-		if (pt_translate(pml4, at, &pa, NULL) != 0 || pt_unmap(pml4, at, PAGE_SIZE) != 0)
+		if (pt_translate(pml4, at, &pa, NULL) != 0 ||
+		    pt_unmap_gather(pml4, at, PAGE_SIZE, &tables) != 0)
 			continue;
 		/* Before another owner gets the frame: pt_unmap leaves the
 		 * TLB to us, and a stale entry would still reach it. */
@@ -31,6 +33,9 @@ uint64_t kmap_release(uint64_t va, uint64_t size, bool shared)
 		frames_free(pa);
 		freed++;
 	}
+	/* Every page under the emptied tables has been flushed, and with it
+	 * every cached walk through them (invlpg drops those too). */
+	pt_gather_free(&tables);
 	return freed;
 }
 

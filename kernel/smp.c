@@ -265,6 +265,7 @@ static enum cpu_state classify(unsigned i, unsigned limit)
 static void start_all(unsigned limit)
 {
 	bool ready = false;
+	struct pt_gather tables = PT_GATHER_INIT;
 
 	for (unsigned i = 0; i < madt.ncpus; i++) {
 		if (madt.cpu[i].apic_id == cpus[0].apic_id) {
@@ -283,8 +284,9 @@ static void start_all(unsigned limit)
 		index_of[i] = (uint8_t)online;
 		state[i] = start_one(&madt.cpu[i]);
 	}
-	if (ready && pt_unmap(current_pml4(), trampoline, PAGE_SIZE) == 0)
+	if (ready && pt_unmap_gather(current_pml4(), trampoline, PAGE_SIZE, &tables) == 0)
 		tlb_shootdown(trampoline, PAGE_SIZE); /* every AP ran there */
+	pt_gather_free(&tables); /* after the shootdown: no AP walks them now */
 }
 
 void smp_start(void)

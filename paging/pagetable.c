@@ -199,8 +199,34 @@ static bool table_empty(uint64_t table)
 	return true;
 }
 
-/* Free the tables on va's path that are empty, bottom-up, PML4 excluded. */
-static void prune(uint64_t pml4, uint64_t va)
+/* A table just unlinked from its parent: freed now (g NULL), or put on
+ * g's list.  The list runs through each table's entry 0, which holds
+ * the next table's frame: 4 KiB aligned, so its present bit is clear,
+ * and a CPU that still walks the table finds every entry absent. */
+static void drop_table(uint64_t table, struct pt_gather *g)
+{
+	if (!g) {
+		frames_free(table);
+		return;
+	}
+	table_at(table)[0] = g->head;
+	g->head = table;
+	g->count++;
+}
+
+void pt_gather_free(struct pt_gather *g)
+{
+	for (; g->count > 0; g->count--) {
+		uint64_t table = g->head;
+
+		g->head = table_at(table)[0];
+		frames_free(table);
+	}
+	g->head = 0;
+}
+
+/* Drop the tables on va's path that are empty, bottom-up, PML4 excluded. */
+static void prune(uint64_t pml4, uint64_t va, struct pt_gather *g)
 {
 	uint64_t *parent[5]; /* parent[l]: the level-l entry naming a table */
 	uint64_t table = pml4;
@@ -219,12 +245,12 @@ static void prune(uint64_t pml4, uint64_t va)
 		if (!table_empty(t))
 			break;
 		*parent[l + 1] = 0;
-		frames_free(t);
+		drop_table(t, g);
 	}
 }
 
 /* Clear the leaves of a range known to be wholly mapped; prune as we go. */
-static void unmap_range(uint64_t pml4, uint64_t va, uint64_t size)
+static void unmap_range(uint64_t pml4, uint64_t va, uint64_t size, struct pt_gather *g)
 {
 	for (uint64_t off = 0; off < size;) {
 		uint64_t ps = 0, cur = va + off;
@@ -233,7 +259,7 @@ static void unmap_range(uint64_t pml4, uint64_t va, uint64_t size)
 		off += ps;
 		/* Leaving this leaf table, or the range: free it if now empty. */
 		if (off == size || ((cur + ps) & (ps * PT_ENTRIES - 1)) == 0)
-			prune(pml4, cur);
+			prune(pml4, cur, g);
 	}
 }
 
@@ -260,8 +286,8 @@ static int map_unlocked(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, 
 		err = map_one(pml4, va + off, pa + off, ps, flags);
 		if (err) {
 			/* Undo: our pages, then tables created for the failed one. */
-			unmap_range(pml4, va, off);
-			prune(pml4, va + off);
+			unmap_range(pml4, va, off, NULL);
+			prune(pml4, va + off, NULL);
 			return err;
 		}
 	}
@@ -282,7 +308,7 @@ static int check_unmap(uint64_t pml4, uint64_t va, uint64_t size)
 	return 0;
 }
 
-static int unmap_unlocked(uint64_t pml4, uint64_t va, uint64_t size)
+static int unmap_unlocked(uint64_t pml4, uint64_t va, uint64_t size, struct pt_gather *g)
 {
 	if (pml4 == 0 || pml4 % PAGE_SIZE)
 		return VM_EINVAL;
@@ -290,7 +316,7 @@ static int unmap_unlocked(uint64_t pml4, uint64_t va, uint64_t size)
 	if (!err)
 		err = check_unmap(pml4, va, size);
 	if (!err)
-		unmap_range(pml4, va, size);
+		unmap_range(pml4, va, size, g);
 	return err;
 }
 
@@ -422,8 +448,13 @@ int pt_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flag
 
 int pt_unmap(uint64_t pml4, uint64_t va, uint64_t size)
 {
+	return pt_unmap_gather(pml4, va, size, NULL);
+}
+
+int pt_unmap_gather(uint64_t pml4, uint64_t va, uint64_t size, struct pt_gather *g)
+{
 	spin_lock(&pt_lock);
-	int err = unmap_unlocked(pml4, va, size);
+	int err = unmap_unlocked(pml4, va, size, g);
 	spin_unlock(&pt_lock);
 	return err;
 }

@@ -13,8 +13,9 @@
  *   - intermediate entries are present+writable (+user when a user page
  *     lives below them), so the leaf alone decides the access rights;
  *   - tables that an unmap leaves empty are freed, at every level below
- *     the PML4.  (If PML4 entries are ever shared between spaces, this
- *     must change.)
+ *     the PML4, or gathered for the caller to free after its TLB
+ *     shootdown (pt_unmap_gather).  (If PML4 entries are ever shared
+ *     between spaces, this must change.)
  * paging/ has no inline asm: after pt_unmap (or a flag change) on a live
  * space the caller must invlpg every page of the range, or reload CR3.
  */
@@ -88,6 +89,30 @@ int pt_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t size, unsigned flag
  * not freed: they belong to the caller.
  */
 int pt_unmap(uint64_t pml4, uint64_t va, uint64_t size);
+
+/*
+ * Page-table frames an unmap emptied and unlinked, kept from the frame
+ * allocator until every CPU that ran on the space has flushed its TLB.
+ * A CPU caches the tables of a walk (the paging-structure caches) as
+ * well as its leaves, and may keep walking a table after its parent
+ * entry is gone, until invlpg or a CR3 load drops it.  Freed at once,
+ * the frame could be handed out and filled with data that such a walk
+ * would read as entries.  Linux's mmu_gather waits the same way.
+ * Start one with PT_GATHER_INIT.
+ */
+struct pt_gather {
+	uint64_t head;  /* the last table gathered; its entry 0 names the one before */
+	uint64_t count; /* tables gathered */
+};
+#define PT_GATHER_INIT { 0, 0 }
+
+/* pt_unmap, but the tables it empties go on *g, not back to the frame
+ * allocator: for a space other CPUs may be using.  Same errors. */
+int pt_unmap_gather(uint64_t pml4, uint64_t va, uint64_t size, struct pt_gather *g);
+
+/* Give g's tables back to the frame allocator; g is empty again.  Call
+ * it once every TLB that may have walked them has been flushed. */
+void pt_gather_free(struct pt_gather *g);
 
 /*
  * Look va up.  On success stores the physical address va maps to in *pa

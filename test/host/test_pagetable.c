@@ -336,6 +336,33 @@ static void pt_unmap_mixed_sizes(void **state)
 	assert_int_equal(frames_free_count(), free0 - 1);
 }
 
+/* Expect pt_unmap_gather to unlink the tables it empties but keep them
+ * from the frame allocator, every entry still absent to a CPU that may
+ * walk them, until pt_gather_free. */
+static void pt_unmap_gather_holds_tables(void **state)
+{
+	(void)state;
+	struct pt_gather g = PT_GATHER_INIT;
+	uint64_t va = 0x8000400000;
+	assert_int_equal(pt_map(pml4, va, 0x2000000, K4, VM_WRITE), 0);
+	uint64_t tables[3] = { PTE_ADDR(raw_entry(va, 4)), PTE_ADDR(raw_entry(va, 3)),
+			       PTE_ADDR(raw_entry(va, 2)) };
+	assert_int_equal(frames_free_count(), free0 - 4); /* the PML4 and 3 tables */
+	assert_int_equal(pt_unmap_gather(pml4, va, K4, &g), 0);
+	assert_int_equal(raw_entry(va, 4), 0); /* unlinked from the PML4 */
+	assert_int_equal(pt_count_tables(pml4), 1);
+	assert_int_equal(g.count, 3);
+	assert_int_equal(frames_free_count(), free0 - 4); /* but not freed */
+	for (int t = 0; t < 3; t++) {
+		const uint64_t *e = phys_to_virt(tables[t]);
+		for (int i = 0; i < PT_ENTRIES; i++)
+			assert_false(e[i] & PTE_P);
+	}
+	pt_gather_free(&g);
+	assert_int_equal(g.count, 0);
+	assert_int_equal(frames_free_count(), free0 - 1);
+}
+
 /* Take all free frames but k; return them in a malloc'd array. */
 static uint64_t *hog_all_but(uint64_t k, size_t *n)
 {
@@ -486,6 +513,7 @@ int main(void)
 		T(pt_unmap_part_of_large_page),
 		T(pt_unmap_unmapped),
 		T(pt_unmap_mixed_sizes),
+		T(pt_unmap_gather_holds_tables),
 		T(pt_map_oom_rolls_back),
 		T(pt_map_nx_off_no_bit63),
 		T(pt_map_intermediate_bits),
