@@ -324,6 +324,13 @@ $(B)/host/test_secureboot: test/host/test_secureboot.c efi/secureboot.c efi/secu
 	$(call say,HOSTCC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/secureboot.c -o $@ -lcmocka
+# The loader's checks of the RSDP and the framebuffer size (efi/fwcheck.c),
+# plain C.
+$(B)/host/test_fwcheck: test/host/test_fwcheck.c efi/fwcheck.c efi/fwcheck.h boot/boot_info.h | deps
+	$(call say,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/fwcheck.c -o $@ -lcmocka
+
 # The heap picture (kernel/heapbar.c, pure) drawn into host buffers.
 # The kernel's heap policy (kernel/kheap.c, included by the test) over a
 # window the test maps at HEAP_START; the frame count and kmap are the

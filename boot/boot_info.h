@@ -172,7 +172,7 @@ struct boot_info {
 
 	struct framebuffer fb;
 	uint64_t rsdp;          /* physical address of the ACPI RSDP, or 0 */
-	uint32_t rsdp_revision; /* 2 when the ACPI 2.0 table was found */
+	uint32_t rsdp_revision; /* 2: an ACPI 2.0+ RSDP (it may name an XSDT); else 1 */
 	struct boot_runtime_services *runtime_services; /* or NULL */
 
 	/* The EFI memory attributes table's entries (UEFI 2.10, 4.6.4),

@@ -7,6 +7,7 @@
 #include <efi.h>
 #include <efilib.h>
 #include "loader.h"
+#include "fwcheck.h"
 
 /*
  * The EFI memory attributes table (UEFI 2.10, 4.6.4).  gnu-efi 3.0.15's
@@ -89,6 +90,31 @@ static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st)
 	return console ? console : any;
 }
 
+/*
+ * Keep the framebuffer to what its memory holds.  The kernel maps and
+ * clears framebuffer_bytes(fb) (stride * height * 4); a GOP whose
+ * FrameBufferSize is smaller (buggy firmware) would have it write past
+ * the framebuffer.  So: draw only on the rows that fit, or, if not one
+ * does, on nothing (serial only).  Either way the loader says so.
+ */
+static void fit_framebuffer(struct framebuffer *fb)
+{
+	const char *why = "";
+	uint32_t rows = fwcheck_framebuffer_rows(fb, &why);
+
+	if (rows == fb->height)
+		return;
+	if (rows == 0) {
+		Print(L"loader: GOP framebuffer not used (%a): serial only\n", why);
+		fb->base = 0;
+		fb->format = FB_NONE;
+		return;
+	}
+	Print(L"loader: GOP framebuffer is %ld bytes, its mode spans %ld: using %ld of %ld rows\n",
+	      fb->size, framebuffer_bytes(fb), (UINT64)rows, (UINT64)fb->height);
+	fb->height = rows;
+}
+
 static void record_framebuffer(EFI_SYSTEM_TABLE *st, struct framebuffer *fb)
 {
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = find_gop(st);
@@ -105,25 +131,46 @@ static void record_framebuffer(EFI_SYSTEM_TABLE *st, struct framebuffer *fb)
 	fb->width = info->HorizontalResolution;
 	fb->height = info->VerticalResolution;
 	fb->stride = info->PixelsPerScanLine; /* may be wider than the screen */
+	fit_framebuffer(fb);
 }
 
-/* Prefer the ACPI 2.0 table (XSDT); fall back to the 1.0 RSDP. */
+/*
+ * The first configuration table with this GUID whose RSDP passes
+ * fwcheck_rsdp, with the revision its bytes show in *revision; 0 if
+ * none.  Each one refused gets a note: a broken table is worth knowing.
+ */
+static uint64_t checked_rsdp(EFI_SYSTEM_TABLE *st, EFI_GUID *guid, const char *name,
+			     uint32_t *revision)
+{
+	for (UINTN i = 0; i < st->NumberOfTableEntries; i++) {
+		EFI_CONFIGURATION_TABLE *t = &st->ConfigurationTable[i];
+		const char *why = "null pointer"; /* until fwcheck_rsdp says more */
+		int rev;
+
+		if (CompareGuid(&t->VendorGuid, guid) != 0)
+			continue;
+		rev = t->VendorTable ? fwcheck_rsdp(t->VendorTable, &why) : 0;
+		if (rev) {
+			*revision = rev;
+			return (uint64_t)(UINTN)t->VendorTable;
+		}
+		Print(L"loader: ACPI %a table's RSDP at 0x%lx not trusted: %a\n", name,
+		      (UINT64)(UINTN)t->VendorTable, why);
+	}
+	return 0;
+}
+
+/* Prefer the ACPI 2.0 table (XSDT); fall back to the 1.0 RSDP.  Only a
+ * checked one is recorded: the kernel finds its CPUs through it. */
 static void record_rsdp(EFI_SYSTEM_TABLE *st, struct boot_info *bi)
 {
 	EFI_GUID acpi20 = ACPI_20_TABLE_GUID, acpi10 = ACPI_TABLE_GUID;
 
-	for (UINTN i = 0; i < st->NumberOfTableEntries; i++) {
-		EFI_CONFIGURATION_TABLE *t = &st->ConfigurationTable[i];
-		if (CompareGuid(&t->VendorGuid, &acpi20) == 0) {
-			bi->rsdp = (uint64_t)(UINTN)t->VendorTable;
-			bi->rsdp_revision = 2;
-			return;
-		}
-		if (CompareGuid(&t->VendorGuid, &acpi10) == 0 && !bi->rsdp) {
-			bi->rsdp = (uint64_t)(UINTN)t->VendorTable;
-			bi->rsdp_revision = 1;
-		}
-	}
+	bi->rsdp = checked_rsdp(st, &acpi20, "2.0", &bi->rsdp_revision);
+	if (!bi->rsdp)
+		bi->rsdp = checked_rsdp(st, &acpi10, "1.0", &bi->rsdp_revision);
+	if (!bi->rsdp)
+		Print(L"loader: no valid ACPI RSDP: the kernel will run on one CPU\n");
 }
 
 /*

@@ -313,6 +313,19 @@ static void acpi_read_madt_bad_table_lengths(void **state)
 	assert_string_equal(bad, "RSDP");
 }
 
+/* Expect a 2.0 RSDP whose Length is absurd (past ACPI_TABLE_MAX) to be
+ * refused for its length, before anything asks to map that much. */
+static void acpi_read_madt_rsdp_absurd_length(void **state)
+{
+	(void)state;
+	build(2);
+	seal();
+	put(RSDP + 20, 0xFFFFFFFF, 4);
+	fix_sum(RSDP, 20, RSDP + 8);
+	assert_int_equal(parse(), ACPI_ELENGTH);
+	assert_string_equal(bad, "RSDP");
+}
+
 /* Expect a missing RSDP, a wrong signature and a root table without a
  * MADT to be told apart. */
 static void acpi_read_madt_missing_pieces(void **state)
@@ -363,6 +376,7 @@ int main(void)
 		cmocka_unit_test(acpi_read_madt_bad_rsdt_checksum),
 		cmocka_unit_test(acpi_read_madt_truncated_entries),
 		cmocka_unit_test(acpi_read_madt_bad_table_lengths),
+		cmocka_unit_test(acpi_read_madt_rsdp_absurd_length),
 		cmocka_unit_test(acpi_read_madt_missing_pieces),
 		cmocka_unit_test(acpi_read_madt_too_many_cpus),
 	};
