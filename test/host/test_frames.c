@@ -464,6 +464,33 @@ static void frames_init_write_back_only(void **state)
 	teardown(NULL);
 }
 
+/*
+ * Expect specific-purpose conventional memory (EFI_MEM_ATTR_SP: "soft
+ * reserved", meant for a device or an application) left alone: none of
+ * its frames handed out, and the bookkeeping not put there although it
+ * is the largest row.
+ *
+ *   64K        128K          1M                  5M
+ *   [conv WB  ]  ...         [conv WB, SP       ]
+ */
+static void frames_init_skips_soft_reserved(void **state)
+{
+	(void)state;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, 0x10000, 0x10, 0xF },
+		{ EFI_MEM_CONVENTIONAL, MiB, 0x400, 0xF | EFI_MEM_ATTR_SP },
+	};
+	start(rows, ROWS(rows));
+	struct frames_stats st;
+	frames_get_stats(&st);
+	assert_true(st.meta_pa >= 0x10000 && st.meta_pa < 0x20000);
+	assert_int_equal(frames_total(), 0x10 - st.meta_frames);
+	for (uint64_t pa; (pa = frames_alloc()) != 0;)
+		assert_true(pa < 0x20000);
+	assert_int_equal(frames_alloc_contig(1), 0);
+	teardown(NULL);
+}
+
 /* Expect a map without conventional memory to give VM_ENOMEM and an
  * allocator that hands out nothing.  (A malformed map never gets this
  * far: memblock_build refuses it, test_memblock.c.) */
@@ -559,6 +586,7 @@ int main(void)
 		cmocka_unit_test(frames_init_only_small_runs),
 		cmocka_unit_test(frames_init_merges_adjacent),
 		cmocka_unit_test(frames_init_write_back_only),
+		cmocka_unit_test(frames_init_skips_soft_reserved),
 		cmocka_unit_test(frames_init_bad_maps),
 		cmocka_unit_test(frames_init_touches_only_bitmap),
 		cmocka_unit_test(frames_fixtures_alloc_free_all),

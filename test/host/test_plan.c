@@ -197,6 +197,23 @@ static void plan_too_little_memory(void **state)
 	sim_phys_fini();
 }
 
+/* Expect specific-purpose memory (EFI_MEM_ATTR_SP) not counted as
+ * free: 8 MiB of plain free memory and 64 MiB soft reserved are too
+ * little for a 16 MiB heap. */
+static void plan_soft_reserved_not_free(void **state)
+{
+	(void)state;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, MiB, 0x800, 0xF },
+		{ EFI_MEM_CONVENTIONAL, 16 * MiB, 0x4000, 0xF | EFI_MEM_ATTR_SP },
+	};
+	sim_phys_init(128 * MiB);
+	assert_int_equal(plan_rows(rows, ROWS(rows), 16 * MiB), PLAN_TOO_LITTLE);
+	assert_true(p.have < 8 * MiB);
+	map_free(&bi);
+	sim_phys_fini();
+}
+
 /* Expect a fragmented but usable map (500 pieces of RAM, a region table
  * in frames) to pass, and the kernel to manage with it. */
 static void plan_fragmented_but_usable(void **state)
@@ -315,6 +332,7 @@ int main(void)
 		cmocka_unit_test(plan_no_run_for_the_bookkeeping),
 		cmocka_unit_test(plan_only_4k_runs),
 		cmocka_unit_test(plan_too_little_memory),
+		cmocka_unit_test(plan_soft_reserved_not_free),
 		cmocka_unit_test(plan_fragmented_but_usable),
 		cmocka_unit_test(plan_bad_map),
 		cmocka_unit_test(plan_map_overlaps_too_many),

@@ -202,6 +202,29 @@ static void reclaim_keeps_uncached(void **state)
 }
 
 /*
+ * Expect specific-purpose boot-services memory (EFI_MEM_ATTR_SP) not
+ * reclaimed: it is soft reserved, not ours, after the exit as before.
+ * The plain boot-services row is added.
+ */
+static void reclaim_keeps_soft_reserved(void **state)
+{
+	(void)state;
+	struct reclaim_stats st;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, 0x1000, 0xFF, 0xF },
+		{ EFI_MEM_BOOT_DATA, 1 * MiB, 0x10, 0xF },
+		{ EFI_MEM_BOOT_DATA, 2 * MiB, 0x10, 0xF | EFI_MEM_ATTR_SP },
+	};
+	start(rows, ROWS(rows));
+	uint64_t before = frames_free_count();
+	assert_int_equal(reclaim_boot_services(sim_list(&bi), &st), 0);
+	assert_int_equal(st.frames_added, 0x10);
+	assert_int_equal(frames_free_count(), before + 0x10);
+	assert_int_equal(frames_free(2 * MiB), VM_EINVAL); /* never managed */
+	stop();
+}
+
+/*
  * Expect frames_add to refuse, changing nothing: frame 0, size 0,
  * misaligned or wrapping ranges (VM_EINVAL); a range that overlaps a
  * managed one, the same range twice, or the bookkeeping (VM_EEXIST); more
@@ -244,6 +267,7 @@ int main(void)
 		cmocka_unit_test(reclaim_fixtures_every_frame_once),
 		cmocka_unit_test(reclaim_keeps_page0_and_overlapped),
 		cmocka_unit_test(reclaim_keeps_uncached),
+		cmocka_unit_test(reclaim_keeps_soft_reserved),
 		cmocka_unit_test(frames_add_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
