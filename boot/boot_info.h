@@ -68,6 +68,10 @@ enum efi_mem_type {
 #define EFI_MEM_ATTR_UCE 0x10ull        /* uncacheable, exported (fetch-and-add) */
 #define EFI_MEM_ATTR_XP 0x4000ull       /* execute-protected: map no-execute */
 #define EFI_MEM_ATTR_RO 0x20000ull      /* read-only */
+/* Specific-purpose memory, "soft reserved" (UEFI 2.8 and later, 7.2,
+ * the memory attribute definitions of GetMemoryMap): RAM earmarked for
+ * one user (HBM, CXL memory).  gnu-efi 3.0.x does not define it. */
+#define EFI_MEM_ATTR_SP 0x40000ull
 #define EFI_MEM_ATTR_RUNTIME (1ull << 63) /* region must be mapped for RT calls */
 
 /* The unit of num_pages: UEFI pages are always 4 KiB (UEFI 2.10, 7.2),

@@ -27,6 +27,18 @@ static bool five_level_paging(void)
 	return cr4 & (1ull << 12);
 }
 
+/* "... cannot map runtime memory [0x0, 0x1000): touches page 0, ..." */
+static EFI_STATUS report_unmappable(const struct layout_refusal *r)
+{
+	if (r->start == r->end)
+		Print(L"BOOTX64.EFI: the kernel cannot use this memory map: %a %a\n", r->what,
+		      r->why);
+	else
+		Print(L"BOOTX64.EFI: the kernel cannot map %a [0x%lx, 0x%lx): %a\n", r->what,
+		      r->start, r->end, r->why);
+	return EFI_UNSUPPORTED;
+}
+
 /* Say why the plan failed, in the shell's words. */
 static EFI_STATUS report(const struct plan *p)
 {
@@ -40,6 +52,8 @@ static EFI_STATUS report(const struct plan *p)
 		Print(L"BOOTX64.EFI: no %ld KiB run of free memory for %a (largest run: %ld KiB)\n",
 		      p->need >> 10, p->what, p->have >> 10);
 		return EFI_OUT_OF_RESOURCES;
+	case PLAN_UNMAPPABLE:
+		return report_unmappable(&p->refusal);
 	case PLAN_TOO_LITTLE:
 		break;
 	}

@@ -40,6 +40,9 @@ void memsummary_print(const struct boot_info *bi, const struct memblock *mb)
 		if (s.pages[t])
 			kprintf("memmap:   %s: %lu.%lu MiB\n", memmap_type_name(t), tenths / 10, tenths % 10);
 	}
+	if (s.soft_reserved_pages) /* EFI_MEM_ATTR_SP: not ours (memblock.c) */
+		kprintf("memmap:   specific-purpose, kept back: %lu MiB\n",
+			s.soft_reserved_pages >> 8);
 	kprintf("memmap: conventional memory %lu MiB, highest RAM address 0x%lX\n",
 		s.pages[EFI_MEM_CONVENTIONAL] >> 8, s.ram_end);
 }

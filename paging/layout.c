@@ -92,19 +92,69 @@ static int map_best(struct build *b, const char *name, uint64_t va, uint64_t pa,
 	return 0;
 }
 
-/* Identity ranges must leave page 0 (NULL) and the heap window alone. */
+/*
+ * Identity ranges (va == pa) must leave page 0 (NULL must fault) and the
+ * heap window alone, and end in the lower canonical half: from 128 TiB
+ * up, an address is not a canonical virtual address, so a page there
+ * cannot be mapped at its own address.  identity_fault says why.
+ */
 static int check_identity(uint64_t base, uint64_t end)
 {
 	if (base < PAGE_SIZE)
 		return VM_EINVAL;
 	if (base < HEAP_END && end > HEAP_START)
 		return VM_EEXIST;
+	if (end > LOWER_HALF_END)
+		return VM_ENONCANON;
 	return 0;
+}
+
+/* What an error of check_identity means, in words for a refusal. */
+static const char *identity_fault(int err)
+{
+	switch (err) {
+	case VM_EINVAL: return "touches page 0, which stays unmapped so that NULL faults";
+	case VM_EEXIST: return "overlaps the kernel heap window";
+	default: return "ends above 128 TiB, where the lower canonical half it is "
+			"identity-mapped in ends";
+	}
+}
+
+/* Can layout_build map row r?  0, or the error with *why filled. */
+static int check_row(const struct memblock_range *r, struct layout_refusal *why)
+{
+	*why = (struct layout_refusal){ "RAM", NULL, r->start, r->end };
+	if (memblock_is_wb_ram(r) && r->end > DIRECT_MAP_MAX) {
+		why->why = "lies beyond the 64 TiB the direct map holds";
+		return VM_EINVAL;
+	}
+	if (!(r->attribute & EFI_MEM_ATTR_RUNTIME))
+		return 0;
+	why->what = "runtime memory";
+	int err = check_identity(r->start, r->end);
+	if (err)
+		why->why = identity_fault(err);
+	return err;
+}
+
+int layout_check_map(const struct memblock *mb, struct layout_refusal *why)
+{
+	bool ram = false;
+
+	for (size_t i = 0; i < mb->n; i++) {
+		int err = check_row(&mb->r[i], why);
+		if (err)
+			return err;
+		ram = ram || memblock_is_wb_ram(&mb->r[i]);
+	}
+	*why = (struct layout_refusal){ "the map", "has no write-back RAM", 0, 0 };
+	return ram ? 0 : VM_EINVAL;
 }
 
 /*
  * The direct map: each merged piece of RAM at DIRECT_MAP_BASE + pa, and
- * nothing between them.  Why not simply [0, highest end)?  That would map
+ * nothing between them (layout_check_map has made sure there is RAM, and
+ * none above DIRECT_MAP_MAX).  Why not simply [0, highest end)?  That would map
  * device memory (legacy VGA, the PCI hole, LAPIC/IOAPIC, ECAM, the
  * framebuffer) write-back, inviting speculative reads of devices, and a
  * large page that spans two MTRR memory types is undefined (Intel SDM 3A
@@ -118,15 +168,11 @@ static int map_direct(struct build *b, struct layout_out *out)
 	int err = 0;
 
 	for (size_t i = 0; !err && memblock_next_ram(b->in->map, &i, &r);) {
-		if (r.end > DIRECT_MAP_MAX)
-			return VM_EINVAL; /* more than the slots hold */
 		err = map_best(b, "direct map", DIRECT_MAP_BASE + r.start, r.start, r.end - r.start,
 			       VM_WRITE | VM_GLOBAL, false);
 		if (!err)
 			out->direct_map_size += r.end - r.start;
 	}
-	if (!err && out->direct_map_size == 0)
-		err = VM_EINVAL; /* no RAM at all */
 	return err;
 }
 
@@ -307,6 +353,8 @@ static int map_runtime_ram(struct build *b, const struct memblock_range *r, unsi
 	return 0;
 }
 
+/* Every runtime range, identity-mapped (layout_check_map has made sure
+ * each one can be). */
 static int map_runtime(struct build *b)
 {
 	const struct memblock *mb = b->in->map;
@@ -316,11 +364,11 @@ static int map_runtime(struct build *b)
 		if (!(r->attribute & EFI_MEM_ATTR_RUNTIME))
 			continue;
 		unsigned cache = layout_memory_type(r->attribute, b->in->pat);
-		int err = check_identity(r->start, r->end);
-		if (!err && r->kind == MEMBLOCK_MMIO)
+		int err;
+		if (r->kind == MEMBLOCK_MMIO)
 			err = map_best(b, "runtime mmio", r->start, r->start, r->end - r->start,
 				       VM_WRITE | cache, false);
-		else if (!err)
+		else
 			err = map_runtime_ram(b, r, cache);
 		if (err)
 			return err;
@@ -506,10 +554,14 @@ static uint64_t count_rwx_pages(void)
 
 int layout_build(const struct layout_input *in, struct layout_out *out)
 {
+	struct layout_refusal why;
+
 	__builtin_memset(out, 0, sizeof(*out));
 	regions_pa = 0;
 	max_regions = nregions = 0;
 	int err = check_input(in);
+	if (!err)
+		err = layout_check_map(in->map, &why);
 	if (err)
 		return err;
 	pt_set_nx_supported(in->nx);

@@ -183,14 +183,39 @@ struct layout_region {
  * Page 0 and the heap window stay unmapped.  The contiguous runs
  * (layout_runs: region table, stacks) are taken first, before any single
  * frame, so that page tables cannot use up the one run a stack needs.
- * Returns 0, or: VM_EINVAL (bad input, no RAM or RAM above
- * DIRECT_MAP_MAX, a framebuffer over FB_WINDOW_MAX, an identity range
- * touching page 0, a page both text and data), VM_EEXIST (identity
- * ranges collide with each other or with the heap window), VM_ENONCANON
- * (a region above 128 TiB), VM_ENOMEM (out of frames, or no run long
- * enough).  On error every frame it took is given back.
+ * The map itself is checked first, before any frame is taken
+ * (layout_check_map).  Returns 0, or: VM_EINVAL (bad input, no RAM or
+ * RAM above DIRECT_MAP_MAX, a framebuffer over FB_WINDOW_MAX, an
+ * identity range touching page 0, a page both text and data), VM_EEXIST
+ * (identity ranges collide with each other or with the heap window),
+ * VM_ENONCANON (an identity range above 128 TiB), VM_ENOMEM (out of
+ * frames, or no run long enough).  On error every frame it took is
+ * given back.
  */
 int layout_build(const struct layout_input *in, struct layout_out *out);
+
+/* Why layout_check_map refuses a memory list. */
+struct layout_refusal {
+	const char *what;               /* "RAM", "a runtime range" */
+	const char *why;                /* "lies beyond the 64 TiB the direct map holds" */
+	uint64_t start;                 /* the range [start, end) at fault; */
+	uint64_t end;                   /* 0, 0: the map as a whole */
+};
+
+/*
+ * The memory list's part of layout_build's checks: what no amount of
+ * free memory could make it map.  Refuses
+ *   - no write-back RAM at all (VM_EINVAL: nothing for a direct map);
+ *   - write-back RAM ending above DIRECT_MAP_MAX (VM_EINVAL);
+ *   - a runtime range (EFI_MEM_ATTR_RUNTIME), which is identity-mapped,
+ *     touching page 0 (VM_EINVAL), overlapping the heap window
+ *     (VM_EEXIST) or ending above 128 TiB, outside the lower canonical
+ *     half (VM_ENONCANON).
+ * Returns 0, or the error with *why filled (the first range at fault,
+ * in address order).  layout_build calls it first; the loader's
+ * pre-exit plan (plan.h) calls it too, so the two cannot disagree.
+ */
+int layout_check_map(const struct memblock *mb, struct layout_refusal *why);
 
 /* Give back all a successful layout_build took: its page tables, stacks
  * and region table (which layout_regions then no longer shows). */

@@ -20,7 +20,8 @@
 _Static_assert(sizeof(struct memblock_range) == 32 &&
 	       sizeof(struct memblock_range) < MEMMAP_DESC_MIN, "a row must be smaller than a descriptor");
 
-enum memblock_kind memblock_kind_of(uint32_t type)
+/* The kind of an EFI type, whatever the attributes. */
+static enum memblock_kind type_kind(uint32_t type)
 {
 	switch (type) {
 	case EFI_MEM_CONVENTIONAL: return MEMBLOCK_FREE;
@@ -37,6 +38,32 @@ enum memblock_kind memblock_kind_of(uint32_t type)
 	case EFI_MEM_MMIO_PORT: return MEMBLOCK_MMIO;
 	default: return MEMBLOCK_RESERVED; /* Reserved, Unusable, Unaccepted, PalCode, OEM */
 	}
+}
+
+/*
+ * Specific-purpose memory (EFI_MEM_ATTR_SP) is RAM the firmware earmarks
+ * for one user: high-bandwidth memory or CXL memory meant for a device
+ * driver or an application.  Linux calls it "soft reserved" and keeps it
+ * from its page allocator unless told otherwise.  We have no driver to
+ * give it to, so we leave it alone: memory that would be ours (free now
+ * or after the exit) becomes reserved.  Then the frame allocator never
+ * takes it, reclaim never adds it, the plan does not count it, and the
+ * direct map leaves it out.  Why not map it all the same?  Nothing of
+ * ours reads it, and such memory can lie far above the rest (a CXL
+ * window past 64 TiB), where layout_check_map would refuse a machine
+ * for memory we never use.  Loader, ACPI and runtime memory keep their
+ * kinds: they are in use, whatever the hint says.
+ */
+static bool soft_reserved(uint32_t type, uint64_t attribute)
+{
+	enum memblock_kind k = type_kind(type);
+
+	return (attribute & EFI_MEM_ATTR_SP) && (k == MEMBLOCK_FREE || k == MEMBLOCK_BOOT_SERVICES);
+}
+
+enum memblock_kind memblock_kind_of(uint32_t type, uint64_t attribute)
+{
+	return soft_reserved(type, attribute) ? MEMBLOCK_RESERVED : type_kind(type);
 }
 
 bool memblock_is_ram(const struct memblock_range *r)
@@ -75,7 +102,7 @@ static size_t compact(const struct boot_info *bi, struct memblock_range *rows)
 			continue;
 		rows[m++] = (struct memblock_range){ d.phys_start, memmap_end(&d),
 						     d.attribute & MEMBLOCK_ATTRS, d.type,
-						     memblock_kind_of(d.type) };
+						     memblock_kind_of(d.type, d.attribute) };
 	}
 	return m;
 }
@@ -220,7 +247,9 @@ void memblock_summarize(const struct memblock *mb, struct memblock_summary *out)
 	__builtin_memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct memblock_range *r = &mb->r[i];
-		if (r->type < EFI_MEM_NTYPES)
+		if (soft_reserved(r->type, r->attribute))
+			out->soft_reserved_pages += memblock_pages(r);
+		else if (r->type < EFI_MEM_NTYPES)
 			out->pages[r->type] += memblock_pages(r);
 		else
 			out->other_pages += memblock_pages(r);

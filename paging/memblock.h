@@ -17,7 +17,7 @@
  * At a glance:
  *   memblock_build(bi, &mb)          the map -> the list, once, in place
  *   mb.r[0 .. mb.n)                  rows: start, end, attribute, type, kind
- *   memblock_kind_of(type)           an EFI type -> what it is to us
+ *   memblock_kind_of(type, attr)     an EFI type -> what it is to us
  *   memblock_is_ram, _is_wb_ram      RAM; RAM the direct map covers
  *   memblock_next_ram(mb, &i, &s)    write-back RAM, piece by piece
  *   memblock_summarize(mb, &sum)     pages per type, highest RAM end
@@ -62,7 +62,7 @@
 /* What a range is to the kernel, weakest claim first (see the overlap
  * rule above).  RAM kinds come before MEMBLOCK_MMIO. */
 enum memblock_kind {
-	MEMBLOCK_FREE,          /* Conventional: free now */
+	MEMBLOCK_FREE,          /* Conventional: free now (not if soft reserved) */
 	MEMBLOCK_BOOT_SERVICES, /* BootServices code/data: free once we leave
 				 * the firmware's tables and stack (reclaim.h) */
 	MEMBLOCK_LOADER,        /* Loader code/data: our image, boot_info, the map */
@@ -71,15 +71,20 @@ enum memblock_kind {
 	MEMBLOCK_RUNTIME,       /* Runtime code/data: the firmware's, forever */
 	MEMBLOCK_ACPI_NVS,      /* the firmware's own RAM: never touched */
 	MEMBLOCK_MMIO,          /* device registers: MMIO, MMIO port */
-	MEMBLOCK_RESERVED,      /* Reserved, Unusable, Unaccepted, PalCode, OEM */
+	MEMBLOCK_RESERVED,      /* Reserved, Unusable, Unaccepted, PalCode, OEM;
+				 * soft-reserved Conventional and BootServices
+				 * (EFI_MEM_ATTR_SP: see memblock_kind_of) */
 };
 
 /* The attribute bits a range keeps: caching (the memory type it may be
- * mapped with) and RUNTIME.  Others (XP, RO, RP, ...) are dropped, so
- * they never keep two ranges apart: nothing reads them from the map
- * (runtime code and data rights come from the attributes table). */
+ * mapped with), SP (it makes free memory reserved, so a soft-reserved
+ * row must never merge with a plain one) and RUNTIME.  Others (XP, RO,
+ * RP, ...) are dropped, so they never keep two ranges apart: nothing
+ * reads them from the map (runtime code and data rights come from the
+ * attributes table). */
 #define MEMBLOCK_ATTRS (EFI_MEM_ATTR_UC | EFI_MEM_ATTR_WC | EFI_MEM_ATTR_WT | \
-			EFI_MEM_ATTR_WB | EFI_MEM_ATTR_UCE | EFI_MEM_ATTR_RUNTIME)
+			EFI_MEM_ATTR_WB | EFI_MEM_ATTR_UCE | EFI_MEM_ATTR_SP | \
+			EFI_MEM_ATTR_RUNTIME)
 
 /* One piece of the map: [start, end), one EFI type, one set of attributes. */
 struct memblock_range {
@@ -87,7 +92,7 @@ struct memblock_range {
 	uint64_t end;
 	uint64_t attribute;  /* the descriptor's bits & MEMBLOCK_ATTRS */
 	uint32_t type;       /* the descriptor's EFI type (enum efi_mem_type, or OEM) */
-	uint32_t kind;       /* enum memblock_kind, memblock_kind_of(type) */
+	uint32_t kind;       /* enum memblock_kind, memblock_kind_of(type, attribute) */
 };
 
 /* The list, read-only for its users. */
@@ -110,8 +115,13 @@ struct memblock {
  */
 int memblock_build(struct boot_info *bi, struct memblock *mb);
 
-/* The kind of an EFI type; MEMBLOCK_RESERVED for types we do not know. */
-enum memblock_kind memblock_kind_of(uint32_t type);
+/*
+ * The kind of a descriptor of this EFI type and attribute word:
+ * MEMBLOCK_RESERVED for types we do not know, and for memory that would
+ * be free (Conventional now, BootServices after the exit) but is
+ * specific-purpose (EFI_MEM_ATTR_SP, "soft reserved").
+ */
+enum memblock_kind memblock_kind_of(uint32_t type, uint64_t attribute);
 
 /* RAM: a kind below MEMBLOCK_MMIO.  Reserved may be a device or a hole
  * (PCIe ECAM, the AMD HyperTransport hole), Unusable is broken, and
@@ -148,8 +158,11 @@ bool memblock_next_ram(const struct memblock *mb, size_t *i, struct memblock_spa
 
 /* What the kernel prints at boot (kernel/memsummary.c). */
 struct memblock_summary {
-	uint64_t pages[EFI_MEM_NTYPES]; /* pages per EFI type; overlaps counted once */
+	uint64_t pages[EFI_MEM_NTYPES]; /* pages per EFI type; overlaps counted once;
+					 * soft-reserved pages not counted here */
 	uint64_t other_pages;           /* pages of types >= EFI_MEM_NTYPES (OEM/OS) */
+	uint64_t soft_reserved_pages;   /* Conventional or BootServices pages kept
+					 * back for EFI_MEM_ATTR_SP */
 	size_t runtime_ranges;          /* ranges with EFI_MEM_ATTR_RUNTIME */
 	uint64_t ram_end;               /* highest end of a RAM range, bytes; 0: none */
 };

@@ -29,7 +29,7 @@ static uint64_t longest_free(const struct memblock *mb)
 static enum plan_verdict verdict(struct plan *p, enum plan_verdict v, const char *what,
 				 uint64_t need, uint64_t have)
 {
-	*p = (struct plan){ v, what, need, have };
+	*p = (struct plan){ .verdict = v, .what = what, .need = need, .have = have };
 	return v;
 }
 
@@ -62,11 +62,26 @@ static bool take_runs(const struct memblock *mb, const struct boot_info *bi, str
 	return true;
 }
 
+/* The layout's own check of the list (the same one layout_build makes
+ * after the exit); false (and *p filled) when it refuses. */
+static bool mappable(const struct memblock *mb, struct plan *p)
+{
+	struct layout_refusal why;
+
+	if (layout_check_map(mb, &why) == 0)
+		return true;
+	verdict(p, PLAN_UNMAPPABLE, why.what, 0, 0);
+	p->refusal = why;
+	return false;
+}
+
 enum plan_verdict plan_check(const struct memblock *mb, const struct boot_info *bi,
 			     uint64_t heap_bytes, void *store, struct plan *p)
 {
 	uint64_t meta = frames_meta_bytes(mb);
 
+	if (!mappable(mb, p))
+		return p->verdict;
 	if (frames_init_dry(mb, store) != 0)
 		return verdict(p, PLAN_NO_RUN, "the frame allocator's bookkeeping",
 			       (meta + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), longest_free(mb));

@@ -139,7 +139,8 @@ static size_t model_edges(const struct boot_info *bi, uint64_t *e)
 static bool model_beats(const struct boot_info *bi, size_t i, size_t j)
 {
 	const struct efi_mem_desc *a = memmap_desc(bi, i), *b = memmap_desc(bi, j);
-	uint32_t ka = memblock_kind_of(a->type), kb = memblock_kind_of(b->type);
+	uint32_t ka = memblock_kind_of(a->type, a->attribute);
+	uint32_t kb = memblock_kind_of(b->type, b->attribute);
 
 	if (ka != kb)
 		return ka > kb;
@@ -173,7 +174,7 @@ static void model_emit(uint64_t start, uint64_t end, const struct efi_mem_desc *
 		return;
 	}
 	model[model_n++] = (struct memblock_range){ start, end, attr, d->type,
-						    memblock_kind_of(d->type) };
+						    memblock_kind_of(d->type, d->attribute) };
 }
 
 /* The model list: between two neighbouring edges one owner holds all. */
@@ -211,7 +212,7 @@ static void check_well_formed(const struct memblock *mb)
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct memblock_range *r = &mb->r[i], *p = i ? r - 1 : NULL;
 		CHECK(r->start < r->end && (r->start | r->end) % PAGE_SIZE == 0);
-		CHECK(r->kind == memblock_kind_of(r->type) && !(r->attribute & ~MEMBLOCK_ATTRS));
+		CHECK(r->kind == memblock_kind_of(r->type, r->attribute) && !(r->attribute & ~MEMBLOCK_ATTRS));
 		CHECK(!p || p->end <= r->start); /* sorted and disjoint */
 		CHECK(!p || p->end != r->start || p->type != r->type || p->attribute != r->attribute);
 	}
@@ -226,7 +227,10 @@ static void check_summary(const struct memblock *mb)
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct memblock_range *r = &mb->r[i];
 		uint64_t pages = (r->end - r->start) / PAGE_SIZE;
-		if (r->type < EFI_MEM_NTYPES)
+		bool soft = r->kind != memblock_kind_of(r->type, 0); /* SP made it reserved */
+		if (soft)
+			m.soft_reserved_pages += pages;
+		else if (r->type < EFI_MEM_NTYPES)
 			m.pages[r->type] += pages;
 		else
 			m.other_pages += pages;

@@ -439,20 +439,18 @@ static void frames_init_merges_adjacent(void **state)
 }
 
 /*
- * Expect conventional memory the firmware says must not be cached
- * write-back (no EFI_MEM_ATTR_WB) left alone: none of its frames handed
- * out, and the bookkeeping, which the kernel reaches through the
- * write-back direct map, not put there although it is the largest row.
+ * Two conventional rows, the second the largest but with attributes
+ * `attr` that keep it from us.  Expect it left alone: none of its frames
+ * handed out, not even as a run, and the bookkeeping not put there.
  *
  *   64K        128K          1M                  5M
- *   [conv WB  ]  ...         [conv UC only      ]
+ *   [conv WB  ]  ...         [conv, attr        ]
  */
-static void frames_init_write_back_only(void **state)
+static void expect_second_row_unused(uint64_t attr)
 {
-	(void)state;
 	const struct fix_row rows[] = {
 		{ EFI_MEM_CONVENTIONAL, 0x10000, 0x10, 0xF },
-		{ EFI_MEM_CONVENTIONAL, MiB, 0x400, EFI_MEM_ATTR_UC },
+		{ EFI_MEM_CONVENTIONAL, MiB, 0x400, attr },
 	};
 	start(rows, ROWS(rows));
 	struct frames_stats st;
@@ -461,7 +459,25 @@ static void frames_init_write_back_only(void **state)
 	assert_int_equal(frames_total(), 0x10 - st.meta_frames);
 	for (uint64_t pa; (pa = frames_alloc()) != 0;)
 		assert_true(pa < 0x20000);
+	assert_int_equal(frames_alloc_contig(1), 0);
 	teardown(NULL);
+}
+
+/* Expect conventional memory the firmware says must not be cached
+ * write-back (no EFI_MEM_ATTR_WB) left alone: the kernel reaches frames
+ * and the bookkeeping through the write-back direct map. */
+static void frames_init_write_back_only(void **state)
+{
+	(void)state;
+	expect_second_row_unused(EFI_MEM_ATTR_UC);
+}
+
+/* Expect specific-purpose conventional memory (EFI_MEM_ATTR_SP: "soft
+ * reserved", meant for a device or an application) left alone. */
+static void frames_init_skips_soft_reserved(void **state)
+{
+	(void)state;
+	expect_second_row_unused(0xF | EFI_MEM_ATTR_SP);
 }
 
 /* Expect a map without conventional memory to give VM_ENOMEM and an
@@ -559,6 +575,7 @@ int main(void)
 		cmocka_unit_test(frames_init_only_small_runs),
 		cmocka_unit_test(frames_init_merges_adjacent),
 		cmocka_unit_test(frames_init_write_back_only),
+		cmocka_unit_test(frames_init_skips_soft_reserved),
 		cmocka_unit_test(frames_init_bad_maps),
 		cmocka_unit_test(frames_init_touches_only_bitmap),
 		cmocka_unit_test(frames_fixtures_alloc_free_all),

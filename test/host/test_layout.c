@@ -206,16 +206,16 @@ static void build_ok(void)
 	assert_int_equal(out.page_tables, pt_count_tables(out.pml4));
 }
 
-/* Is a row of this type RAM (memblock.h: a kind below MMIO)? */
-static bool type_is_ram(uint32_t type)
+/* Is this row RAM (memblock.h: a kind below MMIO)? */
+static bool row_is_ram(const struct fix_row *r)
 {
-	return memblock_kind_of(type) < MEMBLOCK_MMIO;
+	return memblock_kind_of(r->type, r->attr) < MEMBLOCK_MMIO;
 }
 
 /* Does the direct map cover this row: RAM that allows write-back? */
 static bool row_wb_ram(const struct fix_row *r)
 {
-	return type_is_ram(r->type) && (r->attr & EFI_MEM_ATTR_WB);
+	return row_is_ram(r) && (r->attr & EFI_MEM_ATTR_WB);
 }
 
 /* Is every byte of [lo, hi) inside some write-back RAM row?  Walks from row to row,
@@ -380,7 +380,7 @@ static void layout_build_fixtures(void **state)
 		const struct fixture *fx = &fixtures[f];
 		uint64_t ram_end = 0;
 		for (size_t i = 0; i < fx->n; i++)
-			if (type_is_ram(fx->rows[i].type) &&
+			if (row_is_ram(&fx->rows[i]) &&
 			    fx->rows[i].start + fx->rows[i].pages * PAGE_SIZE > ram_end)
 				ram_end = fx->rows[i].start + fx->rows[i].pages * PAGE_SIZE;
 		for (int gb = 0; gb < 2; gb++) {

@@ -49,7 +49,7 @@ static void expect_row(size_t i, uint64_t start, uint64_t end, uint32_t type)
 	assert_int_equal(mb.r[i].start, start);
 	assert_int_equal(mb.r[i].end, end);
 	assert_int_equal(mb.r[i].type, type);
-	assert_int_equal(mb.r[i].kind, memblock_kind_of(type));
+	assert_int_equal(mb.r[i].kind, memblock_kind_of(type, mb.r[i].attribute));
 }
 
 /* Expect the list's invariants: rows non-empty, 4 KiB aligned, sorted,
@@ -192,7 +192,7 @@ static void memblock_overlap_stronger_wins(void **state)
 			};
 			assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
 			expect_well_formed();
-			uint32_t ka = memblock_kind_of(ta), kb = memblock_kind_of(tb);
+			uint32_t ka = memblock_kind_of(ta, 0xF), kb = memblock_kind_of(tb, 0xF);
 			bool b_wins = kb > ka || (kb == ka && tb > ta);
 			assert_true(list_covers(0x1000, 0x2000, ta));
 			assert_true(list_covers(0x2000, 0x3000, b_wins ? tb : ta));
@@ -275,16 +275,16 @@ static void memblock_kind_of_types(void **state)
 	};
 	size_t n = 0;
 	for (uint32_t t = 0; t < EFI_MEM_NTYPES + 4; t++) {
-		struct memblock_range r = { 0, PG, 0, t, memblock_kind_of(t) };
+		struct memblock_range r = { 0, PG, 0, t, memblock_kind_of(t, 0) };
 		n += memblock_is_ram(&r);
 	}
 	assert_int_equal(n, ROWS(ram));
 	for (size_t i = 0; i < ROWS(ram); i++)
-		assert_true(memblock_kind_of(ram[i]) < MEMBLOCK_MMIO);
-	assert_int_equal(memblock_kind_of(EFI_MEM_CONVENTIONAL), MEMBLOCK_FREE);
-	assert_int_equal(memblock_kind_of(EFI_MEM_MMIO_PORT), MEMBLOCK_MMIO);
-	assert_int_equal(memblock_kind_of(EFI_MEM_UNACCEPTED), MEMBLOCK_RESERVED);
-	assert_int_equal(memblock_kind_of(0x80000001u), MEMBLOCK_RESERVED);
+		assert_true(memblock_kind_of(ram[i], 0) < MEMBLOCK_MMIO);
+	assert_int_equal(memblock_kind_of(EFI_MEM_CONVENTIONAL, 0xF), MEMBLOCK_FREE);
+	assert_int_equal(memblock_kind_of(EFI_MEM_MMIO_PORT, 0), MEMBLOCK_MMIO);
+	assert_int_equal(memblock_kind_of(EFI_MEM_UNACCEPTED, 0), MEMBLOCK_RESERVED);
+	assert_int_equal(memblock_kind_of(0x80000001u, 0), MEMBLOCK_RESERVED);
 }
 
 /* Expect RAM above 4 GiB to set ram_end; MMIO port and Reserved above
@@ -310,6 +310,41 @@ static void memblock_summary_above_4g(void **state)
 	assert_int_equal(s.pages[EFI_MEM_MMIO_PORT], 0x10);
 	assert_int_equal(s.pages[EFI_MEM_CONVENTIONAL], 0x10 + 0x100000);
 	assert_int_equal(s.other_pages, 0x10);
+}
+
+/*
+ * Expect specific-purpose memory (EFI_MEM_ATTR_SP) that would be free
+ * reserved: a row of its own (not merged with the plain conventional
+ * row it touches), not RAM, so neither free nor in the direct map, and
+ * counted apart in the summary.  Specific-purpose loader data stays
+ * loader data.
+ *
+ *   0x1000        0x11000         0x21000       0x31000
+ *   [conv        ][conv SP       ][bd SP       ][ld SP   ]
+ */
+static void memblock_soft_reserved(void **state)
+{
+	(void)state;
+	const uint64_t sp = 0xF | EFI_MEM_ATTR_SP;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, 0x1000, 0x10, 0xF },
+		{ EFI_MEM_CONVENTIONAL, 0x11000, 0x10, sp },
+		{ EFI_MEM_BOOT_DATA, 0x21000, 0x10, sp },
+		{ EFI_MEM_LOADER_DATA, 0x31000, 0x10, sp },
+	};
+	struct memblock_summary s;
+	assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
+	assert_int_equal(mb.n, 4);
+	expect_row(1, 0x11000, 0x21000, EFI_MEM_CONVENTIONAL);
+	for (size_t i = 1; i < 3; i++) {
+		assert_int_equal(mb.r[i].kind, MEMBLOCK_RESERVED);
+		assert_false(memblock_is_ram(&mb.r[i]) || memblock_is_free_wb(&mb.r[i]));
+	}
+	assert_int_equal(mb.r[3].kind, MEMBLOCK_LOADER);
+	memblock_summarize(&mb, &s);
+	assert_int_equal(s.pages[EFI_MEM_CONVENTIONAL], 0x10);
+	assert_int_equal(s.pages[EFI_MEM_BOOT_DATA], 0);
+	assert_int_equal(s.soft_reserved_pages, 0x20);
 }
 
 /*
@@ -481,6 +516,7 @@ int main(void)
 		cmocka_unit_test_teardown(memblock_overlap_same_kind, teardown),
 		cmocka_unit_test(memblock_kind_of_types),
 		cmocka_unit_test_teardown(memblock_summary_above_4g, teardown),
+		cmocka_unit_test_teardown(memblock_soft_reserved, teardown),
 		cmocka_unit_test_teardown(memblock_next_ram_pieces, teardown),
 		cmocka_unit_test_teardown(memblock_fixtures, teardown),
 		cmocka_unit_test_teardown(memblock_fragmented_922, teardown),

@@ -15,11 +15,13 @@
 #include "fixtures/fixtures.h"
 #include "frames.h"
 #include "layout.h"
+#include "mmu.h"
 #include "plan.h"
 #include "vmerr.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)
+#define RT EFI_MEM_ATTR_RUNTIME
 
 static struct boot_info bi;
 static struct plan p;
@@ -195,6 +197,23 @@ static void plan_too_little_memory(void **state)
 	sim_phys_fini();
 }
 
+/* Expect specific-purpose memory (EFI_MEM_ATTR_SP) not counted as
+ * free: 8 MiB of plain free memory and 64 MiB soft reserved are too
+ * little for a 16 MiB heap. */
+static void plan_soft_reserved_not_free(void **state)
+{
+	(void)state;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, MiB, 0x800, 0xF },
+		{ EFI_MEM_CONVENTIONAL, 16 * MiB, 0x4000, 0xF | EFI_MEM_ATTR_SP },
+	};
+	sim_phys_init(128 * MiB);
+	assert_int_equal(plan_rows(rows, ROWS(rows), 16 * MiB), PLAN_TOO_LITTLE);
+	assert_true(p.have < 8 * MiB);
+	map_free(&bi);
+	sim_phys_fini();
+}
+
 /* Expect a fragmented but usable map (500 pieces of RAM, a region table
  * in frames) to pass, and the kernel to manage with it. */
 static void plan_fragmented_but_usable(void **state)
@@ -242,6 +261,68 @@ static void plan_map_overlaps_too_many(void **state)
 	map_free(&bi);
 }
 
+/*
+ * A usable machine (64 MiB free from 1 MiB) plus one row `bad` the
+ * layout cannot map, whatever the free memory: expect the plan to refuse
+ * it as PLAN_UNMAPPABLE, naming `what` and the row's range, and the
+ * kernel, given the same map after the exit, to fail with err (as it did
+ * before the plan checked this: a panic, the machine lost).
+ */
+static void expect_unmappable(struct fix_row bad, const char *what, int err)
+{
+	const struct fix_row rows[] = { { EFI_MEM_CONVENTIONAL, MiB, 0x4000, 0xF }, bad };
+	sim_phys_init(128 * MiB);
+	assert_int_equal(plan_rows(rows, ROWS(rows), MiB), PLAN_UNMAPPABLE);
+	assert_string_equal(p.what, what);
+	assert_string_equal(p.refusal.what, what);
+	assert_non_null(p.refusal.why);
+	assert_int_equal(p.refusal.start, bad.start);
+	assert_int_equal(p.refusal.end, bad.start + bad.pages * 4096);
+	assert_int_equal(kernel_attempt(), err);
+	map_free(&bi);
+	sim_phys_fini();
+}
+
+/* Expect RAM that runs past 64 TiB refused: the direct map's PML4 slots
+ * end there.
+ *
+ *   64 TiB - 64K   64 TiB   + 64K
+ *   [conv ........|........]        */
+static void plan_refuses_ram_above_64t(void **state)
+{
+	(void)state;
+	struct fix_row high = { EFI_MEM_CONVENTIONAL, DIRECT_MAP_MAX - 64 * KiB, 32, 0xF };
+	expect_unmappable(high, "RAM", VM_EINVAL);
+}
+
+/* Expect runtime memory on page 0 refused: it is identity-mapped, and
+ * page 0 stays unmapped so that a NULL dereference faults. */
+static void plan_refuses_runtime_at_page_0(void **state)
+{
+	(void)state;
+	struct fix_row low = { EFI_MEM_RUNTIME_DATA, 0, 1, 0xF | RT };
+	expect_unmappable(low, "runtime memory", VM_EINVAL);
+}
+
+/* Expect runtime MMIO reaching into the kernel heap window refused: its
+ * identity mapping would sit where the heap grows. */
+static void plan_refuses_runtime_in_heap_window(void **state)
+{
+	(void)state;
+	struct fix_row mmio = { EFI_MEM_MMIO, HEAP_START - 16 * KiB, 8, EFI_MEM_ATTR_UC | RT };
+	expect_unmappable(mmio, "runtime memory", VM_EEXIST);
+}
+
+/* Expect runtime MMIO running past 128 TiB refused: from there up an
+ * address is no canonical virtual address, so it cannot be mapped at
+ * its own address. */
+static void plan_refuses_runtime_above_128t(void **state)
+{
+	(void)state;
+	struct fix_row mmio = { EFI_MEM_MMIO, LOWER_HALF_END - 16 * KiB, 8, EFI_MEM_ATTR_UC | RT };
+	expect_unmappable(mmio, "runtime memory", VM_ENONCANON);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,9 +332,14 @@ int main(void)
 		cmocka_unit_test(plan_no_run_for_the_bookkeeping),
 		cmocka_unit_test(plan_only_4k_runs),
 		cmocka_unit_test(plan_too_little_memory),
+		cmocka_unit_test(plan_soft_reserved_not_free),
 		cmocka_unit_test(plan_fragmented_but_usable),
 		cmocka_unit_test(plan_bad_map),
 		cmocka_unit_test(plan_map_overlaps_too_many),
+		cmocka_unit_test(plan_refuses_ram_above_64t),
+		cmocka_unit_test(plan_refuses_runtime_at_page_0),
+		cmocka_unit_test(plan_refuses_runtime_in_heap_window),
+		cmocka_unit_test(plan_refuses_runtime_above_128t),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

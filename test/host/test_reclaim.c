@@ -177,28 +177,46 @@ static void reclaim_keeps_page0_and_overlapped(void **state)
 }
 
 /*
- * Expect boot-services memory that may not be cached write-back (no
- * EFI_MEM_ATTR_WB) kept: the kernel's direct map leaves it out, so it
- * could be neither poisoned nor handed out.  The write-back row is added.
+ * Conventional memory and two boot-services rows, the second with
+ * attributes `attr` that keep it from us.  Expect the first added and
+ * the second kept (frames_kept: `kept` of its frames counted as such),
+ * never managed.
  */
-static void reclaim_keeps_uncached(void **state)
+static void expect_second_boot_range_kept(uint64_t attr, uint64_t kept)
 {
-	(void)state;
 	struct reclaim_stats st;
 	const struct fix_row rows[] = {
 		{ EFI_MEM_CONVENTIONAL, 0x1000, 0xFF, 0xF },
 		{ EFI_MEM_BOOT_DATA, 1 * MiB, 0x10, 0xF },
-		{ EFI_MEM_BOOT_DATA, 2 * MiB, 0x10, EFI_MEM_ATTR_UC },
+		{ EFI_MEM_BOOT_DATA, 2 * MiB, 0x10, attr },
 	};
 	start(rows, ROWS(rows));
 	uint64_t before = frames_free_count();
 	assert_int_equal(reclaim_boot_services(sim_list(&bi), &st), 0);
 	assert_int_equal(st.frames_added, 0x10);
-	assert_int_equal(st.frames_kept, 0x10);
+	assert_int_equal(st.frames_kept, kept);
 	assert_int_equal(frames_free_count(), before + 0x10);
 	assert_int_equal(frames_free(1 * MiB), VM_EEXIST); /* managed, free */
 	assert_int_equal(frames_free(2 * MiB), VM_EINVAL); /* kept */
 	stop();
+}
+
+/* Expect boot-services memory that may not be cached write-back (no
+ * EFI_MEM_ATTR_WB) kept: the kernel's direct map leaves it out, so it
+ * could be neither poisoned nor handed out. */
+static void reclaim_keeps_uncached(void **state)
+{
+	(void)state;
+	expect_second_boot_range_kept(EFI_MEM_ATTR_UC, 0x10);
+}
+
+/* Expect specific-purpose boot-services memory (EFI_MEM_ATTR_SP) not
+ * reclaimed: it is soft reserved, not ours, after the exit as before;
+ * the list does not even call it boot-services memory (kept: 0). */
+static void reclaim_keeps_soft_reserved(void **state)
+{
+	(void)state;
+	expect_second_boot_range_kept(0xF | EFI_MEM_ATTR_SP, 0);
 }
 
 /*
@@ -244,6 +262,7 @@ int main(void)
 		cmocka_unit_test(reclaim_fixtures_every_frame_once),
 		cmocka_unit_test(reclaim_keeps_page0_and_overlapped),
 		cmocka_unit_test(reclaim_keeps_uncached),
+		cmocka_unit_test(reclaim_keeps_soft_reserved),
 		cmocka_unit_test(frames_add_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
