@@ -34,7 +34,8 @@ uint64_t kmap_release(uint64_t va, uint64_t size, bool shared)
 		freed++;
 	}
 	/* Every page under the emptied tables has been flushed, and with it
-	 * every cached walk through them (invlpg drops those too). */
+	 * every cached walk through them (invlpg drops those too): on every
+	 * CPU when shared, else on this one, the only one that used them. */
 	pt_gather_free(&tables);
 	return freed;
 }

@@ -196,7 +196,7 @@ int layout_build(const struct layout_input *in, struct layout_out *out);
 
 /* Why layout_check_map refuses a memory list. */
 struct layout_refusal {
-	const char *what;               /* "RAM", "a runtime range" */
+	const char *what;               /* "RAM", "runtime memory", "the map" */
 	const char *why;                /* "lies beyond the 64 TiB the direct map holds" */
 	uint64_t start;                 /* the range [start, end) at fault; */
 	uint64_t end;                   /* 0, 0: the map as a whole */

@@ -46,13 +46,16 @@ static enum memblock_kind type_kind(uint32_t type)
  * driver or an application.  Linux calls it "soft reserved" and keeps it
  * from its page allocator unless told otherwise.  We have no driver to
  * give it to, so we leave it alone: memory that would be ours (free now
- * or after the exit) becomes reserved.  Then the frame allocator never
+ * or after the exit) becomes soft reserved.  Then the frame allocator never
  * takes it, reclaim never adds it, the plan does not count it, and the
  * direct map leaves it out.  Why not map it all the same?  Nothing of
  * ours reads it, and such memory can lie far above the rest (a CXL
  * window past 64 TiB), where layout_check_map would refuse a machine
  * for memory we never use.  Loader, ACPI and runtime memory keep their
- * kinds: they are in use, whatever the hint says.
+ * kinds: they are in use, whatever the hint says.  And where a
+ * descriptor overlaps soft-reserved memory, any claim stronger than
+ * "free" wins the overlap (the kind sits just above BootServices): a
+ * hint must not erase a runtime or loader range.
  */
 static bool soft_reserved(uint32_t type, uint64_t attribute)
 {
@@ -63,12 +66,12 @@ static bool soft_reserved(uint32_t type, uint64_t attribute)
 
 enum memblock_kind memblock_kind_of(uint32_t type, uint64_t attribute)
 {
-	return soft_reserved(type, attribute) ? MEMBLOCK_RESERVED : type_kind(type);
+	return soft_reserved(type, attribute) ? MEMBLOCK_SOFT_RESERVED : type_kind(type);
 }
 
 bool memblock_is_ram(const struct memblock_range *r)
 {
-	return r->kind < MEMBLOCK_MMIO;
+	return r->kind < MEMBLOCK_MMIO && r->kind != MEMBLOCK_SOFT_RESERVED;
 }
 
 bool memblock_is_wb_ram(const struct memblock_range *r)
@@ -247,7 +250,7 @@ void memblock_summarize(const struct memblock *mb, struct memblock_summary *out)
 	__builtin_memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct memblock_range *r = &mb->r[i];
-		if (soft_reserved(r->type, r->attribute))
+		if (r->kind == MEMBLOCK_SOFT_RESERVED)
 			out->soft_reserved_pages += memblock_pages(r);
 		else if (r->type < EFI_MEM_NTYPES)
 			out->pages[r->type] += memblock_pages(r);

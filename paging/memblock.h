@@ -60,20 +60,23 @@
 #include "boot_info.h"
 
 /* What a range is to the kernel, weakest claim first (see the overlap
- * rule above).  RAM kinds come before MEMBLOCK_MMIO. */
+ * rule above).  RAM kinds come before MEMBLOCK_MMIO (all but soft
+ * reserved). */
 enum memblock_kind {
 	MEMBLOCK_FREE,          /* Conventional: free now (not if soft reserved) */
 	MEMBLOCK_BOOT_SERVICES, /* BootServices code/data: free once we leave
 				 * the firmware's tables and stack (reclaim.h) */
+	MEMBLOCK_SOFT_RESERVED, /* Conventional or BootServices marked
+				 * specific-purpose (EFI_MEM_ATTR_SP): not ours,
+				 * but weaker than every real claim, so an
+				 * overlap never erases one; not RAM to us */
 	MEMBLOCK_LOADER,        /* Loader code/data: our image, boot_info, the map */
 	MEMBLOCK_ACPI_RECLAIM,  /* ACPI tables: RAM, ours once they are read */
 	MEMBLOCK_PERSISTENT,    /* persistent memory (NVDIMM) */
 	MEMBLOCK_RUNTIME,       /* Runtime code/data: the firmware's, forever */
 	MEMBLOCK_ACPI_NVS,      /* the firmware's own RAM: never touched */
 	MEMBLOCK_MMIO,          /* device registers: MMIO, MMIO port */
-	MEMBLOCK_RESERVED,      /* Reserved, Unusable, Unaccepted, PalCode, OEM;
-				 * soft-reserved Conventional and BootServices
-				 * (EFI_MEM_ATTR_SP: see memblock_kind_of) */
+	MEMBLOCK_RESERVED,      /* Reserved, Unusable, Unaccepted, PalCode, OEM */
 };
 
 /* The attribute bits a range keeps: caching (the memory type it may be
@@ -117,13 +120,14 @@ int memblock_build(struct boot_info *bi, struct memblock *mb);
 
 /*
  * The kind of a descriptor of this EFI type and attribute word:
- * MEMBLOCK_RESERVED for types we do not know, and for memory that would
- * be free (Conventional now, BootServices after the exit) but is
- * specific-purpose (EFI_MEM_ATTR_SP, "soft reserved").
+ * MEMBLOCK_RESERVED for types we do not know, MEMBLOCK_SOFT_RESERVED for
+ * memory that would be free (Conventional now, BootServices after the
+ * exit) but is specific-purpose (EFI_MEM_ATTR_SP).
  */
 enum memblock_kind memblock_kind_of(uint32_t type, uint64_t attribute);
 
-/* RAM: a kind below MEMBLOCK_MMIO.  Reserved may be a device or a hole
+/* RAM: a kind below MEMBLOCK_MMIO, but not soft reserved (RAM, but not
+ * ours: see memblock.c).  Reserved may be a device or a hole
  * (PCIe ECAM, the AMD HyperTransport hole), Unusable is broken, and
  * Unaccepted must not be touched before it is accepted. */
 bool memblock_is_ram(const struct memblock_range *r);

@@ -101,6 +101,12 @@ static bool model_map_ok(const struct boot_info *bi)
 }
 
 /* The model's list and the real one, for this run. */
+/* The model's own statement of "RAM": below MMIO, not soft reserved. */
+static bool model_ram_kind(uint32_t kind)
+{
+	return kind < MEMBLOCK_MMIO && kind != MEMBLOCK_SOFT_RESERVED;
+}
+
 static struct memblock_range *model;
 static size_t model_n;
 static struct memblock list;
@@ -227,15 +233,14 @@ static void check_summary(const struct memblock *mb)
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct memblock_range *r = &mb->r[i];
 		uint64_t pages = (r->end - r->start) / PAGE_SIZE;
-		bool soft = r->kind != memblock_kind_of(r->type, 0); /* SP made it reserved */
-		if (soft)
+		if (r->kind == MEMBLOCK_SOFT_RESERVED)
 			m.soft_reserved_pages += pages;
 		else if (r->type < EFI_MEM_NTYPES)
 			m.pages[r->type] += pages;
 		else
 			m.other_pages += pages;
 		m.runtime_ranges += (r->attribute & EFI_MEM_ATTR_RUNTIME) != 0;
-		if (r->kind < MEMBLOCK_MMIO && r->end > m.ram_end)
+		if (model_ram_kind(r->kind) && r->end > m.ram_end)
 			m.ram_end = r->end;
 	}
 	memblock_summarize(mb, &s);
@@ -274,7 +279,7 @@ static size_t model_ram(struct memblock_span *r)
 
 	for (size_t i = 0; i < model_n; i++) {
 		const struct memblock_range *m = &model[i];
-		if (m->kind >= MEMBLOCK_MMIO || !(m->attribute & EFI_MEM_ATTR_WB))
+		if (!model_ram_kind(m->kind) || !(m->attribute & EFI_MEM_ATTR_WB))
 			continue;
 		if (k && r[k - 1].end == m->start)
 			r[k - 1].end = m->end;
@@ -290,7 +295,7 @@ static bool all_below(uint64_t limit, bool free_only)
 {
 	for (size_t i = 0; i < model_n; i++) {
 		const struct memblock_range *m = &model[i];
-		bool mapped = m->kind < MEMBLOCK_MMIO || (m->attribute & EFI_MEM_ATTR_RUNTIME);
+		bool mapped = model_ram_kind(m->kind) || (m->attribute & EFI_MEM_ATTR_RUNTIME);
 		bool counts = free_only ? m->kind == MEMBLOCK_FREE : mapped;
 		if (counts && m->end > limit)
 			return false;

@@ -313,6 +313,46 @@ static void memblock_summary_above_4g(void **state)
 }
 
 /*
+ * Expect a specific-purpose hint never to erase a real claim it
+ * overlaps, and real free memory never to win over it:
+ *
+ *   0x1f0000 [conv SP .......................] 0x230000   loader data wins
+ *             0x200000 [loader      ] 0x210000            its part
+ *   0x400000 [conv SP ] 0x410000 + runtime data there:    runtime wins
+ *   0x500000 [conv SP ] 0x510000 + boot data there:       SP wins (not reclaimed)
+ *   0x600000 [conv SP ] 0x610000 + conventional there:    SP wins (not free)
+ */
+static void memblock_soft_reserved_overlaps(void **state)
+{
+	(void)state;
+	const uint64_t sp = 0xF | EFI_MEM_ATTR_SP;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, 0x1f0000, 0x40, sp },
+		{ EFI_MEM_LOADER_DATA, 0x200000, 0x10, 0xF },
+		{ EFI_MEM_CONVENTIONAL, 0x400000, 0x10, sp },
+		{ EFI_MEM_RUNTIME_DATA, 0x400000, 0x10, 0xF | EFI_MEM_ATTR_RUNTIME },
+		{ EFI_MEM_CONVENTIONAL, 0x500000, 0x10, sp },
+		{ EFI_MEM_BOOT_DATA, 0x500000, 0x10, 0xF },
+		{ EFI_MEM_CONVENTIONAL, 0x600000, 0x10, sp },
+		{ EFI_MEM_CONVENTIONAL, 0x600000, 0x10, 0xF },
+	};
+	assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
+	assert_int_equal(mb.n, 6);
+	expect_row(0, 0x1f0000, 0x200000, EFI_MEM_CONVENTIONAL);
+	expect_row(1, 0x200000, 0x210000, EFI_MEM_LOADER_DATA);
+	expect_row(2, 0x210000, 0x230000, EFI_MEM_CONVENTIONAL);
+	expect_row(3, 0x400000, 0x410000, EFI_MEM_RUNTIME_DATA);
+	assert_true(mb.r[3].attribute & EFI_MEM_ATTR_RUNTIME);
+	expect_row(4, 0x500000, 0x510000, EFI_MEM_CONVENTIONAL);
+	expect_row(5, 0x600000, 0x610000, EFI_MEM_CONVENTIONAL);
+	for (size_t i = 0; i < mb.n; i++) {
+		bool soft = i != 1 && i != 3;
+		assert_int_equal(mb.r[i].kind == MEMBLOCK_SOFT_RESERVED, soft);
+		assert_int_equal(memblock_is_ram(&mb.r[i]), !soft);
+	}
+}
+
+/*
  * Expect specific-purpose memory (EFI_MEM_ATTR_SP) that would be free
  * reserved: a row of its own (not merged with the plain conventional
  * row it touches), not RAM, so neither free nor in the direct map, and
@@ -337,7 +377,7 @@ static void memblock_soft_reserved(void **state)
 	assert_int_equal(mb.n, 4);
 	expect_row(1, 0x11000, 0x21000, EFI_MEM_CONVENTIONAL);
 	for (size_t i = 1; i < 3; i++) {
-		assert_int_equal(mb.r[i].kind, MEMBLOCK_RESERVED);
+		assert_int_equal(mb.r[i].kind, MEMBLOCK_SOFT_RESERVED);
 		assert_false(memblock_is_ram(&mb.r[i]) || memblock_is_free_wb(&mb.r[i]));
 	}
 	assert_int_equal(mb.r[3].kind, MEMBLOCK_LOADER);
@@ -517,6 +557,7 @@ int main(void)
 		cmocka_unit_test(memblock_kind_of_types),
 		cmocka_unit_test_teardown(memblock_summary_above_4g, teardown),
 		cmocka_unit_test_teardown(memblock_soft_reserved, teardown),
+		cmocka_unit_test_teardown(memblock_soft_reserved_overlaps, teardown),
 		cmocka_unit_test_teardown(memblock_next_ram_pieces, teardown),
 		cmocka_unit_test_teardown(memblock_fixtures, teardown),
 		cmocka_unit_test_teardown(memblock_fragmented_922, teardown),

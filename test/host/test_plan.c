@@ -295,6 +295,21 @@ static void plan_refuses_ram_above_64t(void **state)
 	expect_unmappable(high, "RAM", VM_EINVAL);
 }
 
+/* Expect specific-purpose memory past 64 TiB (a CXL window, say) not
+ * refused: it is not ours, so the direct map leaves it out. */
+static void plan_ignores_soft_reserved_above_64t(void **state)
+{
+	(void)state;
+	const struct fix_row rows[] = {
+		{ EFI_MEM_CONVENTIONAL, MiB, 0x4000, 0xF },
+		{ EFI_MEM_CONVENTIONAL, DIRECT_MAP_MAX - 64 * KiB, 32, 0xF | EFI_MEM_ATTR_SP },
+	};
+	sim_phys_init(128 * MiB);
+	assert_int_equal(plan_rows(rows, ROWS(rows), MiB), PLAN_OK);
+	map_free(&bi);
+	sim_phys_fini();
+}
+
 /* Expect runtime memory on page 0 refused: it is identity-mapped, and
  * page 0 stays unmapped so that a NULL dereference faults. */
 static void plan_refuses_runtime_at_page_0(void **state)
@@ -337,6 +352,7 @@ int main(void)
 		cmocka_unit_test(plan_bad_map),
 		cmocka_unit_test(plan_map_overlaps_too_many),
 		cmocka_unit_test(plan_refuses_ram_above_64t),
+		cmocka_unit_test(plan_ignores_soft_reserved_above_64t),
 		cmocka_unit_test(plan_refuses_runtime_at_page_0),
 		cmocka_unit_test(plan_refuses_runtime_in_heap_window),
 		cmocka_unit_test(plan_refuses_runtime_above_128t),
