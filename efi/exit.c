@@ -62,20 +62,6 @@ static EFI_STATUS report(const struct plan *p)
 	return EFI_OUT_OF_RESOURCES;
 }
 
-/* One note when the firmware's map has bad descriptors (memmap_fit):
- * they cost only themselves, but the user of a real machine should know.
- * The kernel's boot summary says the same (kernel/memsummary.c). */
-static void note_bad_descriptors(const struct memmap_bad *bad)
-{
-	if (bad->dropped + bad->rounded == 0)
-		return;
-	Print(L"loader: the firmware's memory map has %ld bad descriptors "
-	      L"(first: type %ld at 0x%lx, %ld pages): dropped %ld, rounded %ld\n",
-	      (uint64_t)(bad->dropped + bad->rounded), (uint64_t)bad->first.type,
-	      bad->first.phys_start, bad->first.num_pages, (uint64_t)bad->dropped,
-	      (uint64_t)bad->rounded);
-}
-
 /* Run the planner over a freshly fetched map, with scratch from the pool. */
 static EFI_STATUS plan_now(const struct boot_info *bi, struct plan *p)
 {
@@ -94,7 +80,6 @@ static EFI_STATUS plan_now(const struct boot_info *bi, struct plan *p)
 		FreePool(map);
 		return EFI_SUCCESS; /* the verdict says why */
 	}
-	note_bad_descriptors(&mb.bad);
 	uint64_t bytes = plan_store_bytes(&mb);
 	void *store = AllocatePool(bytes);
 	if (!store) {

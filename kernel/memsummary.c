@@ -27,20 +27,6 @@ static void print_firmware(const struct boot_info *bi)
 		(uint64_t)(uintptr_t)bi->runtime_services, bi->image_base, bi->image_size >> 10);
 }
 
-/* The firmware's bad descriptors, if any, in one line (the loader says
- * the same at the shell: efi/exit.c), so that a serial log from a real
- * machine shows what was dropped or rounded (memmap_fit). */
-static void print_bad(const struct memmap_bad *bad)
-{
-	if (bad->dropped + bad->rounded == 0)
-		return;
-	kprintf("memmap: the firmware's memory map has %lu bad descriptors "
-		"(first: type %u at 0x%lX, %lu pages): dropped %lu, rounded %lu\n",
-		(uint64_t)(bad->dropped + bad->rounded), bad->first.type,
-		bad->first.phys_start, bad->first.num_pages, (uint64_t)bad->dropped,
-		(uint64_t)bad->rounded);
-}
-
 void memsummary_print(const struct boot_info *bi, const struct memblock *mb)
 {
 	struct memblock_summary s;
@@ -49,7 +35,6 @@ void memsummary_print(const struct boot_info *bi, const struct memblock *mb)
 	memblock_summarize(mb, &s);
 	kprintf("memmap: %lu entries (descriptor size %lu): %lu ranges, %lu runtime\n",
 		(uint64_t)mb->descs, bi->desc_size, (uint64_t)mb->n, (uint64_t)s.runtime_ranges);
-	print_bad(&mb->bad);
 	for (uint32_t t = 0; t < EFI_MEM_NTYPES; t++) {
 		uint64_t tenths = s.pages[t] * 4096 * 10 >> 20; /* MiB, one decimal */
 		if (s.pages[t])

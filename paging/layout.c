@@ -511,12 +511,9 @@ void layout_release(struct layout_out *out)
 /*
  * The MAT as a map the memmap_ helpers can walk, in *view; false (and
  * view->mmap NULL) when there is none or it is unusable.  Usable:
- * version 1 or 2, sane sizes (memmap_check), and every entry sound
- * (memmap_desc_sound: aligned, not wrapping) and runtime code or data, as
- * the spec requires.  Linux ignores a table that fails such checks, and
- * so do we: the runtime code then stays RWX.  Unlike the memory map, the
- * table is not mended entry by entry: a rounded entry would grant or
- * take away rights on bytes the firmware never named.
+ * version 1 or 2, sane sizes and entries (memmap_check), and every entry
+ * runtime code or data, as the spec requires.  Linux ignores a table
+ * that fails such checks, and so do we: the runtime code then stays RWX.
  */
 static bool mat_usable(const struct boot_info *bi, struct boot_info *view)
 {
@@ -525,9 +522,8 @@ static bool mat_usable(const struct boot_info *bi, struct boot_info *view)
 	bool ok = bi->mat && (bi->mat_version == 1 || bi->mat_version == 2) &&
 		  memmap_check(view) == 0;
 	for (size_t i = 0; ok && i < memmap_count(view); i++) {
-		const struct efi_mem_desc *e = memmap_desc(view, i);
-		ok = memmap_desc_sound(e) &&
-		     (e->type == EFI_MEM_RUNTIME_CODE || e->type == EFI_MEM_RUNTIME_DATA);
+		uint32_t t = memmap_desc(view, i)->type;
+		ok = t == EFI_MEM_RUNTIME_CODE || t == EFI_MEM_RUNTIME_DATA;
 	}
 	if (!ok)
 		view->mmap = NULL;

@@ -4,8 +4,7 @@
  * the map's own buffer (see memblock.h for the list, the overlap rule
  * and why in place).  Four passes, each over the rows of the last:
  *
- *   1. compact  descriptor i -> row m <= i (empty descriptors dropped,
- *               bad ones rounded or dropped: memmap_fit)
+ *   1. compact  descriptor i -> row m <= i (empty descriptors dropped)
  *   2. sort     by start (insertion sort: stable, O(D) on a sorted map)
  *   3. settle   overlapping neighbours, by the rule
  *   4. merge    touching rows of the same type and attributes
@@ -70,14 +69,6 @@ enum memblock_kind memblock_kind_of(uint32_t type, uint64_t attribute)
 	return soft_reserved(type, attribute) ? MEMBLOCK_SOFT_RESERVED : type_kind(type);
 }
 
-/* Is this kind free memory, now or after the exit?  Then a misaligned
- * descriptor of it is rounded inward, so that no frame partly someone
- * else's is handed out; any other kind outward (memmap_fit). */
-static bool rounds_inward(enum memblock_kind kind)
-{
-	return kind == MEMBLOCK_FREE || kind == MEMBLOCK_BOOT_SERVICES;
-}
-
 bool memblock_is_ram(const struct memblock_range *r)
 {
 	return r->kind < MEMBLOCK_MMIO && r->kind != MEMBLOCK_SOFT_RESERVED;
@@ -98,35 +89,23 @@ uint64_t memblock_pages(const struct memblock_range *r)
 	return (r->end - r->start) / PAGE_SIZE;
 }
 
-/* Descriptor d as a row, its range as memmap_fit takes it; false (and
- * *bad told) when it gives no row: empty or dropped. */
-static bool row_of(const struct efi_mem_desc *d, struct memmap_bad *bad,
-		   struct memblock_range *row)
-{
-	enum memblock_kind kind = memblock_kind_of(d->type, d->attribute);
-	uint64_t start, end;
-	enum memmap_fate fate = memmap_fit(d, rounds_inward(kind), &start, &end);
-
-	memmap_bad_note(bad, d, fate);
-	*row = (struct memblock_range){ start, end, d->attribute & MEMBLOCK_ATTRS, d->type, kind };
-	return start < end;
-}
-
 /*
  * Pass 1.  Row m sits at byte 32 * m, descriptor i at desc_size * i with
  * m <= i and desc_size >= 40: a row never reaches a descriptor not yet
  * read (descriptor i itself is copied out first).
  */
-static size_t compact(const struct boot_info *bi, struct memblock_range *rows,
-		      struct memmap_bad *bad)
+static size_t compact(const struct boot_info *bi, struct memblock_range *rows)
 {
 	size_t m = 0;
 
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		struct efi_mem_desc d;
 		__builtin_memcpy(&d, memmap_desc(bi, i), sizeof(d));
-		if (row_of(&d, bad, &rows[m]))
-			m++;
+		if (d.num_pages == 0)
+			continue;
+		rows[m++] = (struct memblock_range){ d.phys_start, memmap_end(&d),
+						     d.attribute & MEMBLOCK_ATTRS, d.type,
+						     memblock_kind_of(d.type, d.attribute) };
 	}
 	return m;
 }
@@ -238,11 +217,11 @@ int memblock_build(struct boot_info *bi, struct memblock *mb)
 {
 	struct memblock_range *rows = bi ? bi->mmap : NULL;
 
-	*mb = (struct memblock){ .r = rows };
+	*mb = (struct memblock){ rows, 0, 0 };
 	if (memmap_check(bi))
 		return VM_EINVAL;
 	size_t cap = bi->mmap_size / sizeof(struct memblock_range);
-	size_t m = compact(bi, rows, &mb->bad);
+	size_t m = compact(bi, rows);
 	mb->descs = memmap_count(bi);
 	bi->mmap_size = 0; /* rows from here on, not descriptors */
 	sort_rows(rows, m);

@@ -58,7 +58,6 @@
 #include <stdint.h>
 
 #include "boot_info.h"
-#include "memmap.h"
 
 /* What a range is to the kernel, weakest claim first (see the overlap
  * rule above).  RAM kinds come before MEMBLOCK_MMIO (all but soft
@@ -104,19 +103,14 @@ struct memblock {
 	const struct memblock_range *r; /* r[0..n) */
 	size_t n;
 	size_t descs;                   /* descriptors in the map, empty ones included */
-	struct memmap_bad bad;          /* descriptors dropped or rounded (memmap_fit) */
 };
 
 /*
  * Read bi's map (it must pass memmap_check: memmap.h) and build the list
  * in place, in bi->mmap's buffer; *mb points at it.  Then sets
  * bi->mmap_size to 0: the descriptors are gone, and a later
- * memmap_check(bi) says so.  A bad descriptor costs only itself: it is
- * taken as memmap_fit (memmap.h) says, misaligned free memory
- * (Conventional, BootServices) rounded inward, any other kind outward,
- * one that wraps dropped, and counted in mb->bad, which the loader and
- * the boot summary report.  Touches nothing but the buffer, *bi and *mb.
- * Returns 0; VM_EINVAL for a map memmap_check refuses (nothing changed,
+ * memmap_check(bi) says so.  Touches nothing but the buffer, *bi and
+ * *mb.  Returns 0; VM_EINVAL for a malformed map (nothing changed,
  * mb->n == 0); VM_ENOMEM when overlaps split more ranges than the spare
  * room holds (the buffer is garbage then).  Costs: O(D^2) for D
  * descriptors in the worst case (an insertion sort), O(D) for a map in

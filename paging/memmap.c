@@ -1,6 +1,6 @@
 /*
- * memmap.c - checking and indexing a raw UEFI descriptor table, and the
- * one rule for a bad descriptor in it (see memmap.h).
+ * memmap.c - checking and indexing a raw UEFI descriptor table (see
+ * memmap.h).
  * Steps by desc_size, never by sizeof(struct efi_mem_desc): edk2 reports
  * 48-byte descriptors on purpose so that we notice.  Units: bytes.
  */
@@ -52,75 +52,12 @@ uint64_t memmap_end(const struct efi_mem_desc *d)
 	return d->phys_start + d->num_pages * PAGE_SIZE;
 }
 
-/* Does [start, start + pages * 4096) end at or below 2^64 - 1?  Written
- * as a division so that the product itself cannot overflow. */
-static bool fits_below_2_64(uint64_t start, uint64_t pages)
+/* A descriptor is sane if aligned and its end does not wrap past 2^64. */
+static bool desc_ok(const struct efi_mem_desc *d)
 {
-	return pages <= (UINT64_MAX - start) / PAGE_SIZE;
-}
-
-static uint64_t page_down(uint64_t a)
-{
-	return a & ~(PAGE_SIZE - 1);
-}
-
-/* The caller makes sure a + 4095 does not wrap. */
-static uint64_t page_up(uint64_t a)
-{
-	return page_down(a + PAGE_SIZE - 1);
-}
-
-bool memmap_desc_sound(const struct efi_mem_desc *d)
-{
-	return d->phys_start % PAGE_SIZE == 0 && fits_below_2_64(d->phys_start, d->num_pages);
-}
-
-/* Round the misaligned [s, e) to whole pages, inward or outward, into
- * [*start, *end) (see memmap_fit).  e - s is whole pages, so e is
- * misaligned as s is: both ends move. */
-static enum memmap_fate round_to_pages(uint64_t s, uint64_t e, bool inward, uint64_t *start,
-				       uint64_t *end)
-{
-	if (inward) {
-		s = page_up(s), e = page_down(e);
-		if (s >= e)
-			return MEMMAP_DROPPED; /* not one whole page inside */
-	} else {
-		if (e > UINT64_MAX - PAGE_SIZE + 1)
-			return MEMMAP_DROPPED; /* the last page would end at 2^64 */
-		s = page_down(s), e = page_up(e);
-	}
-	*start = s, *end = e;
-	return MEMMAP_ROUNDED;
-}
-
-enum memmap_fate memmap_fit(const struct efi_mem_desc *d, bool inward, uint64_t *start,
-			    uint64_t *end)
-{
-	*start = *end = 0;
-	if (d->num_pages == 0) { /* empty: nothing to judge, nothing to use */
-		*start = *end = d->phys_start;
-		return MEMMAP_SOUND;
-	}
-	if (!fits_below_2_64(d->phys_start, d->num_pages))
-		return MEMMAP_DROPPED;
 	if (d->phys_start % PAGE_SIZE)
-		return round_to_pages(d->phys_start, memmap_end(d), inward, start, end);
-	*start = d->phys_start, *end = memmap_end(d);
-	return MEMMAP_SOUND;
-}
-
-void memmap_bad_note(struct memmap_bad *bad, const struct efi_mem_desc *d,
-		     enum memmap_fate fate)
-{
-	if (fate == MEMMAP_SOUND)
-		return;
-	if (bad->dropped + bad->rounded == 0)
-		bad->first = *d;
-	if (fate == MEMMAP_DROPPED)
-		bad->dropped++;
-	else
-		bad->rounded++;
+		return false;
+	return d->num_pages <= (UINT64_MAX - d->phys_start) / PAGE_SIZE;
 }
 
 int memmap_check(const struct boot_info *bi)
@@ -133,5 +70,8 @@ int memmap_check(const struct boot_info *bi)
 		return VM_EINVAL;
 	if (bi->mmap_size == 0 || bi->mmap_size % bi->desc_size)
 		return VM_EINVAL;
+	for (size_t i = 0; i < memmap_count(bi); i++)
+		if (!desc_ok(memmap_desc(bi, i)))
+			return VM_EINVAL;
 	return 0;
 }

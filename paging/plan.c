@@ -38,7 +38,7 @@ enum plan_verdict plan_read_map(struct boot_info *bi, struct memblock *mb, struc
 	int err = memblock_build(bi, mb);
 
 	if (err == VM_EINVAL)
-		return verdict(p, PLAN_BAD_MAP, "bad descriptor or map size", 0, 0);
+		return verdict(p, PLAN_BAD_MAP, "bad descriptors", 0, 0);
 	if (err)
 		return verdict(p, PLAN_BAD_MAP, "too many overlapping descriptors", 0, 0);
 	return verdict(p, PLAN_OK, "the memory map", mb->n, 0);

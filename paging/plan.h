@@ -48,11 +48,9 @@ struct plan {
 /*
  * Build the memory list *mb of bi's map, in place (memblock_build: the
  * map's buffer then holds the list).  Fills *p and returns p->verdict:
- * PLAN_OK (need: the list's rows; the bad descriptors that were dropped
- * or rounded are in mb->bad), or PLAN_BAD_MAP with `what` "bad
- * descriptor or map size" (memmap_check: the table cannot be read at
- * all) or "too many overlapping descriptors" (the list does not fit the
- * buffer).  A bad descriptor alone never refuses the map.
+ * PLAN_OK (need: the list's rows), or PLAN_BAD_MAP with `what` "bad
+ * descriptors" (memmap_check) or "too many overlapping descriptors"
+ * (the list does not fit the buffer).
  */
 enum plan_verdict plan_read_map(struct boot_info *bi, struct memblock *mb, struct plan *p);
 

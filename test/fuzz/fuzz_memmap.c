@@ -11,10 +11,7 @@
  * asks for the raw size (OPT_RAW_SIZE), which memblock_build must refuse.
  * Each run, in order:
  *   1. memblock_build (in a copy of the map) refuses exactly the maps
- *      the model cannot read (bad sizes), with VM_EINVAL; otherwise its
- *      bad descriptors are counted as the model counts them (memmap.h's
- *      rule: wrapping ones dropped, misaligned ones rounded, inward for
- *      free memory, outward for the rest), and its list is sorted,
+ *      the model calls bad, with VM_EINVAL; otherwise its list is sorted,
  *      disjoint, non-empty, 4 KiB aligned and merged, and equal, row for
  *      row, to a model written from memblock.h's rule in another way (a
  *      sweep from edge to edge, the owner of each stretch chosen among
@@ -85,59 +82,22 @@ static uint8_t *seen;           /* one byte per frame: handed out this run */
 static uint64_t model_frames;   /* frames with allowed[] set */
 static uint64_t dirty;          /* frames of allowed[] and seen[] in use */
 
-/* What memmap_check should say, written from its contract: only the
- * sizes can make a map unreadable, never a descriptor. */
+static bool model_desc_ok(const struct efi_mem_desc *d)
+{
+	return d->phys_start % PAGE_SIZE == 0 &&
+	       d->num_pages <= (UINT64_MAX - d->phys_start) / PAGE_SIZE;
+}
+
+/* What memmap_check should say, written from its contract. */
 static bool model_map_ok(const struct boot_info *bi)
 {
-	return bi->desc_size >= 40 && bi->desc_size % 8 == 0 && bi->mmap_size != 0 &&
-	       bi->mmap_size % bi->desc_size == 0;
-}
-
-/*
- * The bytes of d the list may hold, [*s, *e), by memmap.h's rule written
- * another way: in 128-bit arithmetic, where nothing wraps.  False when d
- * gives no row (empty, past 2^64, or nothing left after rounding).
- */
-static bool model_span(const struct efi_mem_desc *d, uint64_t *s, uint64_t *e)
-{
-	typedef unsigned __int128 u128;
-	const u128 page = PAGE_SIZE, top = UINT64_MAX;
-	u128 start = d->phys_start, end = start + (u128)d->num_pages * page;
-	uint32_t k = memblock_kind_of(d->type, d->attribute);
-	bool free = k == MEMBLOCK_FREE || k == MEMBLOCK_BOOT_SERVICES;
-
-	if (d->num_pages == 0 || end > top)
+	if (bi->desc_size < 40 || bi->desc_size % 8 || bi->mmap_size == 0 ||
+	    bi->mmap_size % bi->desc_size)
 		return false;
-	if (free) /* inward: whole pages inside */
-		start = (start + page - 1) / page * page, end = end / page * page;
-	else      /* outward: every page touched */
-		start = start / page * page, end = (end + page - 1) / page * page;
-	if (start >= end || end > top)
-		return false;
-	*s = (uint64_t)start, *e = (uint64_t)end;
+	for (size_t i = 0; i < bi->mmap_size / bi->desc_size; i++)
+		if (!model_desc_ok(boot_info_desc(bi, i)))
+			return false;
 	return true;
-}
-
-/* mb.bad as the model counts it: a non-empty descriptor is dropped when
- * it gives no row, rounded when it does from a misaligned start. */
-static void check_bad_counts(const struct boot_info *bi, const struct memblock *mb)
-{
-	size_t dropped = 0, rounded = 0;
-	const struct efi_mem_desc *first = NULL;
-	uint64_t s, e;
-
-	for (size_t i = 0; i < memmap_count(bi); i++) {
-		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		bool gone = !model_span(d, &s, &e), odd = d->phys_start % PAGE_SIZE;
-		if (d->num_pages == 0 || (!gone && !odd))
-			continue;
-		dropped += gone, rounded += !gone;
-		first = first ? first : d;
-	}
-	CHECK(mb->bad.dropped == dropped && mb->bad.rounded == rounded);
-	CHECK(!first || (mb->bad.first.type == first->type &&
-			 mb->bad.first.phys_start == first->phys_start &&
-			 mb->bad.first.num_pages == first->num_pages));
 }
 
 /* The model's list and the real one, for this run. */
@@ -159,15 +119,19 @@ static int by_value(const void *a, const void *b)
 	return (*x > *y) - (*x < *y);
 }
 
-/* Every start and end of a descriptor's span (model_span), sorted, duplicates
+/* Every start and end of a non-empty descriptor, sorted, duplicates
  * removed, into e (room for 2 per descriptor); returns how many. */
 static size_t model_edges(const struct boot_info *bi, uint64_t *e)
 {
 	size_t n = 0, k = 0;
 
-	for (size_t i = 0; i < memmap_count(bi); i++)
-		if (model_span(memmap_desc(bi, i), &e[n], &e[n + 1]))
-			n += 2;
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (d->num_pages) {
+			e[n++] = d->phys_start;
+			e[n++] = memmap_end(d);
+		}
+	}
 	qsort(e, n, sizeof(*e), by_value);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || e[i] != e[k - 1])
@@ -195,12 +159,13 @@ static bool model_beats(const struct boot_info *bi, size_t i, size_t j)
 static size_t model_owner(const struct boot_info *bi, uint64_t pa)
 {
 	size_t best = SIZE_MAX;
-	uint64_t s, e;
 
-	for (size_t i = 0; i < memmap_count(bi); i++)
-		if (model_span(memmap_desc(bi, i), &s, &e) && s <= pa && pa < e &&
+	for (size_t i = 0; i < memmap_count(bi); i++) {
+		const struct efi_mem_desc *d = memmap_desc(bi, i);
+		if (d->phys_start <= pa && pa < memmap_end(d) &&
 		    (best == SIZE_MAX || model_beats(bi, i, best)))
 			best = i;
+	}
 	return best;
 }
 
@@ -234,16 +199,16 @@ static void model_build(const struct boot_info *bi)
 	free(e);
 }
 
-/* Do the spans of two descriptors overlap (model_span: as rounded)? */
+/* Do two non-empty descriptors overlap? */
 static bool any_overlap(const struct boot_info *bi)
 {
-	uint64_t as, ae, bs, be;
-
 	for (size_t i = 0; i < memmap_count(bi); i++)
-		for (size_t j = i + 1; j < memmap_count(bi); j++)
-			if (model_span(memmap_desc(bi, i), &as, &ae) &&
-			    model_span(memmap_desc(bi, j), &bs, &be) && as < be && bs < ae)
+		for (size_t j = i + 1; j < memmap_count(bi); j++) {
+			const struct efi_mem_desc *a = memmap_desc(bi, i), *b = memmap_desc(bi, j);
+			if (a->num_pages && b->num_pages && a->phys_start < memmap_end(b) &&
+			    b->phys_start < memmap_end(a))
 				return true;
+		}
 	return false;
 }
 
@@ -299,7 +264,6 @@ static bool check_list(const struct boot_info *bi, bool ok)
 		CHECK(err == VM_ENOMEM && any_overlap(bi));
 		return false;
 	}
-	check_bad_counts(bi, &list);
 	check_well_formed(&list);
 	model_build(bi);
 	CHECK(list.n == model_n && memcmp(list.r, model, model_n * sizeof(*model)) == 0);
@@ -463,14 +427,12 @@ static void check_exhaust(const struct hdr *h)
 	CHECK(frames_alloc() == 0);
 }
 
-/* The first non-empty sound descriptor (aligned, not wrapping: as the
- * firmware gives the loader's image) of type at most SMALL_PAGES long. */
+/* The first non-empty descriptor of type at most SMALL_PAGES long. */
 static const struct efi_mem_desc *small_desc(const struct boot_info *bi, uint32_t type)
 {
 	for (size_t i = 0; i < memmap_count(bi); i++) {
 		const struct efi_mem_desc *d = memmap_desc(bi, i);
-		if (d->type == type && d->num_pages && d->num_pages <= SMALL_PAGES &&
-		    memmap_desc_sound(d))
+		if (d->type == type && d->num_pages && d->num_pages <= SMALL_PAGES)
 			return d;
 	}
 	return NULL;

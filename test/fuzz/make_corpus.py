@@ -59,20 +59,6 @@ def memmap_seed(rows, desc_size, opts):
                           for t, s, n, a in rows)
 
 
-def with_bad_descriptors(rows):
-    """rows with the bad descriptors real firmware ships (memmap.h,
-    memmap_fit): the first conventional row moved off its page, a
-    misaligned reserved page inside the largest one, one that wraps."""
-    conv = [i for i, r in enumerate(rows) if r[0] == 7]
-    out = list(rows)
-    t, s, n, a = out[conv[0]]
-    out[conv[0]] = (t, s + 0x800, n, a)
-    big = max((rows[i] for i in conv), key=lambda r: r[2])
-    out.append((0, big[1] + 0x10800, 2, 0))
-    out.append((7, 0xFFFFFFFFFFFFF000, 2, 0xF))
-    return out
-
-
 def ram_ranges(rows):
     """The pieces of RAM, as memblock_next_ram() gives them (the captured
     maps do not overlap, so merging descriptors gives the same)."""
@@ -142,8 +128,6 @@ def main():
         write("fuzz_memmap", name + "-d48-full", memmap_seed(rows, 48, full))
         write("fuzz_memmap", name + "-d40-nx", memmap_seed(rows, 40, OPT_NX))
         write("fuzz_memmap", name + "-d64-reversed", memmap_seed(rows[::-1], 64, full | OPT_RT_RX))
-        if not name.endswith("_mat"):
-            write("fuzz_memmap", name + "-d48-bad", memmap_seed(with_bad_descriptors(rows), 48, full))
         for pages in ("2m", "1g"):
             for i, data in enumerate(pagetable_seeds(rows, pages == "1g", 64)):
                 write("fuzz_pagetable", "%s-%s-%d" % (name, pages, i), data)

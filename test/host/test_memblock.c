@@ -70,16 +70,6 @@ static void expect_well_formed(void)
 	}
 }
 
-/* Expect the list well formed and to be exactly want: each a fix_row
- * read as a list row (type, start, pages; attribute not compared). */
-static void expect_list(const struct fix_row *want, size_t n)
-{
-	expect_well_formed();
-	assert_int_equal(mb.n, n);
-	for (size_t i = 0; i < n; i++)
-		expect_row(i, want[i].start, want[i].start + want[i].pages * PG, want[i].type);
-}
-
 /* Is every page of [lo, hi) inside a row of this type? */
 static bool list_covers(uint64_t lo, uint64_t hi, uint32_t type)
 {
@@ -398,121 +388,6 @@ static void memblock_soft_reserved(void **state)
 }
 
 /*
- * Expect a descriptor whose end passes 2^64 (one that wraps, one with an
- * absurd page count) dropped, and the rest of the map read as usual.
- */
-static void memblock_wrapping_desc_dropped(void **state)
-{
-	(void)state;
-	const struct fix_row rows[] = {
-		{ EFI_MEM_CONVENTIONAL, 0x100000, 0x100, 0xF },
-		{ EFI_MEM_CONVENTIONAL, 0xFFFFFFFFFFFFF000ull, 2, 0xF }, /* wraps */
-		{ EFI_MEM_RESERVED, 0x300000, 1ull << 60, 0 },           /* absurd */
-		{ EFI_MEM_BOOT_DATA, 0x200000, 0x10, 0xF },
-	};
-	const struct fix_row want[] = {
-		{ EFI_MEM_CONVENTIONAL, 0x100000, 0x100, 0 },
-		{ EFI_MEM_BOOT_DATA, 0x200000, 0x10, 0 },
-	};
-	assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
-	assert_int_equal(mb.descs, 4);
-	expect_list(want, ROWS(want));
-}
-
-/*
- * Expect a misaligned descriptor of free memory (Conventional, and
- * BootServices, free after the exit) rounded inward to the whole pages
- * inside it, and dropped when none is; soft-reserved Conventional is not
- * free memory (MEMBLOCK_SOFT_RESERVED), so it is rounded outward:
- *
- *   Conventional 0x100800, 4 pages  ->  [0x101000, 0x104000)
- *   BootCode     0x200010, 16 pages ->  [0x201000, 0x210000)
- *   Conventional 0x300800, 1 page   ->  nothing
- *   Conventional 0x400800, 2 pages, SP -> [0x400000, 0x403000), soft reserved
- */
-static void memblock_misaligned_free_rounded_inward(void **state)
-{
-	(void)state;
-	const struct fix_row rows[] = {
-		{ EFI_MEM_CONVENTIONAL, 0x100800, 4, 0xF },
-		{ EFI_MEM_BOOT_CODE, 0x200010, 0x10, 0xF },
-		{ EFI_MEM_CONVENTIONAL, 0x300800, 1, 0xF },
-		{ EFI_MEM_CONVENTIONAL, 0x400800, 2, 0xF | EFI_MEM_ATTR_SP },
-	};
-	const struct fix_row want[] = {
-		{ EFI_MEM_CONVENTIONAL, 0x101000, 3, 0 },
-		{ EFI_MEM_BOOT_CODE, 0x201000, 0xF, 0 },
-		{ EFI_MEM_CONVENTIONAL, 0x400000, 3, 0 },
-	};
-	assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
-	expect_list(want, ROWS(want));
-	assert_int_equal(mb.r[2].kind, MEMBLOCK_SOFT_RESERVED);
-}
-
-/*
- * Expect a misaligned descriptor of any other kind rounded outward, to
- * every page it touches, and the rounded range to win over the free
- * memory it now overlaps (the overlap rule: free loses to everything):
- *
- *   0x100000  conv [==============================) 0x110000
- *   0x104800          res [==)                     rounded: 0x104000..0x107000
- *   0x10F800                          rt [=)       rounded: 0x10F000..0x111000
- *   0x110000                             conv [=======) 0x120000
- *
- *   -> conv 100000..104000, res ..107000, conv ..10F000, rt ..111000,
- *      conv ..120000
- */
-static void memblock_misaligned_reserved_rounded_outward(void **state)
-{
-	(void)state;
-	const struct fix_row rows[] = {
-		{ EFI_MEM_CONVENTIONAL, 0x100000, 0x10, 0xF },
-		{ EFI_MEM_RESERVED, 0x104800, 2, 0 },
-		{ EFI_MEM_RUNTIME_DATA, 0x10F800, 1, RT | 0xF },
-		{ EFI_MEM_CONVENTIONAL, 0x110000, 0x10, 0xF },
-		{ EFI_MEM_RESERVED, 0x1000000, 1, 0 }, /* room for the split */
-	};
-	const struct fix_row want[] = {
-		{ EFI_MEM_CONVENTIONAL, 0x100000, 4, 0 },
-		{ EFI_MEM_RESERVED, 0x104000, 3, 0 },
-		{ EFI_MEM_CONVENTIONAL, 0x107000, 8, 0 },
-		{ EFI_MEM_RUNTIME_DATA, 0x10F000, 2, 0 },
-		{ EFI_MEM_CONVENTIONAL, 0x111000, 0xF, 0 },
-		{ EFI_MEM_RESERVED, 0x1000000, 1, 0 },
-	};
-	assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
-	expect_list(want, ROWS(want));
-}
-
-/*
- * Expect mb.bad to count what was dropped and what was rounded, and to
- * name the first bad descriptor in map order; empty descriptors and the
- * captured OVMF maps have none.
- */
-static void memblock_bad_counted(void **state)
-{
-	(void)state;
-	const struct fix_row rows[] = {
-		{ EFI_MEM_CONVENTIONAL, 0x100000, 0x100, 0xF },
-		{ EFI_MEM_CONVENTIONAL, 0x1234, 0, 0xF },                /* empty */
-		{ EFI_MEM_ACPI_NVS, 0x201234, 3, 0xF },                  /* rounded */
-		{ EFI_MEM_CONVENTIONAL, 0xFFFFFFFFFFFFF000ull, 2, 0xF }, /* dropped */
-		{ EFI_MEM_CONVENTIONAL, 0x300800, 1, 0xF },              /* dropped */
-		{ EFI_MEM_CONVENTIONAL, 0x400800, 2, 0xF },              /* rounded */
-	};
-	assert_int_equal(list_of(rows, ROWS(rows), 48), 0);
-	assert_int_equal(mb.bad.dropped, 2);
-	assert_int_equal(mb.bad.rounded, 2);
-	assert_int_equal(mb.bad.first.type, EFI_MEM_ACPI_NVS);
-	assert_int_equal(mb.bad.first.phys_start, 0x201234);
-	assert_int_equal(mb.bad.first.num_pages, 3);
-	for (size_t f = 0; f < ROWS(fixtures); f++) {
-		assert_int_equal(list_of(fixtures[f].rows, fixtures[f].n, 48), 0);
-		assert_int_equal(mb.bad.dropped + mb.bad.rounded, 0);
-	}
-}
-
-/*
  * Expect the pieces of write-back RAM joined across types, split by
  * holes, by anything not RAM and by RAM that may not be cached
  * write-back:
@@ -683,10 +558,6 @@ int main(void)
 		cmocka_unit_test_teardown(memblock_summary_above_4g, teardown),
 		cmocka_unit_test_teardown(memblock_soft_reserved, teardown),
 		cmocka_unit_test_teardown(memblock_soft_reserved_overlaps, teardown),
-		cmocka_unit_test_teardown(memblock_wrapping_desc_dropped, teardown),
-		cmocka_unit_test_teardown(memblock_misaligned_free_rounded_inward, teardown),
-		cmocka_unit_test_teardown(memblock_misaligned_reserved_rounded_outward, teardown),
-		cmocka_unit_test_teardown(memblock_bad_counted, teardown),
 		cmocka_unit_test_teardown(memblock_next_ram_pieces, teardown),
 		cmocka_unit_test_teardown(memblock_fixtures, teardown),
 		cmocka_unit_test_teardown(memblock_fragmented_922, teardown),
