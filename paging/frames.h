@@ -1,10 +1,10 @@
 /*
  * frames.h - the physical frame allocator: hands out whole 4 KiB frames,
  * drawn from the write-back MEMBLOCK_FREE ranges of the memory list
- * (memblock.h: EFI_MEM_CONVENTIONAL not marked specific-purpose, the only memory that is free after
- * ExitBootServices) and, once reclaimed (frames_add), boot-services
- * memory.  Frame 0 is never handed out, so physical
- * address 0 means "no frame".  One allocator per kernel (global state).
+ * (memblock.h: EFI_MEM_CONVENTIONAL not marked specific-purpose, the
+ * only memory that is free after ExitBootServices) and, once reclaimed
+ * (frames_add), boot-services memory.  Frame 0 is never handed out, so
+ * physical address 0 means "no frame".  One allocator per kernel (global state).
  *
  * How it stays O(1) without touching every frame at init:
  *   - a sorted table of free ranges, each with a bump cursor: frames at or

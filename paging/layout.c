@@ -147,8 +147,10 @@ int layout_check_map(const struct memblock *mb, struct layout_refusal *why)
 			return err;
 		ram = ram || memblock_is_wb_ram(&mb->r[i]);
 	}
+	if (ram)
+		return 0;
 	*why = (struct layout_refusal){ "the map", "has no write-back RAM", 0, 0 };
-	return ram ? 0 : VM_EINVAL;
+	return VM_EINVAL;
 }
 
 /*

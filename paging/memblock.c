@@ -57,16 +57,12 @@ static enum memblock_kind type_kind(uint32_t type)
  * "free" wins the overlap (the kind sits just above BootServices): a
  * hint must not erase a runtime or loader range.
  */
-static bool soft_reserved(uint32_t type, uint64_t attribute)
-{
-	enum memblock_kind k = type_kind(type);
-
-	return (attribute & EFI_MEM_ATTR_SP) && (k == MEMBLOCK_FREE || k == MEMBLOCK_BOOT_SERVICES);
-}
-
 enum memblock_kind memblock_kind_of(uint32_t type, uint64_t attribute)
 {
-	return soft_reserved(type, attribute) ? MEMBLOCK_SOFT_RESERVED : type_kind(type);
+	enum memblock_kind k = type_kind(type);
+	bool ours = k == MEMBLOCK_FREE || k == MEMBLOCK_BOOT_SERVICES;
+
+	return ours && (attribute & EFI_MEM_ATTR_SP) ? MEMBLOCK_SOFT_RESERVED : k;
 }
 
 bool memblock_is_ram(const struct memblock_range *r)

@@ -80,8 +80,8 @@ enum memblock_kind {
 };
 
 /* The attribute bits a range keeps: caching (the memory type it may be
- * mapped with), SP (it makes free memory reserved, so a soft-reserved
- * row must never merge with a plain one) and RUNTIME.  Others (XP, RO,
+ * mapped with), SP (it makes free memory soft reserved, so such a row
+ * must never merge with a plain one) and RUNTIME.  Others (XP, RO,
  * RP, ...) are dropped, so they never keep two ranges apart: nothing
  * reads them from the map (runtime code and data rights come from the
  * attributes table). */
