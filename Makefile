@@ -325,8 +325,9 @@ $(B)/host/test_secureboot: test/host/test_secureboot.c efi/secureboot.c efi/secu
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/secureboot.c -o $@ -lcmocka
 # The loader's checks of the RSDP and the framebuffer size (efi/fwcheck.c),
-# plain C.
-$(B)/host/test_fwcheck: test/host/test_fwcheck.c efi/fwcheck.c efi/fwcheck.h boot/boot_info.h | deps
+# plain C, and the framebuffer window's bound (an inline in paging/layout.h).
+$(B)/host/test_fwcheck: test/host/test_fwcheck.c efi/fwcheck.c efi/fwcheck.h boot/boot_info.h \
+                        paging/layout.h paging/mmu.h paging/memblock.h | deps
 	$(call say,HOSTCC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/fwcheck.c -o $@ -lcmocka

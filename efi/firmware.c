@@ -110,8 +110,8 @@ static void fit_framebuffer(struct framebuffer *fb)
 		fb->format = FB_NONE;
 		return;
 	}
-	Print(L"loader: GOP framebuffer is %ld bytes, its mode spans %ld: using %ld of %ld rows\n",
-	      fb->size, framebuffer_bytes(fb), (UINT64)rows, (UINT64)fb->height);
+	Print(L"loader: GOP framebuffer is %ld bytes, its mode spans %ld (%a): using %ld of %ld rows\n",
+	      fb->size, framebuffer_bytes(fb), why, (UINT64)rows, (UINT64)fb->height);
 	fb->height = rows;
 }
 
