@@ -235,6 +235,7 @@ static const char *const race_fault_name[NFAULTS] = {
 struct frames_race {
 	volatile uint32_t bad;
 	volatile uint32_t fault[NFAULTS]; /* what went wrong, for the report */
+	struct pt_gather tables[SMP_MAX_CPUS]; /* each CPU's emptied tables */
 };
 
 /* One thing went wrong: counted, and by its kind. */
@@ -264,7 +265,11 @@ static void frames_cpu(void *arg, unsigned cpu)
 				race_bad(fr, TRANSLATE);
 			else if (*(volatile uint64_t *)va != (uint64_t)cpu << 32)
 				race_bad(fr, READ);
-			if (pt_unmap(current_pml4(), va, PAGE_SIZE) != 0)
+			/* The tables this empties may sit in other CPUs'
+			 * paging-structure caches (they walked them for their
+			 * own pages) until their next invlpg: gathered, and
+			 * freed once every CPU is done. */
+			if (pt_unmap_gather(current_pml4(), va, PAGE_SIZE, &fr->tables[cpu]) != 0)
 				race_bad(fr, UNMAP);
 			invlpg(va); /* only this CPU touched va */
 		}
@@ -292,6 +297,8 @@ static void smp_frames_and_tables_all_cpus(void)
 	}
 	fr = (struct frames_race){ 0 };
 	smp_run(smp_cpus_online(), frames_cpu, &fr);
+	for (unsigned cpu = 0; cpu < SMP_MAX_CPUS; cpu++)
+		pt_gather_free(&fr.tables[cpu]); /* each CPU flushed after its last unmap */
 	for (int f = 0; f < NFAULTS; f++)
 		if (fr.fault[f])
 			kprintf("# smp_frames: %s: %u times\n", race_fault_name[f], fr.fault[f]);
@@ -317,6 +324,7 @@ static void read_scratch(void *arg, unsigned cpu)
 static void smp_tlb_shootdown_reaches_all(void)
 {
 	static struct tlb_probe p;
+	struct pt_gather tables = PT_GATHER_INIT;
 	uint64_t a = frames_alloc(), b = frames_alloc(), pml4 = current_pml4();
 	unsigned n = smp_cpus_online();
 
@@ -332,14 +340,16 @@ static void smp_tlb_shootdown_reaches_all(void)
 	*(volatile uint64_t *)phys_to_virt(b) = 0xBBBB;
 	EXPECT(pt_map(pml4, SCRATCH_BASE, a, PAGE_SIZE, VM_WRITE) == 0);
 	smp_run(n, read_scratch, &p);              /* every TLB now maps it to a */
-	EXPECT(pt_unmap(pml4, SCRATCH_BASE, PAGE_SIZE) == 0);
+	EXPECT(pt_unmap_gather(pml4, SCRATCH_BASE, PAGE_SIZE, &tables) == 0);
 	EXPECT(pt_map(pml4, SCRATCH_BASE, b, PAGE_SIZE, VM_WRITE) == 0);
 	tlb_shootdown(SCRATCH_BASE, PAGE_SIZE);
+	pt_gather_free(&tables); /* other CPUs walked them: only now */
 	smp_run(n, read_scratch, &p);
 	for (unsigned i = 0; i < n; i++)
 		EXPECT(p.seen[i] == 0xBBBB);
-	EXPECT(pt_unmap(pml4, SCRATCH_BASE, PAGE_SIZE) == 0);
+	EXPECT(pt_unmap_gather(pml4, SCRATCH_BASE, PAGE_SIZE, &tables) == 0);
 	tlb_shootdown(SCRATCH_BASE, PAGE_SIZE);
+	pt_gather_free(&tables);
 	frames_free(a);
 	frames_free(b);
 }
