@@ -73,7 +73,9 @@ uint32_t fwcheck_framebuffer_rows(const struct framebuffer *fb, const char **why
 		return refuse(why, "beyond what the kernel can map");
 	if (window < rows) {
 		rows = window;
-		*why = "its span is larger than the kernel's 1 GiB framebuffer window";
+		*why = PHYS_ADDR_LIMIT - fb->base < FB_WINDOW_MAX
+			       ? "its span runs past the 52-bit physical address limit"
+			       : "its span is larger than the kernel's 1 GiB framebuffer window";
 	}
 	return rows;
 }

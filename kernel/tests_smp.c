@@ -24,6 +24,7 @@
 #define SCALE_OPS 4000      /* per CPU, per scaling run */
 #define MAX_BLOCK 1024
 #define FRAME_ROUNDS 400
+#define FRAME_BATCHES 10 /* the emptied tables go back after each batch of rounds */
 #define FRAMES_EACH 16
 #define SCRATCH_BASE 0x0000500000000000ull /* a PML4 slot of its own: tables are made */
 
@@ -250,7 +251,7 @@ static void frames_cpu(void *arg, unsigned cpu)
 	struct frames_race *fr = arg;
 	uint64_t got[FRAMES_EACH], va = SCRATCH_BASE + cpu * PAGE_SIZE, pa;
 
-	for (unsigned round = 0; round < FRAME_ROUNDS; round++) {
+	for (unsigned round = 0; round < FRAME_ROUNDS / FRAME_BATCHES; round++) {
 		for (int i = 0; i < FRAMES_EACH; i++) {
 			got[i] = frames_alloc();
 			if (got[i])
@@ -296,9 +297,15 @@ static void smp_frames_and_tables_all_cpus(void)
 		return;
 	}
 	fr = (struct frames_race){ 0 };
-	smp_run(smp_cpus_online(), frames_cpu, &fr);
-	for (unsigned cpu = 0; cpu < SMP_MAX_CPUS; cpu++)
-		pt_gather_free(&fr.tables[cpu]); /* each CPU flushed after its last unmap */
+	for (unsigned batch = 0; batch < FRAME_BATCHES; batch++) {
+		smp_run(smp_cpus_online(), frames_cpu, &fr);
+		/* A CPU may have cached a table another CPU made and
+		 * emptied after its own last invlpg (speculation may walk
+		 * anything mapped): a shootdown, then they can go. */
+		tlb_shootdown(SCRATCH_BASE, smp_cpus_online() * PAGE_SIZE);
+		for (unsigned cpu = 0; cpu < SMP_MAX_CPUS; cpu++)
+			pt_gather_free(&fr.tables[cpu]);
+	}
 	for (int f = 0; f < NFAULTS; f++)
 		if (fr.fault[f])
 			kprintf("# smp_frames: %s: %u times\n", race_fault_name[f], fr.fault[f]);

@@ -402,10 +402,12 @@ static int map_framebuffer(struct build *b, struct layout_out *out)
 	uint64_t bytes = framebuffer_bytes(fb);
 	unsigned type = b->in->pat ? VM_WRITECOMBINE : VM_WRITETHROUGH;
 
-	if (fb->base == 0 || bytes == 0)
+	if (fb->base == 0)
 		return 0;
 	if (layout_framebuffer_rows(fb) < fb->height)
 		return VM_EINVAL; /* the loader keeps only the rows that fit */
+	if (bytes == 0)
+		return 0;
 	uint64_t pa = page_down(fb->base);
 	uint64_t size = page_up(fb->base + bytes) - pa;
 	out->fb_va = FB_WINDOW_BASE + fb->base % PAGE_SIZE;

@@ -242,7 +242,8 @@ static struct framebuffer tall(uint64_t base, uint32_t height)
  * clamped to the scan lines the window holds, from the base's offset in
  * its page: the very framebuffers layout_build refuses whole
  * (test_layout's layout_framebuffer_too_big) keep 16384 and 16383 rows,
- * and what is kept fits.  A span of exactly 1 GiB is kept whole. */
+ * or none when one scan line alone is past the window, and what is kept
+ * fits.  A span of exactly 1 GiB is kept whole. */
 static void fwcheck_framebuffer_window_clamps(void **state)
 {
 	struct framebuffer f;
@@ -254,6 +255,8 @@ static void fwcheck_framebuffer_window_clamps(void **state)
 	assert_string_equal(why, "its span is larger than the kernel's 1 GiB framebuffer window");
 	assert_int_equal(rows(tall(0x80000800, 16384)), 16383);
 	assert_non_null(why);
+	assert_int_equal(rows(fb(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, UINT64_MAX)), 0);
+	assert_string_equal(why, "beyond what the kernel can map"); /* one line is 16 GiB */
 	f = tall(0x80000800, 16384);
 	f.height = rows(f);
 	assert_int_equal(layout_framebuffer_rows(&f), f.height);
@@ -280,6 +283,7 @@ static void fwcheck_framebuffer_past_phys_limit(void **state)
 {
 	(void)state;
 	assert_int_equal(rows(tall(PHYS_ADDR_LIMIT - 10 * 65536, 600)), 10);
+	assert_string_equal(why, "its span runs past the 52-bit physical address limit");
 	assert_int_equal(rows(tall(PHYS_ADDR_LIMIT, 600)), 0);
 	assert_string_equal(why, "beyond what the kernel can map");
 	assert_int_equal(rows(tall(UINT64_MAX - 4095, 600)), 0);
