@@ -74,21 +74,21 @@ static void read_gop(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, struct framebuffer *fb)
 static BOOLEAN whole(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
 {
 	struct framebuffer fb;
-	const char *why;
 
 	if (!drawable(gop))
 		return FALSE;
 	read_gop(gop, &fb);
-	return fwcheck_framebuffer_rows(&fb, &why) == fb.height;
+	return fwcheck_framebuffer_whole(&fb);
 }
 
 /*
  * The GOP to draw on, among those `usable` accepts.  First the one on
  * the console-out handle: the screen the firmware's own text went to.
  * But with two GPUs that handle is edk2's console splitter, whose GOP
- * draws on both through Blt and has no framebuffer.  Then, among every
- * GOP, the first whose handle is a console-out device; else the first
- * at all.  The Linux EFI stub chooses the same way.  NULL: none.
+ * draws on both through Blt and has no framebuffer (and under the UEFI
+ * Shell it is the shell's own, with no GOP).  Then, among every GOP,
+ * the first whose handle is a console-out device; else the first at
+ * all.  The Linux EFI stub chooses the same way.  NULL: none.
  */
 static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st,
 					      BOOLEAN (*usable)(EFI_GRAPHICS_OUTPUT_PROTOCOL *))
@@ -129,14 +129,14 @@ static void fit_framebuffer(struct framebuffer *fb)
 	const char *why = "";
 	uint32_t rows = fwcheck_framebuffer_rows(fb, &why);
 
-	if (rows == fb->height)
-		return;
-	if (rows == 0) {
+	if (rows == 0) { /* first: a mode of 0 rows gives 0 too */
 		Print(L"loader: GOP framebuffer not used (%a): serial only\n", why);
 		fb->base = 0;
 		fb->format = FB_NONE;
 		return;
 	}
+	if (rows == fb->height)
+		return;
 	Print(L"loader: GOP framebuffer is %ld bytes, its mode spans %ld (%a): using %ld of %ld rows\n",
 	      fb->size, framebuffer_bytes(fb), why, (UINT64)rows, (UINT64)fb->height);
 	fb->height = rows;
@@ -145,7 +145,9 @@ static void fit_framebuffer(struct framebuffer *fb)
 /* A GOP the kernel can draw on whole, in find_gop's order; else the
  * first one it can draw on at all, clamped to the rows that fit: with
  * two GPUs, one whose FrameBufferSize is too small (buggy firmware)
- * must not win over one that is fine. */
+ * must not win over one that is fine.  (So a whole GOP on a GPU with no
+ * console also wins over a console-out one a row short: a screen that
+ * works beats the screen the firmware used.) */
 static void record_framebuffer(EFI_SYSTEM_TABLE *st, struct framebuffer *fb)
 {
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = find_gop(st, whole);

@@ -16,6 +16,7 @@
 #ifndef FWCHECK_H
 #define FWCHECK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "boot_info.h"
 
@@ -46,5 +47,14 @@ int fwcheck_rsdp(const uint8_t *p, const char **why);
  * clamped here, before the exit, it always does.
  */
 uint32_t fwcheck_framebuffer_rows(const struct framebuffer *fb, const char **why);
+
+/* Can the kernel draw on every row of fb's mode (at least one)? */
+static inline bool fwcheck_framebuffer_whole(const struct framebuffer *fb)
+{
+	const char *why;
+	uint32_t rows = fwcheck_framebuffer_rows(fb, &why);
+
+	return rows != 0 && rows == fb->height; /* a mode of 0 rows is no screen */
+}
 
 #endif

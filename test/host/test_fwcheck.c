@@ -289,6 +289,23 @@ static void fwcheck_framebuffer_past_phys_limit(void **state)
 	assert_int_equal(rows(tall(UINT64_MAX - 4095, 600)), 0);
 }
 
+/* Expect "whole" only for a mode whose every row fits, and never for
+ * a mode of no rows, which fwcheck_framebuffer_rows also answers 0. */
+static void fwcheck_framebuffer_whole_needs_rows(void **state)
+{
+	struct framebuffer f = fb(800, 600, 800, 800 * 600 * 4);
+
+	(void)state;
+	assert_true(fwcheck_framebuffer_whole(&f));
+	f.size--;
+	assert_false(fwcheck_framebuffer_whole(&f));
+	f = fb(800, 0, 800, 16u << 20);
+	assert_false(fwcheck_framebuffer_whole(&f));
+	assert_false(fwcheck_framebuffer_whole(&(struct framebuffer){ 0 }));
+	f = tall(0x80000000, 16385);
+	assert_false(fwcheck_framebuffer_whole(&f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +322,7 @@ int main(void)
 		cmocka_unit_test(fwcheck_framebuffer_window_clamps),
 		cmocka_unit_test(fwcheck_framebuffer_both_bounds),
 		cmocka_unit_test(fwcheck_framebuffer_past_phys_limit),
+		cmocka_unit_test(fwcheck_framebuffer_whole_needs_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

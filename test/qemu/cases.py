@@ -295,11 +295,12 @@ CASES += [
 # --- A GOP whose FrameBufferSize is too small -----------------------------------
 # GOPSIZE.EFI (test/qemu/gopsize_efi.c) cuts a GOP's FrameBufferSize to
 # one scan line short of its mode's span, as buggy firmware reports it,
-# then starts BOOTX64.EFI as a removable disk would.  Cut on the GOP the
-# loader looks at first (console out), with one GPU or two, the loader
-# must draw on a GOP that is whole instead (an older loader took the cut
-# one and kept a row fewer).  With every GOP cut, it keeps the rows that
-# fit.
+# then starts BOOTX64.EFI as a removable disk would.  Under the shell it
+# cuts the first GPU's GOP; beside it stands a whole one (with one GPU,
+# the console splitter's copy of the same framebuffer; with two, the
+# second GPU's), and the loader must draw on that one, whole (an older
+# loader took the cut one and kept a row fewer).  With every GOP cut,
+# it keeps the rows that fit.
 def GopsizeCase(name, args, **kw):
     return ToolCase(name, tools=["GOPSIZE.EFI"], shell=["GOPSIZE.EFI %sBOOTX64.EFI" % args],
                     status=0, ending="shutdown", **kw)
@@ -312,7 +313,7 @@ GOP_WHOLE = [GOP_CUT, r"^boot: framebuffer \d+x\d+ \(stride \d+ pixels, [BR]GRX\
              r"^kernel: run PASSED$"]
 
 CASES += [
-    GopsizeCase("gop_size_console", "", expect=GOP_WHOLE,
+    GopsizeCase("gop_size_one_gpu", "", expect=GOP_WHOLE,
                 reject=[r"^loader: GOP framebuffer is", r"^gopsize: BOOTX64.EFI returned"]),
     GopsizeCase("gop_size_two_gpus", "", devices=["-device", "bochs-display"], expect=GOP_WHOLE,
                 reject=[r"^loader: GOP framebuffer is", r"^gopsize: BOOTX64.EFI returned"]),

@@ -1,14 +1,16 @@
 /*
- * gopsize_efi.c - GOPSIZE.EFI, a test tool: make the GOP the loader
- * would draw on say its framebuffer is one scan line smaller than its
- * mode's span, as buggy firmware does, then start FILE with no options
- * (the boot a removable disk gets).
+ * gopsize_efi.c - GOPSIZE.EFI, a test tool: make a GOP say its
+ * framebuffer is one scan line smaller than its mode's span, as buggy
+ * firmware does, then start FILE with no options (the boot a removable
+ * disk gets).
  *
  *   GOPSIZE.EFI FILE
- *       Cut the GOP on the console-out handle when it has a framebuffer,
- *       else the first that has one: the one an older loader took.  The
- *       loader should draw on another GOP that is whole (the GPU's own
- *       beside edk2's console splitter, or a second GPU's).
+ *       Cut the GOP on the console-out handle if it has a framebuffer,
+ *       else the first GOP that has one.  Under the UEFI Shell the
+ *       console-out handle is the shell's own, with no GOP, so in OVMF
+ *       that is the first GPU's GOP.  Beside it stands a whole one (the
+ *       console splitter's copy of it, or a second GPU's): the loader
+ *       should draw on that.
  *   GOPSIZE.EFI -all FILE
  *       Cut every GOP that has a framebuffer: the loader should keep the
  *       rows that fit.
@@ -30,41 +32,47 @@ static EFI_GRAPHICS_OUTPUT_PROTOCOL *gop_on(EFI_HANDLE h)
 	return gop;
 }
 
-/* Cut gop's FrameBufferSize to one scan line short of its span. */
-static void cut(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
+/* One scan line short of gop's span, or 0 if gop cannot be cut: no GOP,
+ * fewer than two rows, or already that small (one Mode may stand behind
+ * two handles). */
+static UINT64 short_size(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
 {
-	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
+	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop ? gop->Mode->Info : NULL;
+	UINT64 size;
 
-	gop->Mode->FrameBufferSize = (UINT64)info->PixelsPerScanLine * 4 *
-				     (info->VerticalResolution - 1);
-	Print(L"gopsize: FrameBufferSize of the %dx%d GOP at 0x%lx cut to %ld bytes\n",
-	      info->HorizontalResolution, info->VerticalResolution, gop->Mode->FrameBufferBase,
-	      gop->Mode->FrameBufferSize);
+	if (!info || info->VerticalResolution < 2)
+		return 0;
+	size = (UINT64)info->PixelsPerScanLine * 4 * (info->VerticalResolution - 1);
+	return gop->Mode->FrameBufferSize > size ? size : 0;
 }
 
-/* Cut the GOP on the console-out handle, else the first found; or, with
- * all, every one.  Returns how many were cut. */
+/* Cut gop if it can be; 1 if it was. */
+static UINTN cut(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
+{
+	UINT64 size = short_size(gop);
+
+	if (!size)
+		return 0;
+	gop->Mode->FrameBufferSize = size;
+	Print(L"gopsize: FrameBufferSize of the %dx%d GOP at 0x%lx cut to %ld bytes\n",
+	      gop->Mode->Info->HorizontalResolution, gop->Mode->Info->VerticalResolution,
+	      gop->Mode->FrameBufferBase, size);
+	return 1;
+}
+
+/* Cut the console-out GOP, else the first found; or, with all, every
+ * one.  Returns how many were cut. */
 static UINTN cut_gops(EFI_SYSTEM_TABLE *st, BOOLEAN all)
 {
-	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = gop_on(st->ConsoleOutHandle);
 	EFI_HANDLE *handles = NULL;
-	UINTN n = 0, done = 0;
+	UINTN n = 0, done = cut(gop_on(st->ConsoleOutHandle));
 
-	if (gop) {
-		cut(gop);
-		done++;
-	}
-	if ((done && !all) ||
-	    EFI_ERROR(LibLocateHandle(ByProtocol, &GraphicsOutputProtocol, NULL, &n, &handles)))
+	if (done && !all)
 		return done;
-	for (UINTN i = 0; i < n && (all || !done); i++) {
-		gop = gop_on(handles[i]);
-		if (gop && gop->Mode->FrameBufferSize > (UINT64)gop->Mode->Info->PixelsPerScanLine *
-								4 * (gop->Mode->Info->VerticalResolution - 1)) {
-			cut(gop); /* not one cut already (the console-out one) */
-			done++;
-		}
-	}
+	if (EFI_ERROR(LibLocateHandle(ByProtocol, &GraphicsOutputProtocol, NULL, &n, &handles)))
+		return done;
+	for (UINTN i = 0; i < n && (all || !done); i++)
+		done += cut(gop_on(handles[i]));
 	FreePool(handles);
 	return done;
 }
@@ -86,7 +94,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	}
 	file = argv[argc - 1];
 	if (!cut_gops(st, all)) {
-		Print(L"gopsize: no GOP with a framebuffer\n");
+		Print(L"gopsize: no GOP it could cut (none with a framebuffer of 2 rows or more)\n");
 		return EFI_NOT_FOUND;
 	}
 	status = tool_load(image, file, &h);
