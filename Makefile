@@ -325,8 +325,9 @@ $(B)/host/test_secureboot: test/host/test_secureboot.c efi/secureboot.c efi/secu
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/secureboot.c -o $@ -lcmocka
 # The loader's checks of the RSDP and the framebuffer size (efi/fwcheck.c),
-# plain C.
-$(B)/host/test_fwcheck: test/host/test_fwcheck.c efi/fwcheck.c efi/fwcheck.h boot/boot_info.h | deps
+# plain C, and the framebuffer window's bound (an inline in paging/layout.h).
+$(B)/host/test_fwcheck: test/host/test_fwcheck.c efi/fwcheck.c efi/fwcheck.h boot/boot_info.h \
+                        paging/layout.h paging/mmu.h paging/memblock.h | deps
 	$(call say,HOSTCC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< efi/fwcheck.c -o $@ -lcmocka
@@ -459,7 +460,7 @@ FUZZ_SMOKE = test/fuzz/run.sh smoke $(B)/fuzz $(FUZZ_TARGETS)
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)$(FUZZ_SMOKE)
 
-# --- Small test applications: FRAG.EFI, BOOTOPT.EFI ---------------------------
+# --- Small test applications: FRAG.EFI, BOOTOPT.EFI, GOPSIZE.EFI --------------
 # $(call efi_app,DIR/NAME): $@ from $<, a plain gnu-efi application linked
 # with gnu-efi's own linker script (not ours: nothing of the kernel).
 define efi_app
@@ -484,7 +485,12 @@ $(B)/FRAG.EFI: test/qemu/frag_efi.c test/qemu/efi_tool.h | deps
 $(B)/BOOTOPT.EFI: test/qemu/bootopt_efi.c test/qemu/efi_tool.h | deps
 	$(call efi_app,test/bootopt)
 
-all: $(B)/FRAG.EFI $(B)/BOOTOPT.EFI
+# GOPSIZE.EFI makes the GOP a loader would take report too small a
+# framebuffer (the gop_size_* QEMU cases); see test/qemu/gopsize_efi.c.
+$(B)/GOPSIZE.EFI: test/qemu/gopsize_efi.c test/qemu/efi_tool.h | deps
+	$(call efi_app,test/gopsize)
+
+all: $(B)/FRAG.EFI $(B)/BOOTOPT.EFI $(B)/GOPSIZE.EFI
 
 # --- The heap as a process's malloc (LD_PRELOAD) ----------------------------
 # Only the malloc family is exported (-fvisibility=hidden); -fno-builtin so

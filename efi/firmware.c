@@ -56,15 +56,42 @@ static BOOLEAN drawable(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
 	       f == PixelBlueGreenRedReserved8BitPerColor;
 }
 
+/* gop's framebuffer as the kernel gets it, before fit_framebuffer. */
+static void read_gop(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, struct framebuffer *fb)
+{
+	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
+
+	fb->format = info->PixelFormat == PixelRedGreenBlueReserved8BitPerColor ? FB_RGBX : FB_BGRX;
+	fb->base = gop->Mode->FrameBufferBase;
+	fb->size = gop->Mode->FrameBufferSize;
+	fb->width = info->HorizontalResolution;
+	fb->height = info->VerticalResolution;
+	fb->stride = info->PixelsPerScanLine; /* may be wider than the screen */
+}
+
+/* Can we draw on all of gop: drawable, and every row of its mode fits
+ * both its FrameBufferSize and the kernel's window (fwcheck)? */
+static BOOLEAN whole(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
+{
+	struct framebuffer fb;
+
+	if (!drawable(gop))
+		return FALSE;
+	read_gop(gop, &fb);
+	return fwcheck_framebuffer_whole(&fb);
+}
+
 /*
- * The GOP to draw on.  First the one on the console-out handle: the
- * screen the firmware's own text went to.  But with two GPUs that handle
- * is edk2's console splitter, whose GOP draws on both through Blt and
- * has no framebuffer.  Then, among every GOP, the first we can draw on
- * whose handle is a console-out device; else the first we can draw on.
- * The Linux EFI stub chooses the same way.  NULL: none we can draw on.
+ * The GOP to draw on, among those `usable` accepts.  First the one on
+ * the console-out handle: the screen the firmware's own text went to.
+ * But with two GPUs that handle is edk2's console splitter, whose GOP
+ * draws on both through Blt and has no framebuffer (and under the UEFI
+ * Shell it is the shell's own, with no GOP).  Then, among every GOP,
+ * the first whose handle is a console-out device; else the first at
+ * all.  The Linux EFI stub chooses the same way.  NULL: none.
  */
-static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st)
+static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st,
+					      BOOLEAN (*usable)(EFI_GRAPHICS_OUTPUT_PROTOCOL *))
 {
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = gop_on(st, st->ConsoleOutHandle), *console = NULL,
 				     *any = NULL;
@@ -73,13 +100,13 @@ static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(EFI_SYSTEM_TABLE *st)
 	UINTN n = 0;
 	void *dev;
 
-	if (drawable(gop))
+	if (usable(gop))
 		return gop;
 	if (EFI_ERROR(LibLocateHandle(ByProtocol, &GraphicsOutputProtocol, NULL, &n, &handles)))
 		return NULL;
 	for (UINTN i = 0; i < n && !console; i++) {
 		gop = gop_on(st, handles[i]);
-		if (!drawable(gop))
+		if (!usable(gop))
 			continue;
 		if (!EFI_ERROR(st->BootServices->HandleProtocol(handles[i], &conout, &dev)))
 			console = gop; /* a screen the firmware's text goes to */
@@ -102,35 +129,36 @@ static void fit_framebuffer(struct framebuffer *fb)
 	const char *why = "";
 	uint32_t rows = fwcheck_framebuffer_rows(fb, &why);
 
-	if (rows == fb->height)
-		return;
-	if (rows == 0) {
+	if (rows == 0) { /* first: a mode of 0 rows gives 0 too */
 		Print(L"loader: GOP framebuffer not used (%a): serial only\n", why);
 		fb->base = 0;
 		fb->format = FB_NONE;
 		return;
 	}
-	Print(L"loader: GOP framebuffer is %ld bytes, its mode spans %ld: using %ld of %ld rows\n",
-	      fb->size, framebuffer_bytes(fb), (UINT64)rows, (UINT64)fb->height);
+	if (rows == fb->height)
+		return;
+	Print(L"loader: GOP framebuffer is %ld bytes, its mode spans %ld (%a): using %ld of %ld rows\n",
+	      fb->size, framebuffer_bytes(fb), why, (UINT64)rows, (UINT64)fb->height);
 	fb->height = rows;
 }
 
+/* A GOP the kernel can draw on whole, in find_gop's order; else the
+ * first one it can draw on at all, clamped to the rows that fit: with
+ * two GPUs, one whose FrameBufferSize is too small (buggy firmware)
+ * must not win over one that is fine.  (So a whole GOP on a GPU with no
+ * console also wins over a console-out one a row short: a screen that
+ * works beats the screen the firmware used.) */
 static void record_framebuffer(EFI_SYSTEM_TABLE *st, struct framebuffer *fb)
 {
-	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = find_gop(st);
-	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info;
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = find_gop(st, whole);
 
 	fb->base = 0;
 	fb->format = FB_NONE;
 	if (!gop)
+		gop = find_gop(st, drawable);
+	if (!gop)
 		return; /* serial-only machines exist */
-	info = gop->Mode->Info;
-	fb->format = info->PixelFormat == PixelRedGreenBlueReserved8BitPerColor ? FB_RGBX : FB_BGRX;
-	fb->base = gop->Mode->FrameBufferBase;
-	fb->size = gop->Mode->FrameBufferSize;
-	fb->width = info->HorizontalResolution;
-	fb->height = info->VerticalResolution;
-	fb->stride = info->PixelsPerScanLine; /* may be wider than the screen */
+	read_gop(gop, fb);
 	fit_framebuffer(fb);
 }
 

@@ -4,6 +4,7 @@
  * loader (efi/firmware.c) decides what to record and says so.
  */
 #include "fwcheck.h"
+#include "layout.h"
 
 /* RSDP fields (ACPI 6.5, Table 5.3), as byte offsets. */
 #define RSDP_REVISION 15
@@ -56,14 +57,25 @@ int fwcheck_rsdp(const uint8_t *p, const char **why)
 uint32_t fwcheck_framebuffer_rows(const struct framebuffer *fb, const char **why)
 {
 	uint64_t row_bytes = (uint64_t)fb->stride * 4;
+	uint32_t rows = fb->height, window = layout_framebuffer_rows(fb);
 
 	if (fb->width == 0 || fb->height == 0)
 		return refuse(why, "a mode with no pixels");
 	if (fb->stride < fb->width)
 		return refuse(why, "a stride narrower than the width");
-	if (fb->size >= framebuffer_bytes(fb))
-		return fb->height;
 	if (fb->size < row_bytes)
 		return refuse(why, "smaller than one scan line");
-	return (uint32_t)(fb->size / row_bytes); /* < height: the span did not fit */
+	if (fb->size < framebuffer_bytes(fb)) {
+		rows = (uint32_t)(fb->size / row_bytes); /* < height: the span did not fit */
+		*why = "FrameBufferSize is smaller than the mode's span";
+	}
+	if (window == 0)
+		return refuse(why, "beyond what the kernel can map");
+	if (window < rows) {
+		rows = window;
+		*why = PHYS_ADDR_LIMIT - fb->base < FB_WINDOW_MAX
+			       ? "its span runs past the 52-bit physical address limit"
+			       : "its span is larger than the kernel's 1 GiB framebuffer window";
+	}
+	return rows;
 }

@@ -6,7 +6,8 @@
  *     shipped 2.0 tables with bad checksums, and the kernel starts its
  *     CPUs from what the RSDP leads to;
  *   - the GOP framebuffer's size against its mode's span, which the
- *     kernel maps and clears (framebuffer_bytes() in boot/boot_info.h).
+ *     kernel maps and clears (framebuffer_bytes() in boot/boot_info.h),
+ *     and that span against the window the kernel maps it in.
  *
  * Plain C with no gnu-efi header, so the host tests build it
  * (test/host/test_fwcheck.c).  efi/firmware.c finds the candidates and
@@ -15,6 +16,7 @@
 #ifndef FWCHECK_H
 #define FWCHECK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "boot_info.h"
 
@@ -34,13 +36,25 @@
 int fwcheck_rsdp(const uint8_t *p, const char **why);
 
 /*
- * The rows of fb's mode the kernel may map and draw on, given the
- * framebuffer's size in bytes in fb->size (the GOP's FrameBufferSize):
- * fb->height when framebuffer_bytes(fb) fits in it, fewer when only that
- * many whole scan lines fit, or 0 with *why set when not one row fits or
- * the mode makes no sense (no pixels, or a stride narrower than the
- * width, which the kernel would draw past).
+ * The rows of fb's mode the kernel may map and draw on: fb->height when
+ * framebuffer_bytes(fb) fits both in fb->size (the GOP's
+ * FrameBufferSize) and in the kernel's framebuffer window
+ * (layout_framebuffer_rows: 1 GiB, below 2^52); fewer, with *why set,
+ * when only that many whole scan lines fit both; 0 with *why set when
+ * not one row fits or the mode makes no sense (no pixels, or a stride
+ * narrower than the width, which the kernel would draw past).  The
+ * kernel's layout_build refuses a framebuffer that does not fit whole:
+ * clamped here, before the exit, it always does.
  */
 uint32_t fwcheck_framebuffer_rows(const struct framebuffer *fb, const char **why);
+
+/* Can the kernel draw on every row of fb's mode (at least one)? */
+static inline bool fwcheck_framebuffer_whole(const struct framebuffer *fb)
+{
+	const char *why;
+	uint32_t rows = fwcheck_framebuffer_rows(fb, &why);
+
+	return rows != 0 && rows == fb->height; /* a mode of 0 rows is no screen */
+}
 
 #endif

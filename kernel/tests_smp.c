@@ -24,6 +24,7 @@
 #define SCALE_OPS 4000      /* per CPU, per scaling run */
 #define MAX_BLOCK 1024
 #define FRAME_ROUNDS 400
+#define FRAME_BATCHES 10 /* the emptied tables go back after each batch of rounds */
 #define FRAMES_EACH 16
 #define SCRATCH_BASE 0x0000500000000000ull /* a PML4 slot of its own: tables are made */
 
@@ -235,6 +236,7 @@ static const char *const race_fault_name[NFAULTS] = {
 struct frames_race {
 	volatile uint32_t bad;
 	volatile uint32_t fault[NFAULTS]; /* what went wrong, for the report */
+	struct pt_gather tables[SMP_MAX_CPUS]; /* each CPU's emptied tables */
 };
 
 /* One thing went wrong: counted, and by its kind. */
@@ -249,7 +251,7 @@ static void frames_cpu(void *arg, unsigned cpu)
 	struct frames_race *fr = arg;
 	uint64_t got[FRAMES_EACH], va = SCRATCH_BASE + cpu * PAGE_SIZE, pa;
 
-	for (unsigned round = 0; round < FRAME_ROUNDS; round++) {
+	for (unsigned round = 0; round < FRAME_ROUNDS / FRAME_BATCHES; round++) {
 		for (int i = 0; i < FRAMES_EACH; i++) {
 			got[i] = frames_alloc();
 			if (got[i])
@@ -264,7 +266,11 @@ static void frames_cpu(void *arg, unsigned cpu)
 				race_bad(fr, TRANSLATE);
 			else if (*(volatile uint64_t *)va != (uint64_t)cpu << 32)
 				race_bad(fr, READ);
-			if (pt_unmap(current_pml4(), va, PAGE_SIZE) != 0)
+			/* The tables this empties may sit in other CPUs'
+			 * paging-structure caches (they walked them for their
+			 * own pages) until their next invlpg: gathered, and
+			 * freed once every CPU is done. */
+			if (pt_unmap_gather(current_pml4(), va, PAGE_SIZE, &fr->tables[cpu]) != 0)
 				race_bad(fr, UNMAP);
 			invlpg(va); /* only this CPU touched va */
 		}
@@ -291,7 +297,15 @@ static void smp_frames_and_tables_all_cpus(void)
 		return;
 	}
 	fr = (struct frames_race){ 0 };
-	smp_run(smp_cpus_online(), frames_cpu, &fr);
+	for (unsigned batch = 0; batch < FRAME_BATCHES; batch++) {
+		smp_run(smp_cpus_online(), frames_cpu, &fr);
+		/* A CPU may have cached a table another CPU made and
+		 * emptied after its own last invlpg (speculation may walk
+		 * anything mapped): a shootdown, then they can go. */
+		tlb_shootdown(SCRATCH_BASE, smp_cpus_online() * PAGE_SIZE);
+		for (unsigned cpu = 0; cpu < SMP_MAX_CPUS; cpu++)
+			pt_gather_free(&fr.tables[cpu]);
+	}
 	for (int f = 0; f < NFAULTS; f++)
 		if (fr.fault[f])
 			kprintf("# smp_frames: %s: %u times\n", race_fault_name[f], fr.fault[f]);
@@ -317,6 +331,7 @@ static void read_scratch(void *arg, unsigned cpu)
 static void smp_tlb_shootdown_reaches_all(void)
 {
 	static struct tlb_probe p;
+	struct pt_gather tables = PT_GATHER_INIT;
 	uint64_t a = frames_alloc(), b = frames_alloc(), pml4 = current_pml4();
 	unsigned n = smp_cpus_online();
 
@@ -332,14 +347,16 @@ static void smp_tlb_shootdown_reaches_all(void)
 	*(volatile uint64_t *)phys_to_virt(b) = 0xBBBB;
 	EXPECT(pt_map(pml4, SCRATCH_BASE, a, PAGE_SIZE, VM_WRITE) == 0);
 	smp_run(n, read_scratch, &p);              /* every TLB now maps it to a */
-	EXPECT(pt_unmap(pml4, SCRATCH_BASE, PAGE_SIZE) == 0);
+	EXPECT(pt_unmap_gather(pml4, SCRATCH_BASE, PAGE_SIZE, &tables) == 0);
 	EXPECT(pt_map(pml4, SCRATCH_BASE, b, PAGE_SIZE, VM_WRITE) == 0);
 	tlb_shootdown(SCRATCH_BASE, PAGE_SIZE);
+	pt_gather_free(&tables); /* other CPUs walked them: only now */
 	smp_run(n, read_scratch, &p);
 	for (unsigned i = 0; i < n; i++)
 		EXPECT(p.seen[i] == 0xBBBB);
-	EXPECT(pt_unmap(pml4, SCRATCH_BASE, PAGE_SIZE) == 0);
+	EXPECT(pt_unmap_gather(pml4, SCRATCH_BASE, PAGE_SIZE, &tables) == 0);
 	tlb_shootdown(SCRATCH_BASE, PAGE_SIZE);
+	pt_gather_free(&tables);
 	frames_free(a);
 	frames_free(b);
 }

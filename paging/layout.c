@@ -120,8 +120,10 @@ static const char *identity_fault(int err)
 	}
 }
 
-/* Can layout_build map row r?  0, or the error with *why filled. */
-static int check_row(const struct memblock_range *r, struct layout_refusal *why)
+/* Can layout_build map row r beside the image?  0, or the error with
+ * *why filled. */
+static int check_row(const struct memblock_range *r, struct layout_span image,
+		     struct layout_refusal *why)
 {
 	*why = (struct layout_refusal){ "RAM", NULL, r->start, r->end };
 	if (memblock_is_wb_ram(r) && r->end > DIRECT_MAP_MAX) {
@@ -134,23 +136,32 @@ static int check_row(const struct memblock_range *r, struct layout_refusal *why)
 	int err = check_identity(r->start, r->end);
 	if (err)
 		why->why = identity_fault(err);
+	else if (overlaps(image, r->start, r->end - r->start))
+		why->why = "overlaps the loader's own image", err = VM_EEXIST;
 	return err;
 }
 
-int layout_check_map(const struct memblock *mb, struct layout_refusal *why)
+int layout_check_map(const struct memblock *mb, struct layout_span image,
+		     struct layout_refusal *why)
 {
 	bool ram = false;
+	int err;
 
 	for (size_t i = 0; i < mb->n; i++) {
-		int err = check_row(&mb->r[i], why);
+		err = check_row(&mb->r[i], image, why);
 		if (err)
 			return err;
 		ram = ram || memblock_is_wb_ram(&mb->r[i]);
 	}
-	if (ram)
-		return 0;
-	*why = (struct layout_refusal){ "the map", "has no write-back RAM", 0, 0 };
-	return VM_EINVAL;
+	if (!ram) {
+		*why = (struct layout_refusal){ "the map", "has no write-back RAM", 0, 0 };
+		return VM_EINVAL;
+	}
+	err = span_empty(image) ? 0 : check_identity(image.start, image.end);
+	if (err)
+		*why = (struct layout_refusal){ "the image", identity_fault(err), image.start,
+						image.end };
+	return err;
 }
 
 /*
@@ -220,8 +231,8 @@ static struct layout_span image_span(const struct layout_input *in)
 
 static int map_image(struct build *b)
 {
-	struct layout_span img = image_span(b->in);
-	int err = check_identity(img.start, img.end);
+	struct layout_span img = image_span(b->in); /* layout_check_map has checked it */
+	int err = 0;
 
 	for (uint64_t pg = img.start; !err && pg < img.end; pg += PAGE_SIZE) {
 		unsigned f;
@@ -356,7 +367,7 @@ static int map_runtime_ram(struct build *b, const struct memblock_range *r, unsi
 }
 
 /* Every runtime range, identity-mapped (layout_check_map has made sure
- * each one can be). */
+ * each one can be, clear of the image mapped before). */
 static int map_runtime(struct build *b)
 {
 	const struct memblock *mb = b->in->map;
@@ -391,14 +402,14 @@ static int map_framebuffer(struct build *b, struct layout_out *out)
 	uint64_t bytes = framebuffer_bytes(fb);
 	unsigned type = b->in->pat ? VM_WRITECOMBINE : VM_WRITETHROUGH;
 
-	if (fb->base == 0 || bytes == 0)
+	if (fb->base == 0)
 		return 0;
-	if (bytes > FB_WINDOW_MAX || fb->base > PHYS_ADDR_LIMIT - bytes)
-		return VM_EINVAL;
+	if (layout_framebuffer_rows(fb) < fb->height)
+		return VM_EINVAL; /* the loader keeps only the rows that fit */
+	if (bytes == 0)
+		return 0;
 	uint64_t pa = page_down(fb->base);
 	uint64_t size = page_up(fb->base + bytes) - pa;
-	if (size > FB_WINDOW_MAX)
-		return VM_EINVAL;
 	out->fb_va = FB_WINDOW_BASE + fb->base % PAGE_SIZE;
 	return map_best(b, "framebuffer", FB_WINDOW_BASE, pa, size, VM_WRITE | type | VM_GLOBAL,
 			false);
@@ -563,7 +574,7 @@ int layout_build(const struct layout_input *in, struct layout_out *out)
 	max_regions = nregions = 0;
 	int err = check_input(in);
 	if (!err)
-		err = layout_check_map(in->map, &why);
+		err = layout_check_map(in->map, image_span(in), &why);
 	if (err)
 		return err;
 	pt_set_nx_supported(in->nx);

@@ -42,6 +42,7 @@
 
 #include "boot_info.h"
 #include "memblock.h"
+#include "mmu.h"
 
 /* Direct map: physical address p is at DIRECT_MAP_BASE + p. */
 #define DIRECT_MAP_BASE 0xFFFF800000000000ull
@@ -49,6 +50,27 @@
 
 #define FB_WINDOW_BASE 0xFFFFFE0000000000ull   /* PML4 slot 508 */
 #define FB_WINDOW_MAX (1ull << 30)
+
+/*
+ * How many rows of fb's mode the framebuffer window can map: fb->height
+ * when its whole span (framebuffer_bytes, from base % PAGE_SIZE on)
+ * fits in FB_WINDOW_MAX and ends below the 52-bit physical address
+ * limit; else the whole scan lines that do; 0 when none does.
+ * layout_build refuses a framebuffer that does not fit whole; the
+ * loader keeps only the rows that fit (efi/fwcheck.c), before the exit,
+ * so the two cannot disagree.
+ */
+static inline uint32_t layout_framebuffer_rows(const struct framebuffer *fb)
+{
+	uint64_t row = (uint64_t)fb->stride * 4;
+	uint64_t room = FB_WINDOW_MAX - fb->base % PAGE_SIZE;
+
+	if (row == 0 || fb->base >= PHYS_ADDR_LIMIT)
+		return 0;
+	if (room > PHYS_ADDR_LIMIT - fb->base)
+		room = PHYS_ADDR_LIMIT - fb->base;
+	return room / row < fb->height ? (uint32_t)(room / row) : fb->height;
+}
 
 /* Stacks grow down from their TOP; the 1 MiB below each is never mapped. */
 #define STACK_REGION_BASE 0xFFFFFF0000000000ull /* PML4 slot 510 */
@@ -196,7 +218,7 @@ int layout_build(const struct layout_input *in, struct layout_out *out);
 
 /* Why layout_check_map refuses a memory list. */
 struct layout_refusal {
-	const char *what;               /* "RAM", "runtime memory", "the map" */
+	const char *what;               /* "RAM", "runtime memory", "the map", "the image" */
 	const char *why;                /* "lies beyond the 64 TiB the direct map holds" */
 	uint64_t start;                 /* the range [start, end) at fault; */
 	uint64_t end;                   /* 0, 0: the map as a whole */
@@ -208,14 +230,19 @@ struct layout_refusal {
  *   - no write-back RAM at all (VM_EINVAL: nothing for a direct map);
  *   - write-back RAM ending above DIRECT_MAP_MAX (VM_EINVAL);
  *   - a runtime range (EFI_MEM_ATTR_RUNTIME), which is identity-mapped,
- *     touching page 0 (VM_EINVAL), overlapping the heap window
- *     (VM_EEXIST) or ending above 128 TiB, outside the lower canonical
- *     half (VM_ENONCANON).
+ *     touching page 0 (VM_EINVAL), overlapping the heap window or the
+ *     image (VM_EEXIST: both are mapped too, and the image pages with
+ *     their own rights) or ending above 128 TiB, outside the lower
+ *     canonical half (VM_ENONCANON);
+ *   - an image (also identity-mapped; image: its pages, [start, end),
+ *     or an empty span for none) that cannot be, for the same reasons.
  * Returns 0, or the error with *why filled (the first range at fault,
- * in address order).  layout_build calls it first; the loader's
- * pre-exit plan (plan.h) calls it too, so the two cannot disagree.
+ * in address order, then the image).  layout_build calls it first; the
+ * loader's pre-exit plan (plan.h) calls it too, with the image the
+ * firmware loaded, so the two cannot disagree.
  */
-int layout_check_map(const struct memblock *mb, struct layout_refusal *why);
+int layout_check_map(const struct memblock *mb, struct layout_span image,
+		     struct layout_refusal *why);
 
 /* Give back all a successful layout_build took: its page tables, stacks
  * and region table (which layout_regions then no longer shows). */

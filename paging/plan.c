@@ -62,13 +62,17 @@ static bool take_runs(const struct memblock *mb, const struct boot_info *bi, str
 	return true;
 }
 
-/* The layout's own check of the list (the same one layout_build makes
- * after the exit); false (and *p filled) when it refuses. */
-static bool mappable(const struct memblock *mb, struct plan *p)
+/* The layout's own check of the list and of the image the firmware
+ * loaded (the same one layout_build makes after the exit); false (and
+ * *p filled) when it refuses. */
+static bool mappable(const struct memblock *mb, const struct boot_info *bi, struct plan *p)
 {
+	struct layout_span image = { bi->image_base & ~(PAGE_SIZE - 1),
+				     (bi->image_base + bi->image_size + PAGE_SIZE - 1) &
+					     ~(PAGE_SIZE - 1) };
 	struct layout_refusal why;
 
-	if (layout_check_map(mb, &why) == 0)
+	if (layout_check_map(mb, image, &why) == 0)
 		return true;
 	verdict(p, PLAN_UNMAPPABLE, why.what, 0, 0);
 	p->refusal = why;
@@ -80,7 +84,7 @@ enum plan_verdict plan_check(const struct memblock *mb, const struct boot_info *
 {
 	uint64_t meta = frames_meta_bytes(mb);
 
-	if (!mappable(mb, p))
+	if (!mappable(mb, bi, p))
 		return p->verdict;
 	if (frames_init_dry(mb, store) != 0)
 		return verdict(p, PLAN_NO_RUN, "the frame allocator's bookkeeping",

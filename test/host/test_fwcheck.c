@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "fwcheck.h"
+#include "layout.h"
 
 static const char *why;
 
@@ -227,6 +228,84 @@ static void fwcheck_framebuffer_bad_shapes(void **state)
 	assert_string_equal(why, "a mode with no pixels");
 }
 
+/* A framebuffer at base, of rows scan lines of 16384 pixels (64 KiB
+ * each), whose FrameBufferSize holds them all. */
+static struct framebuffer tall(uint64_t base, uint32_t height)
+{
+	struct framebuffer f = fb(16384, height, 16384, (uint64_t)16384 * 4 * height);
+
+	f.base = base;
+	return f;
+}
+
+/* Expect a span larger than the kernel's 1 GiB framebuffer window
+ * clamped to the scan lines the window holds, from the base's offset in
+ * its page: the very framebuffers layout_build refuses whole
+ * (test_layout's layout_framebuffer_too_big) keep 16384 and 16383 rows,
+ * or none when one scan line alone is past the window, and what is kept
+ * fits.  A span of exactly 1 GiB is kept whole. */
+static void fwcheck_framebuffer_window_clamps(void **state)
+{
+	struct framebuffer f;
+
+	(void)state;
+	assert_int_equal(rows(tall(0x80000000, 16384)), 16384);
+	assert_null(why);
+	assert_int_equal(rows(tall(0x80000000, 16385)), 16384);
+	assert_string_equal(why, "its span is larger than the kernel's 1 GiB framebuffer window");
+	assert_int_equal(rows(tall(0x80000800, 16384)), 16383);
+	assert_non_null(why);
+	assert_int_equal(rows(fb(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, UINT64_MAX)), 0);
+	assert_string_equal(why, "beyond what the kernel can map"); /* one line is 16 GiB */
+	f = tall(0x80000800, 16384);
+	f.height = rows(f);
+	assert_int_equal(layout_framebuffer_rows(&f), f.height);
+	assert_true((f.base % PAGE_SIZE) + framebuffer_bytes(&f) <= FB_WINDOW_MAX);
+}
+
+/* Expect the smaller of the two bounds when both clamp: here
+ * FrameBufferSize holds 10,000 lines, the window 16,384. */
+static void fwcheck_framebuffer_both_bounds(void **state)
+{
+	struct framebuffer f = tall(0x80000000, 20000);
+
+	(void)state;
+	f.size = (uint64_t)16384 * 4 * 10000;
+	assert_int_equal(rows(f), 10000);
+	assert_string_equal(why, "FrameBufferSize is smaller than the mode's span");
+	f.size = 4ull << 30;
+	assert_int_equal(rows(f), 16384);
+}
+
+/* Expect a framebuffer that runs past the 52-bit physical address space
+ * clamped to the lines below it, and one that starts there dropped. */
+static void fwcheck_framebuffer_past_phys_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(rows(tall(PHYS_ADDR_LIMIT - 10 * 65536, 600)), 10);
+	assert_string_equal(why, "its span runs past the 52-bit physical address limit");
+	assert_int_equal(rows(tall(PHYS_ADDR_LIMIT, 600)), 0);
+	assert_string_equal(why, "beyond what the kernel can map");
+	assert_int_equal(rows(tall(UINT64_MAX - 4095, 600)), 0);
+}
+
+/* Expect "whole" only for a mode whose every row fits, and never for
+ * a mode of no rows, which fwcheck_framebuffer_rows also answers 0. */
+static void fwcheck_framebuffer_whole_needs_rows(void **state)
+{
+	struct framebuffer f = fb(800, 600, 800, 800 * 600 * 4);
+
+	(void)state;
+	assert_true(fwcheck_framebuffer_whole(&f));
+	f.size--;
+	assert_false(fwcheck_framebuffer_whole(&f));
+	f = fb(800, 0, 800, 16u << 20);
+	assert_false(fwcheck_framebuffer_whole(&f));
+	assert_false(fwcheck_framebuffer_whole(&(struct framebuffer){ 0 }));
+	f = tall(0x80000000, 16385);
+	assert_false(fwcheck_framebuffer_whole(&f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +319,10 @@ int main(void)
 		cmocka_unit_test(fwcheck_framebuffer_smaller_is_clamped),
 		cmocka_unit_test(fwcheck_framebuffer_zero_size),
 		cmocka_unit_test(fwcheck_framebuffer_bad_shapes),
+		cmocka_unit_test(fwcheck_framebuffer_window_clamps),
+		cmocka_unit_test(fwcheck_framebuffer_both_bounds),
+		cmocka_unit_test(fwcheck_framebuffer_past_phys_limit),
+		cmocka_unit_test(fwcheck_framebuffer_whole_needs_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

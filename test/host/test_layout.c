@@ -741,6 +741,31 @@ static void layout_framebuffer_too_big(void **state)
 	assert_false(pt_is_mapped(out.pml4, FB_WINDOW_BASE + 1280 * 800 * 4 + PAGE_SIZE));
 }
 
+/* Expect layout_check_map to refuse an image it cannot identity-map
+ * (page 0, the heap window), naming it, and layout_build to refuse the
+ * same image with the same error, with no frame kept; an empty span is
+ * no image (the loader's plan when it could not learn the image). */
+static void layout_check_map_image(void **state)
+{
+	const struct layout_span page0 = { 0, 0x40000 }, heap = { HEAP_START - 0x1000, HEAP_START + 0x1000 };
+	struct layout_refusal why;
+
+	(void)state;
+	assert_int_equal(layout_check_map(in.map, in.image, &why), 0);
+	assert_int_equal(layout_check_map(in.map, (struct layout_span){ 0, 0 }, &why), 0);
+	assert_int_equal(layout_check_map(in.map, page0, &why), VM_EINVAL);
+	assert_string_equal(why.what, "the image");
+	assert_int_equal(why.start, 0);
+	assert_int_equal(why.end, 0x40000);
+	assert_int_equal(layout_check_map(in.map, heap, &why), VM_EEXIST);
+	assert_string_equal(why.what, "the image");
+	in.image = page0;
+	in.text = (struct layout_span){ 0x1000, 0x2000 };
+	in.rodata = in.data = (struct layout_span){ 0, 0 };
+	assert_int_equal(layout_build(&in, &out), VM_EINVAL);
+	assert_int_equal(frames_free_count(), free0);
+}
+
 /*
  * Expect layout_verify to check every leaf, not just the table: a W+X
  * 4K page and a W+X 2M page mapped after the build count 1 each, and so
@@ -1025,6 +1050,7 @@ int main(void)
 		T(layout_framebuffer_window),
 		T(layout_framebuffer_stride_beyond_size),
 		T(layout_framebuffer_too_big),
+		T(layout_check_map_image),
 		T(layout_verify_counts_late_wx),
 		T(layout_build_nx_off),
 		T(layout_build_oom_frees_everything),

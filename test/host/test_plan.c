@@ -26,6 +26,10 @@
 static struct boot_info bi;
 static struct plan p;
 
+/* Where the firmware "loaded" the loader, in the plan and in the kernel's
+ * layout: below 1 MiB, clear of every fixture's runtime memory. */
+#define IMAGE_BASE 0x10000
+
 /* Plan over the map in bi with heap_bytes of heap, as the loader does:
  * the list built in a copy of the map (bi keeps its descriptors for
  * kernel_attempt), scratch for the dry run, the check. */
@@ -34,6 +38,7 @@ static enum plan_verdict plan_bi(uint64_t heap_bytes)
 	struct boot_info probe = bi;
 	struct memblock mb;
 
+	bi.image_base = probe.image_base = IMAGE_BASE; /* kernel_attempt's image */
 	bi.image_size = probe.image_size = 256 * KiB;
 	probe.mmap = malloc(bi.mmap_size);
 	memcpy(probe.mmap, bi.mmap, bi.mmap_size);
@@ -76,7 +81,8 @@ static int kernel_attempt(void)
 {
 	struct layout_out out;
 	struct layout_input in = {
-		.map = sim_list(&bi), .boot = &bi, .image = { 0x10000, 0x20000 }, .text = { 0x11000, 0x12000 },
+		.map = sim_list(&bi), .boot = &bi, .image = { IMAGE_BASE, IMAGE_BASE + 256 * KiB },
+		.text = { IMAGE_BASE + 0x1000, IMAGE_BASE + 0x2000 },
 		.kstack_size = LAYOUT_KSTACK_SIZE,
 		.ist_stack_size = LAYOUT_IST_STACK_SIZE, .nx = true,
 	};
@@ -338,6 +344,31 @@ static void plan_refuses_runtime_above_128t(void **state)
 	expect_unmappable(mmio, "runtime memory", VM_ENONCANON);
 }
 
+/* Expect runtime memory overlapping the loader's own image refused (a
+ * map with overlapping descriptors: the runtime kind wins the bytes):
+ * the kernel maps the image's pages with its own rights and would find
+ * them taken when it maps the runtime range.  Runtime memory right
+ * beside the image is fine.
+ *
+ *   IMAGE_BASE          + 32K  + 40K        + 256K
+ *   [image ............[rt rt]..........]
+ *                                        [rt] beside: fine */
+static void plan_refuses_runtime_over_image(void **state)
+{
+	(void)state;
+	struct fix_row rt = { EFI_MEM_RUNTIME_DATA, IMAGE_BASE + 32 * KiB, 2, 0xF | RT };
+	expect_unmappable(rt, "runtime memory", VM_EEXIST);
+	assert_string_equal(p.refusal.why, "overlaps the loader's own image");
+
+	const struct fix_row beside[] = { { EFI_MEM_CONVENTIONAL, MiB, 0x4000, 0xF },
+					  { EFI_MEM_RUNTIME_DATA, IMAGE_BASE + 256 * KiB, 2, 0xF | RT } };
+	sim_phys_init(128 * MiB);
+	assert_int_equal(plan_rows(beside, ROWS(beside), MiB), PLAN_OK);
+	assert_int_equal(kernel_attempt(), 0);
+	map_free(&bi);
+	sim_phys_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +387,7 @@ int main(void)
 		cmocka_unit_test(plan_refuses_runtime_at_page_0),
 		cmocka_unit_test(plan_refuses_runtime_in_heap_window),
 		cmocka_unit_test(plan_refuses_runtime_above_128t),
+		cmocka_unit_test(plan_refuses_runtime_over_image),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

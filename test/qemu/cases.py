@@ -292,6 +292,36 @@ CASES += [
 ]
 
 
+# --- A GOP whose FrameBufferSize is too small -----------------------------------
+# GOPSIZE.EFI (test/qemu/gopsize_efi.c) cuts a GOP's FrameBufferSize to
+# one scan line short of its mode's span, as buggy firmware reports it,
+# then starts BOOTX64.EFI as a removable disk would.  Under the shell it
+# cuts the first GPU's GOP; beside it stands a whole one (with one GPU,
+# the console splitter's copy of the same framebuffer; with two, the
+# second GPU's), and the loader must draw on that one, whole (an older
+# loader took the cut one and kept a row fewer).  With every GOP cut,
+# it keeps the rows that fit.
+def GopsizeCase(name, args, **kw):
+    return ToolCase(name, tools=["GOPSIZE.EFI"], shell=["GOPSIZE.EFI %sBOOTX64.EFI" % args],
+                    status=0, ending="shutdown", **kw)
+
+
+GOP_CUT = r"^gopsize: FrameBufferSize of the \d+x\d+ GOP at 0x[0-9A-F]+ cut to \d+ bytes$"
+GOP_CLAMPED = (r"^loader: GOP framebuffer is \d+ bytes, its mode spans \d+ "
+               r"\(FrameBufferSize is smaller than the mode's span\): using \d+ of \d+ rows$")
+GOP_WHOLE = [GOP_CUT, r"^boot: framebuffer \d+x\d+ \(stride \d+ pixels, [BR]GRX\)",
+             r"^kernel: run PASSED$"]
+
+CASES += [
+    GopsizeCase("gop_size_one_gpu", "", expect=GOP_WHOLE,
+                reject=[r"^loader: GOP framebuffer is", r"^gopsize: BOOTX64.EFI returned"]),
+    GopsizeCase("gop_size_two_gpus", "", devices=["-device", "bochs-display"], expect=GOP_WHOLE,
+                reject=[r"^loader: GOP framebuffer is", r"^gopsize: BOOTX64.EFI returned"]),
+    GopsizeCase("gop_size_all", "-all ", expect=[GOP_CUT, GOP_CLAMPED, r"^kernel: run PASSED$"],
+                reject=[r"^gopsize: BOOTX64.EFI returned"]),
+]
+
+
 # --- A boot entry's options -----------------------------------------------------
 # BOOTOPT.EFI (test/qemu/bootopt_efi.c) starts BOOTX64.EFI as the boot
 # manager starts an entry: LoadOptions set, no shell protocol.  Text
