@@ -268,8 +268,8 @@ static void frames_cpu(void *arg, unsigned cpu)
 				race_bad(fr, READ);
 			/* The tables this empties may sit in other CPUs'
 			 * paging-structure caches (they walked them for their
-			 * own pages) until their next invlpg: gathered, and
-			 * freed once every CPU is done. */
+			 * own pages): gathered, and freed after the batch's
+			 * shootdown. */
 			if (pt_unmap_gather(current_pml4(), va, PAGE_SIZE, &fr->tables[cpu]) != 0)
 				race_bad(fr, UNMAP);
 			invlpg(va); /* only this CPU touched va */

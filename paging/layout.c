@@ -147,6 +147,9 @@ int layout_check_map(const struct memblock *mb, struct layout_span image,
 	bool ram = false;
 	int err;
 
+	if (!span_empty(image)) /* its pages, as map_image maps them */
+		image = (struct layout_span){ page_down(image.start), page_up(image.end) };
+
 	for (size_t i = 0; i < mb->n; i++) {
 		err = check_row(&mb->r[i], image, why);
 		if (err)

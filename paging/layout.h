@@ -234,8 +234,9 @@ struct layout_refusal {
  *     image (VM_EEXIST: both are mapped too, and the image pages with
  *     their own rights) or ending above 128 TiB, outside the lower
  *     canonical half (VM_ENONCANON);
- *   - an image (also identity-mapped; image: its pages, [start, end),
- *     or an empty span for none) that cannot be, for the same reasons.
+ *   - an image (also identity-mapped; image: its bytes [start, end),
+ *     taken as the pages they lie in, or an empty span for none) that
+ *     cannot be, for the same reasons.
  * Returns 0, or the error with *why filled (the first range at fault,
  * in address order, then the image).  layout_build calls it first; the
  * loader's pre-exit plan (plan.h) calls it too, with the image the

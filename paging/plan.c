@@ -67,9 +67,7 @@ static bool take_runs(const struct memblock *mb, const struct boot_info *bi, str
  * *p filled) when it refuses. */
 static bool mappable(const struct memblock *mb, const struct boot_info *bi, struct plan *p)
 {
-	struct layout_span image = { bi->image_base & ~(PAGE_SIZE - 1),
-				     (bi->image_base + bi->image_size + PAGE_SIZE - 1) &
-					     ~(PAGE_SIZE - 1) };
+	struct layout_span image = { bi->image_base, bi->image_base + bi->image_size };
 	struct layout_refusal why;
 
 	if (layout_check_map(mb, image, &why) == 0)
