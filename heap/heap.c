@@ -400,13 +400,17 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 struct live {
 	uint32_t g;      /* the block's granule */
 	uint32_t size;   /* its size in granules */
-	uint32_t below;  /* the block just under it, when hole_below */
+	uint32_t below;  /* the block just under it (NIL until found) */
 	bool hole_below; /* a hole lies just under it: a free merges with it */
 	bool hole_above; /* a hole starts where it ends */
 };
 
-/* What g's boundary tag points at is a block of that size (or g is the
- * first block); note whether it is a hole. */
+/* The block just under g: the one the bitmap's scan found (l->below), or,
+ * when the scan did not reach that far or did not run, the one g's
+ * boundary tag names.  Either way the tag must name it and its header
+ * must say it ends at g; note whether it is a hole.  Found in the
+ * bitmap, its header's load need not wait for g's own, a cache miss in a
+ * large heap (steady_100000 0.95x to 0.98x). */
 HOT bool check_below(const struct heap *h, const struct block *b, struct live *l)
 {
 	uint32_t prev = b->prev_size;
@@ -414,15 +418,19 @@ HOT bool check_below(const struct heap *h, const struct block *b, struct live *l
 	enum kind k;
 
 	l->hole_below = false;
-	l->below = l->g - prev; /* set on every path, so no compiler doubts it */
-	if (l->g == 0)
-		return prev == 0;
-	if (prev == 0 || prev > l->g)
+	if (l->below == NIL) {
+		if (l->g == 0)
+			return prev == 0;
+		if (prev == 0 || prev > l->g)
+			return false;
+		l->below = l->g - prev;
+	} else if (prev != l->g - l->below) {
 		return false;
+	}
 	k = kind_at(h, l->below);
 	x = block_at(h, l->below);
 	l->hole_below = k == HOLE;
-	return (k & 1) && sealed_as(x, magic_of(k)) && x->size == prev;
+	return (k & 1) && sealed_as(x, magic_of(k)) && x->size == l->g - l->below;
 }
 
 /* The block where g ends knows g's size as its boundary tag (or top does). */
@@ -508,15 +516,18 @@ HOT uint32_t start_below(const struct heap *h, uint32_t g)
  * rather than follow one another (steady_100000: 13 % faster).  A heap
  * that fits the caches would pay the instructions for nothing.  Returns
  * where the block above starts, as the bitmap says (NIL when that is out
- * of reach or the heap is small): find_live takes g's size from it. */
-HOT uint32_t prefetch_neighbours(const struct heap *h, uint32_t g)
+ * of reach or the heap is small): find_live takes g's size from it.
+ * *below gets where the block below starts, or NIL, for check_below. */
+HOT uint32_t prefetch_neighbours(const struct heap *h, uint32_t g, uint32_t *below)
 {
 	uint32_t up, down;
 
+	*below = NIL;
 	if (granules(h) - h->top_prev < PREFETCH_FROM)
 		return NIL; /* the blocks below the last one fit the caches */
 	up = start_above(h, g);
 	down = start_below(h, g);
+	*below = down;
 	if (up < granules(h)) /* NIL is larger */
 		__builtin_prefetch(block_at(h, up));
 	if (down != NIL)
@@ -540,7 +551,7 @@ HOT int find_live(const struct heap *h, const void *ptr, struct live *l)
 		return HEAP_ECORRUPT;
 	l->g = granule(h, p - G);
 	__builtin_prefetch(b); /* the miss starts now, not some 40 instructions on */
-	up = prefetch_neighbours(h, l->g);
+	up = prefetch_neighbours(h, l->g, &l->below);
 	k = kind_at(h, l->g);
 	if (unlikely(k != USED))
 		return k == BAD ? HEAP_ECORRUPT : HEAP_EINVAL;

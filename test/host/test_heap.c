@@ -1297,6 +1297,52 @@ static void heap_first_fit_past_the_tree_cap(void **state)
 	free(mem);
 }
 
+/* A heap past 1 MiB, where a free finds its block's size and both
+ * neighbours in the bitmap (heap.c: prefetch_neighbours): BIG_BLOCKS
+ * used blocks of 1000 bytes (1024 with the header) in a 4 MiB region. */
+#define BIG_REGION (4 << 20)
+#define BIG_BLOCKS 3000
+
+struct big {
+	struct heap h, hcopy;
+	unsigned char *mem, *copy;
+	char *p[BIG_BLOCKS];
+};
+
+static struct big *big_heap(void)
+{
+	struct big *b = calloc(1, sizeof *b);
+
+	assert_non_null(b);
+	b->mem = aligned_alloc(4096, BIG_REGION);
+	b->copy = malloc(BIG_REGION);
+	assert_non_null(b->mem);
+	assert_non_null(b->copy);
+	assert_int_equal(heap_init(&b->h, b->mem, BIG_REGION), 0);
+	for (int i = 0; i < BIG_BLOCKS; i++) /* 3000 * 1 KiB: past the 1 MiB */
+		assert_non_null(b->p[i] = heap_alloc(&b->h, 1000, 16));
+	return b;
+}
+
+/* Expect a free of p to be refused as damage, with the heap and the
+ * whole region left as they were. */
+static void big_refuses(struct big *b, char *p)
+{
+	memcpy(b->copy, b->mem, BIG_REGION);
+	b->hcopy = b->h;
+	assert_int_equal(heap_free(&b->h, p), HEAP_ECORRUPT);
+	assert_memory_equal(&b->hcopy, &b->h, sizeof b->h);
+	assert_memory_equal(b->copy, b->mem, BIG_REGION);
+}
+
+static void big_done(struct big *b)
+{
+	assert_int_equal(heap_check(&b->h), 0);
+	free(b->copy);
+	free(b->mem);
+	free(b);
+}
+
 /* Expect free to refuse, writing nothing, a block whose header was
  * rewritten and resealed with a size one granule larger, in a heap past
  * 1 MiB: there a free takes the block's size from the bitmap (where the
@@ -1304,32 +1350,49 @@ static void heap_first_fit_past_the_tree_cap(void **state)
  * bitmap's size would hide the forgery instead of reporting it. */
 static void heap_free_refuses_resealed_size(void **state)
 {
-	size_t region = 4 << 20;
-	unsigned char *mem = aligned_alloc(4096, region), *copy = malloc(region);
-	char *p[3000];
-	struct hdr *hb, saved;
-	struct heap h, hcopy;
+	struct big *b = big_heap();
+	struct hdr *hb = (struct hdr *)(b->p[1500] - HDR), saved = *hb;
 
 	(void)state;
-	assert_non_null(mem);
-	assert_non_null(copy);
-	assert_int_equal(heap_init(&h, mem, region), 0);
-	for (int i = 0; i < 3000; i++) /* 3000 * 1 KiB: past the 1 MiB */
-		assert_non_null(p[i] = heap_alloc(&h, 1000, 16));
-	hb = (struct hdr *)(p[1500] - HDR);
-	saved = *hb;
 	hb->size++;
 	hb->seal = seal_of(hb);
-	memcpy(copy, mem, region);
-	hcopy = h;
-	assert_int_equal(heap_free(&h, p[1500]), HEAP_ECORRUPT);
-	assert_memory_equal(&hcopy, &h, sizeof h);
-	assert_memory_equal(copy, mem, region);
+	big_refuses(b, b->p[1500]);
 	*hb = saved;
-	assert_int_equal(heap_free(&h, p[1500]), 0);
-	assert_int_equal(heap_check(&h), 0);
-	free(copy);
-	free(mem);
+	assert_int_equal(heap_free(&b->h, b->p[1500]), 0);
+	big_done(b);
+}
+
+/* Expect the checks of the block below to hold in a heap past 1 MiB,
+ * where the free finds that block in the bitmap rather than through its
+ * own tag: |F a|U b|U c|, a free of c is refused, writing nothing, when
+ * c's tag is resealed to skip b and name the hole a (the bitmap's block
+ * below is b, which the tag must name), when it is one granule off, and
+ * when b's header is damaged (an overflow from a onto it); and a sound
+ * free of c, then of b, merges all three. */
+static void heap_free_checks_below_in_big_heap(void **state)
+{
+	struct big *b = big_heap();
+	char *a = b->p[1500], *bb = b->p[1501], *c = b->p[1502];
+	struct hdr *hc = (struct hdr *)(c - HDR), *hb = (struct hdr *)(bb - HDR);
+	struct hdr saved_c = *hc, saved_b = *hb;
+
+	(void)state;
+	assert_int_equal(heap_free(&b->h, a), 0);
+	hc->prev_size = (uint32_t)((c - a) / HDR);
+	hc->seal = seal_of(hc);
+	big_refuses(b, c);
+	hc->prev_size = saved_c.prev_size + 1;
+	hc->seal = seal_of(hc);
+	big_refuses(b, c);
+	*hc = saved_c;
+	hb->magic ^= 0x10;
+	big_refuses(b, c);
+	*hb = saved_b;
+	assert_int_equal(heap_free(&b->h, c), 0);
+	assert_int_equal(heap_free(&b->h, bb), 0);
+	assert_int_equal(heap_check(&b->h), 0);
+	assert_ptr_equal(heap_alloc(&b->h, 3 * 1024 - HDR, 16), a); /* one hole of a, b and c */
+	big_done(b);
 }
 
 /* Expect 200k random allocs, frees and reallocs (fixed seed) to keep every
@@ -1405,6 +1468,7 @@ int main(void)
 		T(heap_usable_size_bounds),
 		T(heap_free_refuses_corrupt_walk),
 		T(heap_free_refuses_tag_past_block_below),
+		T(heap_free_checks_below_in_big_heap),
 		T(heap_late_tail_header_seen_by_every_call),
 #ifdef HEAP_POISON
 		T(heap_check_catches_use_after_free),
