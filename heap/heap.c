@@ -36,9 +36,10 @@
  * test/reference/list_heap.c) proved it by walking to the pointer from a
  * hole it knew, which cost O(holes).  This one asks the bitmap, which lives
  * past every payload where no caller writes, so the check is O(1).  The
- * neighbours a free merges with come from the boundary tags: the block
- * above starts where this one ends, the block below where prev_size says;
- * the bitmap tells whether each is a hole.
+ * neighbours a free merges with: the block above starts where this one
+ * ends; the block below where prev_size says, and in a heap past 1 MiB
+ * it must also be the nearest block start below in the bitmap.  The
+ * bitmap tells whether each is a hole.
  */
 #include "heap_impl.h"
 
@@ -400,7 +401,7 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 struct live {
 	uint32_t g;      /* the block's granule */
 	uint32_t size;   /* its size in granules */
-	uint32_t below;  /* the block just under it (NIL until found) */
+	uint32_t below;  /* where the block under it starts: NIL until found */
 	bool hole_below; /* a hole lies just under it: a free merges with it */
 	bool hole_above; /* a hole starts where it ends */
 };
@@ -409,8 +410,12 @@ struct live {
  * when the scan did not reach that far or did not run, the one g's
  * boundary tag names.  Either way the tag must name it and its header
  * must say it ends at g; note whether it is a hole.  Found in the
- * bitmap, its header's load need not wait for g's own, a cache miss in a
- * large heap (steady_100000 0.95x to 0.98x). */
+ * bitmap, its header can be loaded without waiting for g's own header,
+ * a cache miss in a large heap, and a tag that skips it is caught even
+ * when the block it names was forged to match (docs/heap.md: "When the
+ * heap is damaged").  The bounds on
+ * the tag are needed only when it alone says where the block is: a
+ * start the scan found lies below g already. */
 HOT bool check_below(const struct heap *h, const struct block *b, struct live *l)
 {
 	uint32_t prev = b->prev_size;

@@ -1040,8 +1040,9 @@ static void heap_free_refuses_corrupt_walk(void **state)
 }
 
 /* Expect free to refuse, writing nothing, when the freed block's own
- * boundary tag is rewritten and resealed by a caller's overflow so that
- * it skips the block below and lands on a real hole's start further down:
+ * boundary tag is rewritten by a caller's overflow (the seal leaves the
+ * tag out) so that it skips the block below and lands on a real hole's
+ * start further down:
  *   |F a|U b|U c|F rest|, c's prev_size = a + b.
  * The bitmap does say a hole starts there, and its header is sound; only
  * the hole's size, which is not what c's tag says, shows the lie.  Taken,
@@ -1058,7 +1059,6 @@ static void heap_free_refuses_tag_past_block_below(void **state)
 	assert_int_equal(heap_free(&f->h, a), 0);
 	saved = *hc;
 	hc->prev_size = (uint32_t)((c - a) / HDR);
-	hc->seal = seal_of(hc);
 	snap = take(f);
 	assert_int_equal(heap_free(&f->h, c), HEAP_ECORRUPT);
 	assert_unchanged(f, snap);
@@ -1363,28 +1363,47 @@ static void heap_free_refuses_resealed_size(void **state)
 }
 
 /* Expect the checks of the block below to hold in a heap past 1 MiB,
- * where the free finds that block in the bitmap rather than through its
- * own tag: |F a|U b|U c|, a free of c is refused, writing nothing, when
- * c's tag is resealed to skip b and name the hole a (the bitmap's block
- * below is b, which the tag must name), when it is one granule off, and
- * when b's header is damaged (an overflow from a onto it); and a sound
- * free of c, then of b, merges all three. */
+ * where a free finds that block in the bitmap (the nearest start below)
+ * rather than through its own tag.  With |F a|U b|U c|, 1 KiB each, a
+ * free of c is refused, writing nothing, when
+ *   - c's tag skips b to name the hole a, whose header is resealed to
+ *     claim 2 KiB, so that the two agree (found through the tag alone,
+ *     as in a heap under 1 MiB, this passes: the merge would make one
+ *     hole of a, b and c with b still live in it; see docs/heap.md);
+ *   - c's tag is one granule off;
+ *   - b's header, resealed, claims one granule more;
+ *   - b's header and c's tag both claim 2 KiB;
+ *   - b's magic is damaged (an overflow from a onto it).
+ * Then sound frees of c and b merge all three.  The seal leaves the tag
+ * out (heap_impl.h), so a tag is rewritten without resealing. */
 static void heap_free_checks_below_in_big_heap(void **state)
 {
 	struct big *b = big_heap();
 	char *a = b->p[1500], *bb = b->p[1501], *c = b->p[1502];
-	struct hdr *hc = (struct hdr *)(c - HDR), *hb = (struct hdr *)(bb - HDR);
-	struct hdr saved_c = *hc, saved_b = *hb;
+	struct hdr *ha = (struct hdr *)(a - HDR), *hb = (struct hdr *)(bb - HDR);
+	struct hdr *hc = (struct hdr *)(c - HDR), saved_a, saved_b = *hb, saved_c = *hc;
+	uint32_t two = (uint32_t)((c - a) / HDR); /* 2 KiB in granules */
 
 	(void)state;
 	assert_int_equal(heap_free(&b->h, a), 0);
-	hc->prev_size = (uint32_t)((c - a) / HDR);
-	hc->seal = seal_of(hc);
+	saved_a = *ha;
+	ha->size = two;
+	ha->seal = seal_of(ha);
+	hc->prev_size = two;
 	big_refuses(b, c);
+	*ha = saved_a;
 	hc->prev_size = saved_c.prev_size + 1;
-	hc->seal = seal_of(hc);
 	big_refuses(b, c);
 	*hc = saved_c;
+	hb->size++;
+	hb->seal = seal_of(hb);
+	big_refuses(b, c);
+	hb->size = two;
+	hb->seal = seal_of(hb);
+	hc->prev_size = two;
+	big_refuses(b, c);
+	*hc = saved_c;
+	*hb = saved_b;
 	hb->magic ^= 0x10;
 	big_refuses(b, c);
 	*hb = saved_b;
