@@ -36,9 +36,10 @@
  * test/reference/list_heap.c) proved it by walking to the pointer from a
  * hole it knew, which cost O(holes).  This one asks the bitmap, which lives
  * past every payload where no caller writes, so the check is O(1).  The
- * neighbours a free merges with come from the boundary tags: the block
- * above starts where this one ends, the block below where prev_size says;
- * the bitmap tells whether each is a hole.
+ * neighbours a free merges with: the block above starts where this one
+ * ends; the block below where prev_size says, and in a heap past 1 MiB
+ * it must also be the nearest block start below in the bitmap.  The
+ * bitmap tells whether each is a hole.
  */
 #include "heap_impl.h"
 
@@ -400,13 +401,21 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 struct live {
 	uint32_t g;      /* the block's granule */
 	uint32_t size;   /* its size in granules */
-	uint32_t below;  /* the block just under it, when hole_below */
+	uint32_t below;  /* where the block under it starts: NIL until found */
 	bool hole_below; /* a hole lies just under it: a free merges with it */
 	bool hole_above; /* a hole starts where it ends */
 };
 
-/* What g's boundary tag points at is a block of that size (or g is the
- * first block); note whether it is a hole. */
+/* The block just under g: the one the bitmap's scan found (l->below), or,
+ * when the scan did not reach that far or did not run, the one g's
+ * boundary tag names.  Either way the tag must name it and its header
+ * must say it ends at g; note whether it is a hole.  Found in the
+ * bitmap, its header can be loaded without waiting for g's own header,
+ * a cache miss in a large heap, and a tag that skips it is caught even
+ * when the block it names was forged to match (docs/heap.md: "When the
+ * heap is damaged").  The bounds on
+ * the tag are needed only when it alone says where the block is: a
+ * start the scan found lies below g already. */
 HOT bool check_below(const struct heap *h, const struct block *b, struct live *l)
 {
 	uint32_t prev = b->prev_size;
@@ -414,15 +423,19 @@ HOT bool check_below(const struct heap *h, const struct block *b, struct live *l
 	enum kind k;
 
 	l->hole_below = false;
-	l->below = l->g - prev; /* set on every path, so no compiler doubts it */
-	if (l->g == 0)
-		return prev == 0;
-	if (prev == 0 || prev > l->g)
+	if (l->below == NIL) {
+		if (l->g == 0)
+			return prev == 0;
+		if (prev == 0 || prev > l->g)
+			return false;
+		l->below = l->g - prev;
+	} else if (prev != l->g - l->below) {
 		return false;
+	}
 	k = kind_at(h, l->below);
 	x = block_at(h, l->below);
 	l->hole_below = k == HOLE;
-	return (k & 1) && sealed_as(x, magic_of(k)) && x->size == prev;
+	return (k & 1) && sealed_as(x, magic_of(k)) && x->size == l->g - l->below;
 }
 
 /* The block where g ends knows g's size as its boundary tag (or top does). */
@@ -508,15 +521,18 @@ HOT uint32_t start_below(const struct heap *h, uint32_t g)
  * rather than follow one another (steady_100000: 13 % faster).  A heap
  * that fits the caches would pay the instructions for nothing.  Returns
  * where the block above starts, as the bitmap says (NIL when that is out
- * of reach or the heap is small): find_live takes g's size from it. */
-HOT uint32_t prefetch_neighbours(const struct heap *h, uint32_t g)
+ * of reach or the heap is small): find_live takes g's size from it.
+ * *below gets where the block below starts, or NIL, for check_below. */
+HOT uint32_t prefetch_neighbours(const struct heap *h, uint32_t g, uint32_t *below)
 {
 	uint32_t up, down;
 
+	*below = NIL;
 	if (granules(h) - h->top_prev < PREFETCH_FROM)
 		return NIL; /* the blocks below the last one fit the caches */
 	up = start_above(h, g);
 	down = start_below(h, g);
+	*below = down;
 	if (up < granules(h)) /* NIL is larger */
 		__builtin_prefetch(block_at(h, up));
 	if (down != NIL)
@@ -540,7 +556,7 @@ HOT int find_live(const struct heap *h, const void *ptr, struct live *l)
 		return HEAP_ECORRUPT;
 	l->g = granule(h, p - G);
 	__builtin_prefetch(b); /* the miss starts now, not some 40 instructions on */
-	up = prefetch_neighbours(h, l->g);
+	up = prefetch_neighbours(h, l->g, &l->below);
 	k = kind_at(h, l->g);
 	if (unlikely(k != USED))
 		return k == BAD ? HEAP_ECORRUPT : HEAP_EINVAL;

@@ -4,7 +4,10 @@
  *
  * The first two bytes choose the region (misalignment and size, tiny ones
  * included) and, with bit 4 of the first, junk in the late header before
- * every call (pair_scramble); the rest is a program for
+ * every call (pair_scramble); with bit 5, a first block of 1 MiB that
+ * stays (pair_ballast), so that every later one lies where a free finds
+ * its neighbours in the bitmap, as in a large heap; the rest is a
+ * program for
  * test/reference/heap_pair.c, which
  * makes each call on both heaps and aborts on the first disagreement:
  * another address, another result, other heap_stats, or a heap_check that
@@ -17,22 +20,26 @@
 
 #include "heap_pair.h"
 
-#define ROOM (1 << 18) /* bytes each heap may grow to */
+#define ROOM (1 << 18) /* bytes each heap may grow to, past any ballast */
+#define BALLAST (1 << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct program prog = { data, data + len };
-	size_t off, size;
+	size_t off, size, ballast;
 	struct pair *p;
 
 	if (len < 2)
 		return 0;
 	off = data[0] % 16;
-	size = 48 + (size_t)data[1] * 256;
+	ballast = data[0] & 32 ? BALLAST : 0;
+	size = 48 + (size_t)data[1] * 256 + (ballast ? ballast + 64 * 1024 : 0);
 	prog.at += 2;
-	p = pair_new(off, size, ROOM);
+	p = pair_new(off, size, ROOM + ballast + 64 * 1024);
 	if (!p)
 		return 0; /* too small for the fast heap: nothing to compare */
+	if (ballast)
+		pair_ballast(p, ballast);
 	if (data[0] & 16)
 		pair_scramble(p);
 	while (prog.at < prog.end)

@@ -27,6 +27,7 @@ struct pair {
 	size_t off, size, room; /* the region is [off, size) of room bytes */
 	size_t freed;          /* offset of the last payload freed, for double frees */
 	int scramble;          /* pair_scramble() */
+	struct slot ballast;   /* pair_ballast(): no program step picks it */
 	struct slot live[SLOTS];
 };
 
@@ -149,6 +150,8 @@ static size_t not_live(const struct pair *p, size_t off)
 	for (int i = 0; i < SLOTS; i++)
 		if (p->live[i].len && p->live[i].off == off)
 			return not_live(p, off + 16);
+	if (p->ballast.len && p->ballast.off == off)
+		return not_live(p, off + 16);
 	return off;
 }
 
@@ -172,8 +175,9 @@ static void bad_free(struct pair *p, struct slot *s, struct program *prog)
 		do_bad_free(p, s->off + 16 * (1 + next16(prog) % ((s->len - 1) / 16)));
 	else if (how == 1 && p->freed) /* a double free, unless reused since */
 		do_bad_free(p, not_live(p, p->freed));
-	else /* anywhere in or near the region */
-		do_bad_free(p, not_live(p, (next16(prog) * 16u + p->off) % (p->room + 64)));
+	else /* anywhere in or near the region, past any ballast */
+		do_bad_free(p, not_live(p, (next16(prog) * 16u + p->off + p->ballast.len) %
+					       (p->room + 64)));
 }
 
 static void do_extend(struct pair *p, struct program *prog)
@@ -251,6 +255,13 @@ struct pair *pair_new(size_t off, size_t size, size_t room)
 	return p;
 }
 
+void pair_ballast(struct pair *p, size_t len)
+{
+	do_alloc(p, &p->ballast, len, 16);
+	AGREE(p->ballast.len == len);
+	same_stats(p);
+}
+
 void pair_drain(struct pair *p)
 {
 	struct heap_stats s;
@@ -258,6 +269,8 @@ void pair_drain(struct pair *p)
 	for (int i = 0; i < SLOTS; i++)
 		if (p->live[i].len)
 			do_free(p, &p->live[i]);
+	if (p->ballast.len)
+		do_free(p, &p->ballast);
 	same_stats(p);
 	heap_stats(&p->fast, &s);
 	AGREE(s.holes == 1 && s.used == 0);

@@ -43,6 +43,12 @@ void pair_step(struct pair *p, struct program *prog);
  * call may read it from memory before the heap has written it. */
 void pair_scramble(struct pair *p);
 
+/* Allocate len bytes on both, before any step, and keep them until
+ * pair_drain: every block the program then allocates lies above them.
+ * With len of 1 MiB or more, that is where the fast heap's free finds
+ * its block's neighbours in the bitmap (heap.c: prefetch_neighbours). */
+void pair_ballast(struct pair *p, size_t len);
+
 /* Free every live block on both; both must end as one hole. */
 void pair_drain(struct pair *p);
 
