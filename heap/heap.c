@@ -409,13 +409,13 @@ struct live {
 /* The block just under g: the one the bitmap's scan found (l->below), or,
  * when the scan did not reach that far or did not run, the one g's
  * boundary tag names.  Either way the tag must name it and its header
- * must say it ends at g; note whether it is a hole.  Found in the
- * bitmap, its header can be loaded without waiting for g's own header,
- * a cache miss in a large heap, and a tag that skips it is caught even
- * when the block it names was forged to match (docs/heap.md: "When the
- * heap is damaged").  The bounds on
- * the tag are needed only when it alone says where the block is: a
- * start the scan found lies below g already. */
+ * must say it ends at g; note whether it is a hole.
+ *
+ * Found in the bitmap, its header can be loaded without waiting for g's
+ * own (a cache miss in a large heap), and a tag that skips it is caught
+ * even when the block the tag names was forged to match (docs/heap.md:
+ * "When the heap is damaged").  The tag's bounds are checked only when
+ * it alone says where the block is: a start the scan found lies below g. */
 HOT bool check_below(const struct heap *h, const struct block *b, struct live *l)
 {
 	uint32_t prev = b->prev_size;

@@ -26,16 +26,17 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct program prog = { data, data + len };
-	size_t off, size, ballast;
+	size_t off, size, ballast, extra;
 	struct pair *p;
 
 	if (len < 2)
 		return 0;
 	off = data[0] % 16;
 	ballast = data[0] & 32 ? BALLAST : 0;
-	size = 48 + (size_t)data[1] * 256 + (ballast ? ballast + 64 * 1024 : 0);
+	extra = ballast ? ballast + 64 * 1024 : 0; /* the ballast, and room past it */
+	size = 48 + (size_t)data[1] * 256 + extra;
 	prog.at += 2;
-	p = pair_new(off, size, ROOM + ballast + 64 * 1024);
+	p = pair_new(off, size, ROOM + extra);
 	if (!p)
 		return 0; /* too small for the fast heap: nothing to compare */
 	if (ballast)

@@ -11,7 +11,8 @@
 #include "heap.h"
 #include "list_heap.h"
 
-#define SLOTS 256
+#define SLOTS 256            /* the slots a program picks from */
+#define BALLAST_SLOT SLOTS   /* one more past them: pair_ballast's */
 #define PATTERN_MAX 4096 /* bytes of each payload that carry the pattern */
 
 struct slot {
@@ -27,8 +28,7 @@ struct pair {
 	size_t off, size, room; /* the region is [off, size) of room bytes */
 	size_t freed;          /* offset of the last payload freed, for double frees */
 	int scramble;          /* pair_scramble() */
-	struct slot ballast;   /* pair_ballast(): no program step picks it */
-	struct slot live[SLOTS];
+	struct slot live[SLOTS + 1];
 };
 
 static void pair_fail(const char *what, int line)
@@ -147,11 +147,9 @@ static void do_realloc(struct pair *p, struct slot *s, size_t len)
 /* off, or 16 past it while a live payload starts there. */
 static size_t not_live(const struct pair *p, size_t off)
 {
-	for (int i = 0; i < SLOTS; i++)
+	for (int i = 0; i <= BALLAST_SLOT; i++)
 		if (p->live[i].len && p->live[i].off == off)
 			return not_live(p, off + 16);
-	if (p->ballast.len && p->ballast.off == off)
-		return not_live(p, off + 16);
 	return off;
 }
 
@@ -176,8 +174,8 @@ static void bad_free(struct pair *p, struct slot *s, struct program *prog)
 	else if (how == 1 && p->freed) /* a double free, unless reused since */
 		do_bad_free(p, not_live(p, p->freed));
 	else /* anywhere in or near the region, past any ballast */
-		do_bad_free(p, not_live(p, (next16(prog) * 16u + p->off + p->ballast.len) %
-					       (p->room + 64)));
+		do_bad_free(p, not_live(p, (next16(prog) * 16u + p->off +
+					    p->live[BALLAST_SLOT].len) % (p->room + 64)));
 }
 
 static void do_extend(struct pair *p, struct program *prog)
@@ -257,8 +255,8 @@ struct pair *pair_new(size_t off, size_t size, size_t room)
 
 void pair_ballast(struct pair *p, size_t len)
 {
-	do_alloc(p, &p->ballast, len, 16);
-	AGREE(p->ballast.len == len);
+	do_alloc(p, &p->live[BALLAST_SLOT], len, 16);
+	AGREE(p->live[BALLAST_SLOT].len == len);
 	same_stats(p);
 }
 
@@ -266,11 +264,9 @@ void pair_drain(struct pair *p)
 {
 	struct heap_stats s;
 
-	for (int i = 0; i < SLOTS; i++)
+	for (int i = 0; i <= BALLAST_SLOT; i++) /* the ballast last */
 		if (p->live[i].len)
 			do_free(p, &p->live[i]);
-	if (p->ballast.len)
-		do_free(p, &p->ballast);
 	same_stats(p);
 	heap_stats(&p->fast, &s);
 	AGREE(s.holes == 1 && s.used == 0);
